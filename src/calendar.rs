@@ -1,0 +1,1 @@
+//! Office hours (placeholder, being written).

@@ -1,0 +1,1 @@
+//! Privacy detectors (placeholder, being written).
