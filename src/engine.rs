@@ -1,0 +1,988 @@
+//! The decision engine: given the flows, a conversation's state, a resident's message and the
+//! time, decide what happens. Pure: no I/O, the time is an argument, the same input always gives
+//! the same [`Decision`], and the decision carries a [`Trace`] of why.
+//!
+//! The order of the stages follows the brief: privacy first (mask, redirect), then the
+//! conversation's state (with an agent, waiting for a follow-up answer), then FAQ topics, then a
+//! handover to a department, with the out-of-hours reply and a follow-up at the next opening.
+
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::format_dutch;
+use crate::flows::model::LinkDef;
+use crate::flows::{ButtonAction, FlowSet};
+use crate::matcher::{Hit, MatchHow, Matcher, TermKind};
+use crate::source::{Diagnostic, Pos};
+use crate::text::{fnv1a, normalize};
+
+/// How long after the resident's last message free-form replies are allowed (WhatsApp's customer
+/// service window); after it only templates.
+pub const SERVICE_WINDOW: Duration = Duration::hours(24);
+
+/// Button payloads the engine gives out and understands.
+pub const PAYLOAD_YES: &str = "follow_up:yes";
+pub const PAYLOAD_NO: &str = "follow_up:no";
+const PAYLOAD_TOPIC: &str = "topic:";
+const PAYLOAD_HANDOVER: &str = "handover:";
+
+/// A message from a resident, as the engine sees it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Message {
+    /// The text (or a media caption); may be empty.
+    #[serde(default)]
+    pub text: String,
+    /// The payload of a tapped reply button, as given in [`ReplyButton::id`].
+    #[serde(default)]
+    pub button: Option<String>,
+    /// What kind of media came without text (`image`, `voice`, …), if any.
+    #[serde(default)]
+    pub media: Option<String>,
+}
+
+impl Message {
+    pub fn text(text: impl Into<String>) -> Self {
+        Message {
+            text: text.into(),
+            ..Message::default()
+        }
+    }
+}
+
+/// Where a conversation stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// The bot answers.
+    #[default]
+    Bot,
+    /// Handed over, waiting in a department's queue.
+    Queued,
+    /// An agent has claimed it: the bot stays quiet.
+    WithAgent,
+    /// The follow-up question was asked; waiting for Ja/Nee.
+    AwaitingFollowUp,
+    /// Done; a new message reopens it.
+    Resolved,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Bot => "bot",
+            Phase::Queued => "queued",
+            Phase::WithAgent => "with_agent",
+            Phase::AwaitingFollowUp => "awaiting_follow_up",
+            Phase::Resolved => "resolved",
+        }
+    }
+}
+
+/// What the engine needs to know about a conversation; the store keeps it between messages.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConversationState {
+    pub phase: Phase,
+    /// The department queue it is in (when handed over).
+    #[serde(default)]
+    pub department: Option<String>,
+    /// The resident's WhatsApp profile name, for `{name}`.
+    #[serde(default)]
+    pub resident_name: Option<String>,
+    /// When the resident last wrote (the 24-hour window starts here).
+    #[serde(default)]
+    pub last_inbound_at: Option<DateTime<Utc>>,
+    /// The closed period (named by the opening that ends it) whose out-of-hours reply was sent.
+    #[serde(default)]
+    pub out_of_hours_reply_for: Option<DateTime<Utc>>,
+    /// When the follow-up is due.
+    #[serde(default)]
+    pub follow_up_at: Option<DateTime<Utc>>,
+    /// When the follow-up question was asked.
+    #[serde(default)]
+    pub follow_up_sent_at: Option<DateTime<Utc>>,
+    /// Put on top of its queue (the resident said they still need an answer).
+    #[serde(default)]
+    pub on_top: bool,
+}
+
+/// What happened to a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// An FAQ topic answered it.
+    Faq,
+    /// It held personal data: masked, and the resident was pointed to a secure page.
+    PrivacyRedirect,
+    /// Handed over to a department's queue.
+    Handover,
+    /// The conversation is with a person already; the message goes to them.
+    ToAgent,
+    /// The follow-up question was asked (from [`follow_up`]).
+    FollowUp,
+    /// The resident still needs an answer: on top of the queue.
+    FollowUpYes,
+    /// The resident no longer needs an answer: resolved.
+    FollowUpNo,
+    /// Another message while the follow-up waited: treated as "yes".
+    FollowUpOther,
+    /// Nothing to act on (no words, no media), or a follow-up that is no longer needed.
+    Ignored,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Faq => "faq",
+            Outcome::PrivacyRedirect => "privacy_redirect",
+            Outcome::Handover => "handover",
+            Outcome::ToAgent => "to_agent",
+            Outcome::FollowUp => "follow_up",
+            Outcome::FollowUpYes => "follow_up_yes",
+            Outcome::FollowUpNo => "follow_up_no",
+            Outcome::FollowUpOther => "follow_up_other",
+            Outcome::Ignored => "ignored",
+        }
+    }
+}
+
+/// A reply button as sent to WhatsApp.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyButton {
+    /// The payload WhatsApp sends back when it is tapped.
+    pub id: String,
+    pub title: String,
+}
+
+/// One outbound message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reply {
+    /// Free text (inside the 24-hour window), with optional reply buttons.
+    Text {
+        text: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        buttons: Vec<ReplyButton>,
+    },
+    /// An approved template (outside the 24-hour window).
+    Template {
+        name: String,
+        language: String,
+        parameters: Vec<String>,
+    },
+}
+
+impl Reply {
+    /// The text a person reads (a template shows as its name and parameters).
+    pub fn display(&self) -> String {
+        match self {
+            Reply::Text { text, .. } => text.clone(),
+            Reply::Template {
+                name, parameters, ..
+            } => format!("[template {name}: {}]", parameters.join(" | ")),
+        }
+    }
+}
+
+/// A detected piece of personal data, as it may be shown (masked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingSummary {
+    pub detector: String,
+    pub label: String,
+    pub masked: String,
+}
+
+/// One term that matched, in the trace.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MatchedTerm {
+    pub kind: TermKind,
+    pub term: String,
+    pub found: String,
+    pub how: MatchHow,
+    pub weight: f32,
+}
+
+/// A topic (or routing rule) that matched something.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    /// Topic id, or for routing the department id.
+    pub id: String,
+    pub score: f32,
+    pub matched: Vec<MatchedTerm>,
+    /// The exclusion word that ruled it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub excluded_by: Option<String>,
+}
+
+/// Why the engine decided what it did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Trace {
+    /// Each stage's finding, in order, in plain words.
+    pub steps: Vec<String>,
+    /// FAQ topics that matched something, best first.
+    pub candidates: Vec<Candidate>,
+    /// Routing rules that matched something (for handovers), best first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub routing: Vec<Candidate>,
+}
+
+/// What happens to a message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    pub outcome: Outcome,
+    pub topic: Option<String>,
+    /// Whether the office was open at the message's time.
+    pub open: bool,
+    pub replies: Vec<Reply>,
+    pub links: Vec<LinkDef>,
+    pub department: Option<String>,
+    /// When to ask the follow-up question (local time of the office).
+    pub follow_up_at: Option<DateTime<FixedOffset>>,
+    /// The message with personal data masked: the only form that may be stored or shown.
+    pub redacted_text: String,
+    pub findings: Vec<FindingSummary>,
+    /// The conversation's state after this message.
+    pub state: ConversationState,
+    pub trace: Trace,
+}
+
+/// Decides what happens to `message` in a conversation in `state`, at `now`.
+pub fn decide(
+    flows: &FlowSet,
+    state: &ConversationState,
+    message: &Message,
+    now: DateTime<Utc>,
+) -> Decision {
+    let open = flows.office.is_open(now);
+    let mut st = state.clone();
+    st.last_inbound_at = Some(now);
+    let mut d = Decision {
+        outcome: Outcome::Ignored,
+        topic: None,
+        open,
+        replies: Vec::new(),
+        links: Vec::new(),
+        department: state.department.clone(),
+        follow_up_at: None,
+        redacted_text: String::new(),
+        findings: Vec::new(),
+        state: ConversationState::default(),
+        trace: Trace::default(),
+    };
+    d.trace.steps.push(if open {
+        "office hours: open".to_string()
+    } else {
+        match flows.office.next_opening(now) {
+            Some(next) => format!(
+                "office hours: closed, opens {}",
+                format_dutch(next, flows.office.timezone())
+            ),
+            None => "office hours: closed, no opening in sight".to_string(),
+        }
+    });
+
+    // 1. Privacy first: nothing below sees the raw text.
+    let redaction = flows.privacy.redact(&message.text);
+    d.redacted_text = redaction.text;
+    d.findings = redaction
+        .findings
+        .iter()
+        .map(|f| FindingSummary {
+            detector: f.detector.clone(),
+            label: f.label.clone(),
+            masked: f.masked.clone(),
+        })
+        .collect();
+    let norm = normalize(&d.redacted_text);
+    if !d.findings.is_empty() {
+        privacy_redirect(flows, &mut st, &norm, &mut d);
+        d.state = st;
+        return d;
+    }
+    d.trace.steps.push("privacy: nothing found".into());
+
+    // 2. The conversation's state.
+    match st.phase {
+        Phase::WithAgent => {
+            d.outcome = Outcome::ToAgent;
+            d.trace
+                .steps
+                .push("state: with an agent, so the bot does not answer".into());
+            d.state = st;
+            return d;
+        }
+        Phase::Queued => {
+            d.outcome = Outcome::ToAgent;
+            d.trace
+                .steps
+                .push("state: waiting in the queue of a department, added to it".into());
+            if !open {
+                out_of_hours(flows, &mut st, now, &mut d);
+            }
+            d.state = st;
+            return d;
+        }
+        Phase::AwaitingFollowUp => {
+            let expired = st.follow_up_sent_at.is_some_and(|sent| {
+                now - sent > Duration::hours(i64::from(flows.follow_up.def.wait_hours))
+            });
+            if expired {
+                d.trace.steps.push(
+                    "state: the follow-up question went unanswered too long; the conversation is in the queue".into(),
+                );
+                st.phase = Phase::Queued;
+                d.outcome = Outcome::ToAgent;
+                if !open {
+                    out_of_hours(flows, &mut st, now, &mut d);
+                }
+                d.state = st;
+                return d;
+            }
+            follow_up_answer(flows, &mut st, message, &norm, &mut d);
+            d.state = st;
+            return d;
+        }
+        Phase::Resolved => {
+            d.trace
+                .steps
+                .push("state: resolved, reopened by this message".into());
+            st.phase = Phase::Bot;
+        }
+        Phase::Bot => {}
+    }
+
+    // 3. A tapped button does what it says.
+    if let Some(payload) = &message.button {
+        if let Some(id) = payload.strip_prefix(PAYLOAD_TOPIC) {
+            if let Some(i) = flows.topic_index(id) {
+                d.trace
+                    .steps
+                    .push(format!("button: the resident tapped a button for topic `{id}`"));
+                answer(flows, &st, i, &norm, &mut d);
+                d.state = st;
+                return d;
+            }
+        }
+        if let Some(topic) = payload.strip_prefix(PAYLOAD_HANDOVER) {
+            d.trace
+                .steps
+                .push("button: the resident asked for a person".into());
+            let dept = flows
+                .topic_index(topic)
+                .and_then(|i| flows.topics[i as usize].department);
+            handover(flows, &mut st, now, &norm, dept, &mut d);
+            d.state = st;
+            return d;
+        }
+    }
+
+    // 4. Media without words go to a person, with a note.
+    if norm.is_empty() {
+        if let Some(kind) = &message.media {
+            d.trace.steps.push(format!(
+                "media: a {kind} without text; the bot cannot read it, so a person takes it"
+            ));
+            if let Some(text) = &flows.handover.media {
+                d.replies.push(Reply::Text {
+                    text: render(text, &vars(flows, &st, None)),
+                    buttons: Vec::new(),
+                });
+            }
+            handover(flows, &mut st, now, &norm, None, &mut d);
+        } else {
+            d.trace
+                .steps
+                .push("nothing to act on: the message has no words".into());
+            d.outcome = Outcome::Ignored;
+        }
+        d.state = st;
+        return d;
+    }
+
+    // 5. FAQ topics.
+    let (candidates, winner) = rank(flows, &flows.topic_matcher, &norm, Target::Topic, &mut d.trace);
+    d.trace.candidates = candidates;
+    if let Some(i) = winner {
+        answer(flows, &st, i, &norm, &mut d);
+        d.state = st;
+        return d;
+    }
+    d.trace.steps.push("faq: no topic matched".into());
+
+    // 6. Everything else goes to a person.
+    handover(flows, &mut st, now, &norm, None, &mut d);
+    d.state = st;
+    d
+}
+
+/// The follow-up question at the next opening, for a conversation whose follow-up is due: free
+/// text with Ja/Nee buttons inside the 24-hour window, the template outside it.
+pub fn follow_up(flows: &FlowSet, state: &ConversationState, now: DateTime<Utc>) -> Decision {
+    let mut st = state.clone();
+    let mut d = Decision {
+        outcome: Outcome::FollowUp,
+        topic: None,
+        open: flows.office.is_open(now),
+        replies: Vec::new(),
+        links: Vec::new(),
+        department: st.department.clone(),
+        follow_up_at: None,
+        redacted_text: String::new(),
+        findings: Vec::new(),
+        state: ConversationState::default(),
+        trace: Trace::default(),
+    };
+    if st.phase != Phase::Queued || st.follow_up_at.is_none() {
+        d.outcome = Outcome::Ignored;
+        d.trace.steps.push(format!(
+            "follow-up: not needed, the conversation is {}",
+            st.phase.as_str().replace('_', " ")
+        ));
+        st.follow_up_at = None;
+        d.state = st;
+        return d;
+    }
+    let f = &flows.follow_up.def;
+    let v = vars(flows, &st, None);
+    let within = st
+        .last_inbound_at
+        .is_some_and(|t| now - t < SERVICE_WINDOW);
+    if within {
+        d.trace
+            .steps
+            .push("follow-up: inside the 24-hour window, sent as text with buttons".into());
+        d.replies.push(Reply::Text {
+            text: render(&f.text, &v),
+            buttons: vec![
+                ReplyButton {
+                    id: PAYLOAD_YES.into(),
+                    title: f.yes_button.clone(),
+                },
+                ReplyButton {
+                    id: PAYLOAD_NO.into(),
+                    title: f.no_button.clone(),
+                },
+            ],
+        });
+    } else {
+        d.trace.steps.push(format!(
+            "follow-up: outside the 24-hour window, sent as template `{}`",
+            f.template.name
+        ));
+        d.replies.push(Reply::Template {
+            name: f.template.name.clone(),
+            language: f.template.language.clone(),
+            parameters: f.template.parameters.iter().map(|p| render(p, &v)).collect(),
+        });
+    }
+    st.phase = Phase::AwaitingFollowUp;
+    st.follow_up_at = None;
+    st.follow_up_sent_at = Some(now);
+    d.state = st;
+    d
+}
+
+fn privacy_redirect(flows: &FlowSet, st: &mut ConversationState, norm: &str, d: &mut Decision) {
+    let labels: Vec<&str> = {
+        let mut l: Vec<&str> = d.findings.iter().map(|f| f.label.as_str()).collect();
+        l.dedup();
+        l
+    };
+    d.trace.steps.push(format!(
+        "privacy: found {}, masked before anything else",
+        d.findings
+            .iter()
+            .map(|f| format!("{} `{}`", f.detector, f.masked))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let mut scratch = Trace::default();
+    let (candidates, winner) = rank(flows, &flows.topic_matcher, norm, Target::Topic, &mut scratch);
+    d.trace.candidates = candidates;
+    let page = winner
+        .and_then(|i| {
+            d.topic = Some(flows.topics[i as usize].id.clone());
+            flows.privacy_page_by_topic.get(&i)
+        })
+        .unwrap_or(&flows.default_page);
+    d.trace.steps.push(match &d.topic {
+        Some(t) if flows.privacy_page_by_topic.values().any(|p| p == page) => {
+            format!("privacy: the message is about `{t}`, so its secure page")
+        }
+        _ => "privacy: no topic with its own secure page, so the general page".to_string(),
+    });
+    let mut v = vars(flows, st, None);
+    v.push(("label", join_dutch(&labels)));
+    v.push(("title", page.title.clone()));
+    v.push(("url", page.url.clone()));
+    d.replies.push(Reply::Text {
+        text: render(&flows.privacy_reply, &v),
+        buttons: Vec::new(),
+    });
+    d.links.push(page.clone());
+    d.outcome = Outcome::PrivacyRedirect;
+    if st.phase == Phase::Resolved {
+        st.phase = Phase::Bot;
+    }
+}
+
+fn follow_up_answer(
+    flows: &FlowSet,
+    st: &mut ConversationState,
+    message: &Message,
+    norm: &str,
+    d: &mut Decision,
+) {
+    let f = &flows.follow_up;
+    let first = norm.split(' ').next().unwrap_or_default();
+    let says = |words: &[String]| words.iter().any(|w| norm == w || first == w);
+    let yes = message.button.as_deref() == Some(PAYLOAD_YES) || says(&f.yes_words);
+    let no = message.button.as_deref() == Some(PAYLOAD_NO) || (!yes && says(&f.no_words));
+    let v = vars(flows, st, None);
+    st.follow_up_sent_at = None;
+    if no {
+        d.outcome = Outcome::FollowUpNo;
+        d.trace
+            .steps
+            .push("follow-up: the resident no longer needs an answer; resolved".into());
+        d.replies.push(Reply::Text {
+            text: render(&f.def.no_reply, &v),
+            buttons: Vec::new(),
+        });
+        st.phase = Phase::Resolved;
+        st.on_top = false;
+        return;
+    }
+    d.outcome = if yes {
+        d.trace
+            .steps
+            .push("follow-up: the resident still needs an answer; on top of the queue".into());
+        Outcome::FollowUpYes
+    } else {
+        d.trace.steps.push(
+            "follow-up: another message instead of Ja/Nee counts as yes; on top of the queue"
+                .into(),
+        );
+        Outcome::FollowUpOther
+    };
+    d.replies.push(Reply::Text {
+        text: render(&f.def.yes_reply, &v),
+        buttons: Vec::new(),
+    });
+    st.phase = Phase::Queued;
+    st.on_top = true;
+}
+
+fn answer(flows: &FlowSet, st: &ConversationState, i: u32, norm: &str, d: &mut Decision) {
+    let t = &flows.topics[i as usize];
+    let n = t.answers.len().max(1) as u64;
+    let pick = (fnv1a(norm.as_bytes()) % n) as usize;
+    let text = t.answers.get(pick).cloned().unwrap_or_default();
+    d.trace.steps.push(format!(
+        "faq: topic `{}` ({}) answers{}",
+        t.id,
+        t.origin,
+        if t.answers.len() > 1 {
+            format!(", variation {} of {}", pick + 1, t.answers.len())
+        } else {
+            String::new()
+        }
+    ));
+    let buttons = t
+        .buttons
+        .iter()
+        .map(|b| ReplyButton {
+            id: match b.action {
+                ButtonAction::Topic(j) => format!("{PAYLOAD_TOPIC}{}", flows.topics[j as usize].id),
+                ButtonAction::Handover => format!("{PAYLOAD_HANDOVER}{}", t.id),
+            },
+            title: b.title.clone(),
+        })
+        .collect();
+    d.replies.push(Reply::Text {
+        text: render(&text, &vars(flows, st, None)),
+        buttons,
+    });
+    d.links = t.links.clone();
+    d.topic = Some(t.id.clone());
+    d.outcome = Outcome::Faq;
+}
+
+fn handover(
+    flows: &FlowSet,
+    st: &mut ConversationState,
+    now: DateTime<Utc>,
+    norm: &str,
+    forced: Option<u32>,
+    d: &mut Decision,
+) {
+    let dept = match forced {
+        Some(i) => {
+            d.trace.steps.push(format!(
+                "routing: the topic's department `{}`",
+                flows.departments[i as usize].id
+            ));
+            i
+        }
+        None => {
+            let mut trace = Trace::default();
+            let (routing, winner) =
+                rank(flows, &flows.route_matcher, norm, Target::Route, &mut trace);
+            d.trace.routing = routing;
+            match winner {
+                Some(r) => {
+                    let i = flows.routes[r as usize];
+                    d.trace.steps.push(format!(
+                        "routing: rule {} sends it to `{}`",
+                        r + 1,
+                        flows.departments[i as usize].id
+                    ));
+                    i
+                }
+                None => {
+                    d.trace.steps.push(format!(
+                        "routing: no rule matched, so the default department `{}`",
+                        flows.default_department().id
+                    ));
+                    flows.default_department
+                }
+            }
+        }
+    };
+    let department = &flows.departments[dept as usize];
+    st.phase = Phase::Queued;
+    st.department = Some(department.id.clone());
+    st.on_top = false;
+    d.department = Some(department.id.clone());
+    d.outcome = Outcome::Handover;
+    if d.open {
+        d.trace
+            .steps
+            .push("handover: office open, a colleague answers within the hour".into());
+        d.replies.push(Reply::Text {
+            text: render(&flows.handover.open, &vars(flows, st, None)),
+            buttons: Vec::new(),
+        });
+    } else {
+        out_of_hours(flows, st, now, d);
+    }
+}
+
+/// Out of hours: the reply once per closed period, and the follow-up at the next opening.
+fn out_of_hours(flows: &FlowSet, st: &mut ConversationState, now: DateTime<Utc>, d: &mut Decision) {
+    let next = flows.office.next_opening(now);
+    let tz = flows.office.timezone();
+    if next.is_some() && st.out_of_hours_reply_for == next {
+        d.trace.steps.push(
+            "out of hours: the out-of-hours reply was already sent in this closed period".into(),
+        );
+    } else {
+        d.trace
+            .steps
+            .push("out of hours: the out-of-hours reply, once for this closed period".into());
+        let when = next.map_or_else(|| "zo snel mogelijk".to_string(), |n| format_dutch(n, tz));
+        d.replies.push(Reply::Text {
+            text: render(&flows.handover.closed, &vars(flows, st, Some(when))),
+            buttons: Vec::new(),
+        });
+        st.out_of_hours_reply_for = next;
+    }
+    if let Some(next) = next {
+        if st.follow_up_at.is_none() && st.phase == Phase::Queued && !st.on_top {
+            st.follow_up_at = Some(next);
+        }
+    }
+    d.follow_up_at = st
+        .follow_up_at
+        .map(|t| t.with_timezone(&tz).fixed_offset());
+    if let Some(t) = d.follow_up_at {
+        d.trace
+            .steps
+            .push(format!("follow-up: scheduled for {}", t.to_rfc3339()));
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Target {
+    Topic,
+    Route,
+}
+
+fn weight(kind: TermKind, how: MatchHow) -> f32 {
+    let base = match kind {
+        TermKind::Keyword => 2.0,
+        TermKind::Synonym => 1.5,
+        TermKind::Phrase | TermKind::Pattern => 3.0,
+        TermKind::Exclude => 0.0,
+    };
+    base * match how {
+        MatchHow::Exact | MatchHow::Joined => 1.0,
+        MatchHow::Partial => 0.8,
+        MatchHow::Typo(1) => 0.8,
+        MatchHow::Typo(_) => 0.6,
+    }
+}
+
+/// Scores every target the message touches; returns them best first and the winner.
+///
+/// Score: the sum over distinct matched terms of their weight (keyword 2, synonym 1.5, phrase and
+/// pattern 3; ×0.8 inside a compound or with one typo, ×0.6 with two). Ties go to more distinct
+/// terms, then the longest term, then the higher `priority`, then the earlier topic in the files.
+fn rank(
+    flows: &FlowSet,
+    matcher: &Matcher,
+    norm: &str,
+    target: Target,
+    trace: &mut Trace,
+) -> (Vec<Candidate>, Option<u32>) {
+    let mut hits: Vec<Hit> = Vec::new();
+    let mut gave_up = Vec::new();
+    matcher.find(norm, &mut hits, &mut gave_up);
+    for (t, p) in gave_up {
+        let id = target_id(flows, target, t);
+        trace.steps.push(format!(
+            "pattern `{p}` of `{id}` took too long and counts as no match"
+        ));
+    }
+    // (target, candidate, longest term length)
+    let mut acc: Vec<(u32, Candidate, usize)> = Vec::new();
+    for h in hits {
+        let pos = match acc.iter().position(|(t, ..)| *t == h.target) {
+            Some(p) => p,
+            None => {
+                acc.push((
+                    h.target,
+                    Candidate {
+                        id: target_id(flows, target, h.target),
+                        score: 0.0,
+                        matched: Vec::new(),
+                        excluded_by: None,
+                    },
+                    0,
+                ));
+                acc.len() - 1
+            }
+        };
+        let (_, c, longest) = &mut acc[pos];
+        if h.kind == TermKind::Exclude {
+            if c.excluded_by.is_none() {
+                c.excluded_by = Some(h.term);
+            }
+            continue;
+        }
+        let w = weight(h.kind, h.how);
+        match c
+            .matched
+            .iter_mut()
+            .find(|m| m.kind == h.kind && m.term == h.term)
+        {
+            Some(m) if m.weight >= w => {}
+            Some(m) => {
+                m.weight = w;
+                m.how = h.how;
+                m.found = h.found;
+            }
+            None => {
+                *longest = (*longest).max(h.term.len());
+                c.matched.push(MatchedTerm {
+                    kind: h.kind,
+                    term: h.term,
+                    found: h.found,
+                    how: h.how,
+                    weight: w,
+                });
+            }
+        }
+    }
+    for (_, c, _) in &mut acc {
+        c.score = c.matched.iter().map(|m| m.weight).sum();
+    }
+    let priority = |t: u32| match target {
+        Target::Topic => flows.topics[t as usize].priority,
+        Target::Route => 0,
+    };
+    acc.sort_by(|(ta, a, la), (tb, b, lb)| {
+        let excluded = |c: &Candidate| c.excluded_by.is_some() || c.matched.is_empty();
+        excluded(a)
+            .cmp(&excluded(b))
+            .then(b.score.total_cmp(&a.score))
+            .then(b.matched.len().cmp(&a.matched.len()))
+            .then(lb.cmp(la))
+            .then(priority(*tb).cmp(&priority(*ta)))
+            .then(ta.cmp(tb))
+    });
+    let winner = acc
+        .first()
+        .filter(|(_, c, _)| c.excluded_by.is_none() && !c.matched.is_empty())
+        .map(|(t, ..)| *t);
+    if target == Target::Topic {
+        for (_, c, _) in acc.iter().filter(|(_, c, _)| c.excluded_by.is_some()) {
+            trace.steps.push(format!(
+                "faq: topic `{}` ruled out by `{}`",
+                c.id,
+                c.excluded_by.as_deref().unwrap_or_default()
+            ));
+        }
+        if let (Some(w), Some(second)) = (acc.first(), acc.get(1)) {
+            if winner.is_some() && second.1.excluded_by.is_none() && !second.1.matched.is_empty() {
+                let why = if w.1.score > second.1.score {
+                    "higher score"
+                } else if w.1.matched.len() > second.1.matched.len() {
+                    "same score, more matching terms"
+                } else if w.2 > second.2 {
+                    "same score, longer matching term"
+                } else if priority(w.0) > priority(second.0) {
+                    "same score, higher priority"
+                } else {
+                    "same score, defined earlier"
+                };
+                trace.steps.push(format!(
+                    "faq: `{}` ({:.1}) wins over `{}` ({:.1}): {why}",
+                    w.1.id, w.1.score, second.1.id, second.1.score
+                ));
+            }
+        }
+    }
+    (acc.into_iter().map(|(_, c, _)| c).collect(), winner)
+}
+
+fn target_id(flows: &FlowSet, target: Target, t: u32) -> String {
+    match target {
+        Target::Topic => flows.topics[t as usize].id.clone(),
+        Target::Route => flows.departments[flows.routes[t as usize] as usize].id.clone(),
+    }
+}
+
+fn vars(
+    flows: &FlowSet,
+    st: &ConversationState,
+    next_opening: Option<String>,
+) -> Vec<(&'static str, String)> {
+    let department = st
+        .department
+        .as_deref()
+        .and_then(|id| flows.department_index(id))
+        .map(|i| flows.departments[i as usize].name.clone())
+        .unwrap_or_else(|| flows.default_department().name.clone());
+    let mut v = vec![
+        ("name", st.resident_name.clone().unwrap_or_default()),
+        ("department", department),
+    ];
+    if let Some(n) = next_opening {
+        v.push(("next_opening", n));
+    }
+    v
+}
+
+/// Fills in `{placeholders}`; an empty `{name}` leaves no stray space before punctuation.
+pub fn render(template: &str, vars: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after.find('}') {
+            Some(end) => {
+                let key = &after[..end];
+                match vars.iter().find(|(k, _)| *k == key) {
+                    Some((_, value)) => {
+                        if value.is_empty() && out.ends_with(' ') {
+                            out.pop();
+                        }
+                        out.push_str(value);
+                    }
+                    None => {
+                        out.push('{');
+                        out.push_str(key);
+                        out.push('}');
+                    }
+                }
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn join_dutch(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} en {last}", init.join(", ")),
+    }
+}
+
+/// Warnings for topics that never win on their own keywords, phrases and synonyms: an earlier or
+/// stronger topic shadows them.
+pub fn shadowed_topics(flows: &FlowSet) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (i, t) in flows.topics.iter().enumerate() {
+        if t.samples.is_empty() {
+            continue;
+        }
+        let mut winners: Vec<u32> = Vec::new();
+        let mut wins = false;
+        for s in &t.samples {
+            let mut trace = Trace::default();
+            let (_, w) = rank(flows, &flows.topic_matcher, &normalize(s), Target::Topic, &mut trace);
+            match w {
+                Some(w) if w as usize == i => {
+                    wins = true;
+                    break;
+                }
+                Some(w) => winners.push(w),
+                None => {}
+            }
+        }
+        if wins || winners.is_empty() {
+            continue;
+        }
+        winners.sort_unstable();
+        let most = winners
+            .iter()
+            .max_by_key(|w| winners.iter().filter(|x| x == w).count())
+            .copied()
+            .unwrap_or(winners[0]);
+        let other = &flows.topics[most as usize];
+        out.push(
+            Diagnostic::warning(
+                &t.origin.file,
+                Pos {
+                    line: t.origin.line,
+                    column: t.origin.column,
+                },
+                format!(
+                    "topic `{}` is shadowed: none of its own keywords picks it, `{}` wins instead",
+                    t.id, other.id
+                ),
+            )
+            .with_help(Some(format!(
+                "give `{}` a distinguishing keyword or phrase, a higher `priority`, or add `exclude` words to `{}` ({})",
+                t.id, other.id, other.origin
+            ))),
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_placeholders_and_tidies_an_empty_name() {
+        let v = vec![("name", String::new()), ("department", "Burgerzaken".into())];
+        assert_eq!(render("Hoi {name}! Dit is {department}.", &v), "Hoi! Dit is Burgerzaken.");
+        let v = vec![("name", "Fatima".into())];
+        assert_eq!(render("Hoi {name}, {onbekend} {", &v), "Hoi Fatima, {onbekend} {");
+    }
+
+    #[test]
+    fn joins_labels_in_dutch() {
+        assert_eq!(join_dutch(&["BSN", "IBAN", "paspoortnummer"]), "BSN, IBAN en paspoortnummer");
+    }
+}
