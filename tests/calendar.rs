@@ -242,6 +242,28 @@ fn times_in_the_dst_gap_and_fold_resolve_without_panicking() {
 }
 
 #[test]
+fn midnight_that_does_not_exist_opens_when_the_clock_jumps() {
+    // São Paulo started daylight saving at midnight: 4 November 2018 00:00 became 01:00.
+    let office = build(
+        r#"
+timezone: America/Sao_Paulo
+weekly:
+  sunday: ["00:00-02:00"]
+"#,
+    );
+    let saturday = utc(2018, 11, 3, 12, 0);
+    assert_eq!(office.next_opening(saturday), Some(utc(2018, 11, 4, 3, 0)));
+    assert_eq!(
+        office.closes_at(utc(2018, 11, 4, 3, 0)),
+        Some(utc(2018, 11, 4, 4, 0))
+    );
+    assert_eq!(
+        office.business_time_between(saturday, saturday + Duration::days(2)),
+        Duration::hours(1)
+    );
+}
+
+#[test]
 fn range_ending_at_midnight_continues_into_the_next_day() {
     let office = build(
         r#"

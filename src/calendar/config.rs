@@ -124,8 +124,7 @@ pub(crate) fn compile(cfg: &OfficeHoursConfig) -> Result<Compiled, Vec<ConfigIss
     let tz = parse_timezone(&cfg.timezone, &mut issues);
 
     let mut weekly: [Vec<TimeRange>; 7] = Default::default();
-    for (i, slot) in weekly.iter_mut().enumerate() {
-        let weekday = WEEKDAYS[i];
+    for (slot, weekday) in weekly.iter_mut().zip(WEEKDAYS) {
         let (key, ranges) = cfg.weekly.get(weekday);
         *slot = parse_ranges(ranges, &format!("weekly.{key}"), &mut issues);
     }
