@@ -695,6 +695,18 @@ mod tests {
     }
 
     #[test]
+    fn detector_is_shareable_between_threads() {
+        fn shareable<T: Send + Sync + Clone>() {}
+        shareable::<Detector>();
+    }
+
+    #[test]
+    fn eight_digits_right_after_a_phone_prefix_are_refused() {
+        assert_eq!(masked("bsn of 06 - 12345672"), "bsn of 06 - 12345672");
+        assert_eq!(masked("bsn 1234 5672"), "bsn 1234 5672");
+    }
+
+    #[test]
     fn disabled_detector_finds_nothing() {
         let mut config = DetectorsConfig::default();
         config.bsn.enabled = false;
