@@ -1,0 +1,409 @@
+//! The editors' command line: `check`, `try`, `test` and `schema`.
+//!
+//! Every command reads `./flows` and `./rules` unless told otherwise, prints compiler-like
+//! output, and exits 1 when something is wrong (2 for a command line it cannot understand).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::convtest::{self, CaseResult};
+use crate::engine::{decide, ConversationState, Decision, Message, Reply};
+use crate::flows::{model, FlowSet};
+use crate::source::{Diagnostic, Severity};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "triage",
+    version,
+    about = "Rule-driven chatbot and triage engine: check, try and test the flows",
+    after_help = "Without a command: check the flows and run the conversation tests."
+)]
+pub struct Cli {
+    /// Directory with the flow files
+    #[arg(long, global = true, default_value = "flows", value_name = "DIR")]
+    pub flows: PathBuf,
+    /// Directory with office-hours.yaml, privacy.yaml and departments.yaml
+    #[arg(long, global = true, default_value = "rules", value_name = "DIR")]
+    pub rules: PathBuf,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate the flows and rules; errors with file:line:column, exit 1 on errors
+    Check {
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Conversation tests, for the "topic without a test" warning
+        #[arg(long, default_value = convtest::DEFAULT_DIR, value_name = "DIR")]
+        tests: PathBuf,
+    },
+    /// Show what the bot does with a message, and why
+    Try {
+        /// The resident's message
+        message: String,
+        /// The time of the message (RFC 3339, e.g. 2026-11-27T19:30:00+01:00); default now
+        #[arg(long)]
+        at: Option<String>,
+        /// Print one JSON object
+        #[arg(long)]
+        json: bool,
+        /// The resident's name, for `{name}`
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Run the conversation tests (default: fixtures/conversations)
+    Test {
+        /// Test files or directories
+        paths: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of a file kind, or write them all to a directory
+    Schema {
+        /// flow, departments, privacy, office-hours or conversation-test (default: flow)
+        kind: Option<String>,
+        /// Write every schema into this directory as <kind>.schema.json
+        #[arg(long, value_name = "DIR")]
+        write: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Runs the command line; the binary's `main` is just this.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        None => default(&cli.flows, &cli.rules),
+        Some(Command::Check { format, tests }) => check(&cli.flows, &cli.rules, format, &tests),
+        Some(Command::Try {
+            message,
+            at,
+            json,
+            name,
+        }) => try_message(&cli.flows, &cli.rules, &message, at.as_deref(), json, name),
+        Some(Command::Test { paths }) => test(&cli.flows, &cli.rules, &paths),
+        Some(Command::Schema { kind, write }) => schema(kind.as_deref(), write.as_deref()),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+type CliResult = Result<bool, String>;
+
+fn print_diagnostics(diags: &[Diagnostic]) {
+    let mut err = std::io::stderr().lock();
+    for d in diags {
+        let _ = writeln!(err, "{d}");
+    }
+}
+
+fn counts(diags: &[Diagnostic]) -> (usize, usize) {
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    (errors, diags.len() - errors)
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// Loads the flows, printing errors; `None` when they do not load.
+fn load(flows: &Path, rules: &Path) -> Option<(FlowSet, Vec<Diagnostic>)> {
+    match FlowSet::load(flows, rules) {
+        Ok(x) => Some(x),
+        Err(diags) => {
+            print_diagnostics(&diags);
+            let (e, w) = counts(&diags);
+            eprintln!(
+                "the flows do not load: {}, {}",
+                plural(e, "error"),
+                plural(w, "warning")
+            );
+            None
+        }
+    }
+}
+
+fn check(flows: &Path, rules: &Path, format: Format, tests: &Path) -> CliResult {
+    let mut diags;
+    let mut summary = None;
+    match FlowSet::load(flows, rules) {
+        Ok((set, warnings)) => {
+            diags = warnings;
+            if tests.exists() {
+                match convtest::load(&[tests.to_path_buf()]) {
+                    Ok(t) => diags.extend(convtest::untested_topics(&set, &t)),
+                    Err(e) => diags.extend(e),
+                }
+            }
+            summary = Some(serde_json::json!({
+                "files": set.files.len(),
+                "topics": set.topics.len(),
+                "terms": set.term_count(),
+                "departments": set.departments.len(),
+            }));
+        }
+        Err(e) => diags = e,
+    }
+    let (errors, warnings) = counts(&diags);
+    match format {
+        Format::Json => {
+            let out = serde_json::json!({
+                "ok": errors == 0,
+                "errors": errors,
+                "warnings": warnings,
+                "summary": summary,
+                "diagnostics": diags,
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
+            );
+        }
+        Format::Text => {
+            print_diagnostics(&diags);
+            match &summary {
+                Some(s) if errors == 0 => println!(
+                    "ok: {} files, {} topics, {} terms, {} departments; {}",
+                    s["files"],
+                    s["topics"],
+                    s["terms"],
+                    s["departments"],
+                    plural(warnings, "warning")
+                ),
+                _ => println!(
+                    "failed: {}, {}",
+                    plural(errors, "error"),
+                    plural(warnings, "warning")
+                ),
+            }
+        }
+    }
+    Ok(errors == 0)
+}
+
+fn parse_at(at: Option<&str>) -> Result<DateTime<Utc>, String> {
+    match at {
+        None => Ok(Utc::now()),
+        Some(s) => convtest::parse_time(s)
+            .ok_or_else(|| format!("`{s}` is not a time like `2026-11-27T19:30:00+01:00`")),
+    }
+}
+
+fn try_message(
+    flows: &Path,
+    rules: &Path,
+    message: &str,
+    at: Option<&str>,
+    json: bool,
+    name: Option<String>,
+) -> CliResult {
+    let now = parse_at(at)?;
+    let Some((set, _)) = load(flows, rules) else {
+        return Ok(false);
+    };
+    let state = ConversationState {
+        resident_name: name,
+        ..ConversationState::default()
+    };
+    let d = decide(&set, &state, &Message::text(message), now);
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&d).map_err(|e| e.to_string())?
+        );
+    } else {
+        print!("{}", describe(&set, &d, now));
+    }
+    Ok(true)
+}
+
+/// A decision as an editor reads it.
+pub fn describe(set: &FlowSet, d: &Decision, now: DateTime<Utc>) -> String {
+    use std::fmt::Write as _;
+    let tz = set.office.timezone();
+    let mut o = String::new();
+    let none = "-".to_string();
+    let _ = writeln!(o, "time        {}", now.with_timezone(&tz).to_rfc3339());
+    let _ = writeln!(o, "outcome     {}", d.outcome.as_str());
+    let _ = writeln!(o, "topic       {}", d.topic.as_ref().unwrap_or(&none));
+    let _ = writeln!(o, "open        {}", if d.open { "yes" } else { "no" });
+    let _ = writeln!(o, "department  {}", d.department.as_ref().unwrap_or(&none));
+    let _ = writeln!(
+        o,
+        "follow-up   {}",
+        d.follow_up_at.map_or(none.clone(), |t| t.to_rfc3339())
+    );
+    let _ = writeln!(o, "stored as   {}", d.redacted_text);
+    for r in &d.replies {
+        let _ = writeln!(
+            o,
+            "reply       {}",
+            r.display().replace('\n', "\n            ")
+        );
+        if let Reply::Text { buttons, .. } = r {
+            for b in buttons {
+                let _ = writeln!(o, "  [button]  {} ({})", b.title, b.id);
+            }
+        }
+    }
+    for l in &d.links {
+        let _ = writeln!(o, "link        {}: {}", l.title, l.url);
+    }
+    let _ = writeln!(o, "why");
+    for (i, s) in d.trace.steps.iter().enumerate() {
+        let _ = writeln!(o, "  {}. {s}", i + 1);
+    }
+    if !d.trace.candidates.is_empty() {
+        let _ = writeln!(o, "topics considered");
+        for c in &d.trace.candidates {
+            let terms: Vec<String> = c
+                .matched
+                .iter()
+                .map(|m| {
+                    let how = match m.how {
+                        crate::matcher::MatchHow::Exact => String::new(),
+                        crate::matcher::MatchHow::Partial => format!(" in `{}`", m.found),
+                        crate::matcher::MatchHow::Joined => format!(" as `{}`", m.found),
+                        crate::matcher::MatchHow::Typo(n) => {
+                            format!(" as `{}`, {}", m.found, plural(n.into(), "typo"))
+                        }
+                    };
+                    format!("{:?} `{}`{how}", m.kind, m.term).to_lowercase()
+                })
+                .collect();
+            let excluded = c
+                .excluded_by
+                .as_ref()
+                .map(|e| format!(" (ruled out by `{e}`)"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                o,
+                "  {:<28} {:>4.1}  {}{excluded}",
+                c.id,
+                c.score,
+                terms.join(", ")
+            );
+        }
+    }
+    o
+}
+
+fn test(flows: &Path, rules: &Path, paths: &[PathBuf]) -> CliResult {
+    let Some((set, _)) = load(flows, rules) else {
+        return Ok(false);
+    };
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from(convtest::DEFAULT_DIR)]
+    } else {
+        paths.to_vec()
+    };
+    let loaded = match convtest::load(&paths) {
+        Ok(l) => l,
+        Err(diags) => {
+            print_diagnostics(&diags);
+            return Ok(false);
+        }
+    };
+    let results: Vec<CaseResult> = loaded
+        .iter()
+        .flat_map(|lt| {
+            lt.tests
+                .tests
+                .iter()
+                .enumerate()
+                .map(|(i, case)| convtest::run_case(&set, &lt.file, i, case))
+        })
+        .collect();
+    let failed: Vec<&CaseResult> = results.iter().filter(|r| !r.failures.is_empty()).collect();
+    for r in &failed {
+        print!("{}", convtest::format_failure(r));
+    }
+    println!(
+        "conversations: {} passed, {} failed",
+        results.len() - failed.len(),
+        failed.len()
+    );
+    Ok(failed.is_empty())
+}
+
+fn schema(kind: Option<&str>, write: Option<&Path>) -> CliResult {
+    let all = model::schemas();
+    if let Some(dir) = write {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+        for (name, schema) in &all {
+            let path = dir.join(format!("{name}.schema.json"));
+            let text = serde_json::to_string_pretty(schema).map_err(|e| e.to_string())? + "\n";
+            std::fs::write(&path, text)
+                .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+            println!("wrote {}", path.display());
+        }
+        return Ok(true);
+    }
+    let kind = kind.unwrap_or("flow");
+    match all.get(kind) {
+        Some(s) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(s).map_err(|e| e.to_string())?
+            );
+            Ok(true)
+        }
+        None => {
+            let names: Vec<&str> = all.keys().copied().collect();
+            let hint = crate::text::did_you_mean(kind, names.iter().copied())
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            Err(format!(
+                "unknown schema `{kind}`{hint} (known: {})",
+                names.join(", ")
+            ))
+        }
+    }
+}
+
+/// Without a command (`cargo run --release`): check, then test, then show what to try next.
+fn default(flows: &Path, rules: &Path) -> CliResult {
+    println!(
+        "triage: checking {} and {}",
+        flows.display(),
+        rules.display()
+    );
+    let checked = check(flows, rules, Format::Text, Path::new(convtest::DEFAULT_DIR))?;
+    if !checked {
+        return Ok(false);
+    }
+    let tested = if Path::new(convtest::DEFAULT_DIR).exists() {
+        test(flows, rules, &[])?
+    } else {
+        true
+    };
+    println!();
+    println!("Try a message:   triage try \"ik wil een nieuw paspoort\"");
+    println!("Out of hours:    triage try \"mijn container is niet geleegd\" --at 2026-11-27T19:30:00+01:00");
+    println!("Run the tests:   triage test");
+    println!("All commands:    triage --help");
+    Ok(tested)
+}

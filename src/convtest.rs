@@ -87,7 +87,10 @@ fn check_steps(file: &SourceFile, tests: &TestFile, errors: &mut Vec<Diagnostic>
         if parse_time(&case.at).is_none() {
             errors.push(file.error_at(
                 &format!("tests[{i}].at"),
-                format!("`{}` is not a time like `2026-11-27T19:30:00+01:00`", case.at),
+                format!(
+                    "`{}` is not a time like `2026-11-27T19:30:00+01:00`",
+                    case.at
+                ),
             ));
         }
         for (j, step) in case.steps.iter().enumerate() {
@@ -276,7 +279,11 @@ fn run_step(
                 action,
                 format!(
                     "the last reply has no button `{title}` (buttons: {})",
-                    if shown.is_empty() { "none".to_string() } else { shown.join(", ") }
+                    if shown.is_empty() {
+                        "none".to_string()
+                    } else {
+                        shown.join(", ")
+                    }
                 ),
             ));
         };
@@ -415,7 +422,11 @@ pub fn format_failure(r: &CaseResult) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "FAIL {}:{}: {}", r.file, r.line, r.name);
     for f in &r.failures {
-        let _ = writeln!(out, "  step {} ({}:{}): {}", f.step, r.file, f.line, f.action);
+        let _ = writeln!(
+            out,
+            "  step {} ({}:{}): {}",
+            f.step, r.file, f.line, f.action
+        );
         for (what, expected, got) in &f.diffs {
             let _ = writeln!(out, "    {what}:");
             for l in expected.lines() {

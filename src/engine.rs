@@ -354,9 +354,9 @@ pub fn decide(
     if let Some(payload) = &message.button {
         if let Some(id) = payload.strip_prefix(PAYLOAD_TOPIC) {
             if let Some(i) = flows.topic_index(id) {
-                d.trace
-                    .steps
-                    .push(format!("button: the resident tapped a button for topic `{id}`"));
+                d.trace.steps.push(format!(
+                    "button: the resident tapped a button for topic `{id}`"
+                ));
                 answer(flows, &st, i, &norm, &mut d);
                 d.state = st;
                 return d;
@@ -399,7 +399,13 @@ pub fn decide(
     }
 
     // 5. FAQ topics.
-    let (candidates, winner) = rank(flows, &flows.topic_matcher, &norm, Target::Topic, &mut d.trace);
+    let (candidates, winner) = rank(
+        flows,
+        &flows.topic_matcher,
+        &norm,
+        Target::Topic,
+        &mut d.trace,
+    );
     d.trace.candidates = candidates;
     if let Some(i) = winner {
         answer(flows, &st, i, &norm, &mut d);
@@ -443,9 +449,7 @@ pub fn follow_up(flows: &FlowSet, state: &ConversationState, now: DateTime<Utc>)
     }
     let f = &flows.follow_up.def;
     let v = vars(flows, &st, None);
-    let within = st
-        .last_inbound_at
-        .is_some_and(|t| now - t < SERVICE_WINDOW);
+    let within = st.last_inbound_at.is_some_and(|t| now - t < SERVICE_WINDOW);
     if within {
         d.trace
             .steps
@@ -471,7 +475,12 @@ pub fn follow_up(flows: &FlowSet, state: &ConversationState, now: DateTime<Utc>)
         d.replies.push(Reply::Template {
             name: f.template.name.clone(),
             language: f.template.language.clone(),
-            parameters: f.template.parameters.iter().map(|p| render(p, &v)).collect(),
+            parameters: f
+                .template
+                .parameters
+                .iter()
+                .map(|p| render(p, &v))
+                .collect(),
         });
     }
     st.phase = Phase::AwaitingFollowUp;
@@ -496,7 +505,13 @@ fn privacy_redirect(flows: &FlowSet, st: &mut ConversationState, norm: &str, d: 
             .join(", ")
     ));
     let mut scratch = Trace::default();
-    let (candidates, winner) = rank(flows, &flows.topic_matcher, norm, Target::Topic, &mut scratch);
+    let (candidates, winner) = rank(
+        flows,
+        &flows.topic_matcher,
+        norm,
+        Target::Topic,
+        &mut scratch,
+    );
     d.trace.candidates = candidates;
     let page = winner
         .and_then(|i| {
@@ -691,9 +706,7 @@ fn out_of_hours(flows: &FlowSet, st: &mut ConversationState, now: DateTime<Utc>,
             st.follow_up_at = Some(next);
         }
     }
-    d.follow_up_at = st
-        .follow_up_at
-        .map(|t| t.with_timezone(&tz).fixed_offset());
+    d.follow_up_at = st.follow_up_at.map(|t| t.with_timezone(&tz).fixed_offset());
     if let Some(t) = d.follow_up_at {
         d.trace
             .steps
@@ -848,7 +861,9 @@ fn rank(
 fn target_id(flows: &FlowSet, target: Target, t: u32) -> String {
     match target {
         Target::Topic => flows.topics[t as usize].id.clone(),
-        Target::Route => flows.departments[flows.routes[t as usize] as usize].id.clone(),
+        Target::Route => flows.departments[flows.routes[t as usize] as usize]
+            .id
+            .clone(),
     }
 }
 
@@ -928,7 +943,13 @@ pub fn shadowed_topics(flows: &FlowSet) -> Vec<Diagnostic> {
         let mut wins = false;
         for s in &t.samples {
             let mut trace = Trace::default();
-            let (_, w) = rank(flows, &flows.topic_matcher, &normalize(s), Target::Topic, &mut trace);
+            let (_, w) = rank(
+                flows,
+                &flows.topic_matcher,
+                &normalize(s),
+                Target::Topic,
+                &mut trace,
+            );
             match w {
                 Some(w) if w as usize == i => {
                     wins = true;
@@ -975,14 +996,26 @@ mod tests {
 
     #[test]
     fn renders_placeholders_and_tidies_an_empty_name() {
-        let v = vec![("name", String::new()), ("department", "Burgerzaken".into())];
-        assert_eq!(render("Hoi {name}! Dit is {department}.", &v), "Hoi! Dit is Burgerzaken.");
+        let v = vec![
+            ("name", String::new()),
+            ("department", "Burgerzaken".into()),
+        ];
+        assert_eq!(
+            render("Hoi {name}! Dit is {department}.", &v),
+            "Hoi! Dit is Burgerzaken."
+        );
         let v = vec![("name", "Fatima".into())];
-        assert_eq!(render("Hoi {name}, {onbekend} {", &v), "Hoi Fatima, {onbekend} {");
+        assert_eq!(
+            render("Hoi {name}, {onbekend} {", &v),
+            "Hoi Fatima, {onbekend} {"
+        );
     }
 
     #[test]
     fn joins_labels_in_dutch() {
-        assert_eq!(join_dutch(&["BSN", "IBAN", "paspoortnummer"]), "BSN, IBAN en paspoortnummer");
+        assert_eq!(
+            join_dutch(&["BSN", "IBAN", "paspoortnummer"]),
+            "BSN, IBAN en paspoortnummer"
+        );
     }
 }

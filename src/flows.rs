@@ -120,13 +120,19 @@ pub struct FlowSet {
 impl FlowSet {
     /// Reads `flows_dir` and `rules_dir` and builds the set. `Err` holds every error (and the
     /// warnings found so far); `Ok` holds the set and its warnings.
-    pub fn load(flows_dir: &Path, rules_dir: &Path) -> Result<(FlowSet, Vec<Diagnostic>), Vec<Diagnostic>> {
+    pub fn load(
+        flows_dir: &Path,
+        rules_dir: &Path,
+    ) -> Result<(FlowSet, Vec<Diagnostic>), Vec<Diagnostic>> {
         let sources = Sources::read(flows_dir, rules_dir)?;
         sources.compile()
     }
 
     pub fn topic_index(&self, id: &str) -> Option<u32> {
-        self.topics.iter().position(|t| t.id == id).map(|i| i as u32)
+        self.topics
+            .iter()
+            .position(|t| t.id == id)
+            .map(|i| i as u32)
     }
 
     pub fn department_index(&self, id: &str) -> Option<u32> {
@@ -203,10 +209,14 @@ impl Sources {
                             Pos { line: 1, column: 1 },
                             format!("unknown rules file `{file}`"),
                         )
-                        .with_help(Some(match did_you_mean(file, RULE_FILES) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => format!("the rules directory holds {}", RULE_FILES.join(", ")),
-                        })),
+                        .with_help(Some(
+                            match did_you_mean(file, RULE_FILES) {
+                                Some(s) => format!("did you mean `{s}`?"),
+                                None => {
+                                    format!("the rules directory holds {}", RULE_FILES.join(", "))
+                                }
+                            },
+                        )),
                     );
                 }
             }
@@ -229,11 +239,7 @@ impl Sources {
         let office = v.parse::<crate::calendar::OfficeHoursConfig>(&self.office_hours);
         let privacy = v.parse::<PrivacyFile>(&self.privacy);
         let departments = v.parse::<DepartmentsFile>(&self.departments);
-        let flows: Vec<_> = self
-            .flows
-            .iter()
-            .map(|f| v.parse::<FlowFile>(f))
-            .collect();
+        let flows: Vec<_> = self.flows.iter().map(|f| v.parse::<FlowFile>(f)).collect();
         let built = v.build(office, privacy, departments, flows);
         let Validator { mut diags, .. } = v;
         diags.sort_by(|a, b| {
@@ -266,7 +272,8 @@ fn read_limited(path: &Path) -> Result<Vec<u8>, Diagnostic> {
             ),
         ));
     }
-    std::fs::read(path).map_err(|e| Diagnostic::error(&name, start, format!("cannot read file: {e}")))
+    std::fs::read(path)
+        .map_err(|e| Diagnostic::error(&name, start, format!("cannot read file: {e}")))
 }
 
 /// The `*.yaml` and `*.yml` files directly in `dir`, sorted by name.
@@ -295,6 +302,10 @@ struct Parsed<T> {
 #[derive(Default)]
 struct Validator {
     diags: Vec<Diagnostic>,
+    /// Whether the departments file and every flow file parsed: references into a file that did
+    /// not parse are not checked, so its own errors are not buried under follow-on errors.
+    departments_ok: bool,
+    flows_ok: bool,
     schemas: HashMap<&'static str, serde_json::Value>,
 }
 
@@ -333,7 +344,13 @@ impl Validator {
         self.diags.push(file.error_at(path, msg));
     }
 
-    fn error_help(&mut self, file: &SourceFile, path: &str, msg: impl Into<String>, help: Option<String>) {
+    fn error_help(
+        &mut self,
+        file: &SourceFile,
+        path: &str,
+        msg: impl Into<String>,
+        help: Option<String>,
+    ) {
         self.diags.push(file.error_at(path, msg).with_help(help));
     }
 
@@ -353,6 +370,8 @@ impl Validator {
         });
 
         // Departments and routing.
+        self.departments_ok = departments.is_some();
+        self.flows_ok = flows.iter().all(Option::is_some);
         let mut dept_ids: Vec<String> = Vec::new();
         let mut departments_out = Vec::new();
         let mut default_department = 0u32;
@@ -363,7 +382,11 @@ impl Validator {
                 let path = format!("departments[{i}].id");
                 self.check_id(&p.file, &path, &d.id, "department");
                 if dept_ids.contains(&d.id) {
-                    self.error(&p.file, &path, format!("duplicate department id `{}`", d.id));
+                    self.error(
+                        &p.file,
+                        &path,
+                        format!("duplicate department id `{}`", d.id),
+                    );
                 }
                 dept_ids.push(d.id.clone());
                 departments_out.push(Department {
@@ -374,15 +397,17 @@ impl Validator {
             if p.value.departments.is_empty() {
                 self.error(&p.file, "departments", "at least one department is needed");
             }
-            match self.department_ref(&p.file, "default", &p.value.default, &dept_ids) {
-                Some(i) => default_department = i,
-                None => {}
+            if let Some(i) = self.department_ref(&p.file, "default", &p.value.default, &dept_ids) {
+                default_department = i;
             }
             for (i, r) in p.value.routing.iter().enumerate() {
                 let base = format!("routing[{i}]");
-                let Some(dept) =
-                    self.department_ref(&p.file, &format!("{base}.department"), &r.department, &dept_ids)
-                else {
+                let Some(dept) = self.department_ref(
+                    &p.file,
+                    &format!("{base}.department"),
+                    &r.department,
+                    &dept_ids,
+                ) else {
                     continue;
                 };
                 let target = routes.len() as u32;
@@ -403,8 +428,8 @@ impl Validator {
                 for (j, pat) in r.patterns.iter().enumerate() {
                     if self.regex(&p.file, &format!("{base}.patterns[{j}]"), pat) {
                         route_builder.pattern(target, pat);
-                        any = true;
                     }
+                    any = true;
                 }
                 if !any {
                     self.error(
@@ -493,10 +518,18 @@ impl Validator {
             let tol_override = t.typo_tolerance;
             if let Some(tol) = tol_override {
                 if tol > 2 {
-                    self.error(file, &format!("{path}.typo_tolerance"), "typo tolerance is 0, 1 or 2");
+                    self.error(
+                        file,
+                        &format!("{path}.typo_tolerance"),
+                        "typo tolerance is 0, 1 or 2",
+                    );
                 }
             }
-            let tol = |n: &str| tol_override.unwrap_or_else(|| auto_tolerance(n.len())).min(2);
+            let tol = |n: &str| {
+                tol_override
+                    .unwrap_or_else(|| auto_tolerance(n.len()))
+                    .min(2)
+            };
             let mut any = false;
             for (j, k) in t.keywords.iter().enumerate() {
                 if let Some(n) = self.term(file, &format!("{path}.keywords[{j}]"), k) {
@@ -519,8 +552,8 @@ impl Validator {
             for (j, pat) in t.patterns.iter().enumerate() {
                 if self.regex(file, &format!("{path}.patterns[{j}]"), pat) {
                     topic_builder.pattern(target, pat);
-                    any = true;
                 }
+                any = true;
             }
             for (j, k) in t.exclude.iter().enumerate() {
                 if let Some(n) = self.term(file, &format!("{path}.exclude[{j}]"), k) {
@@ -538,7 +571,11 @@ impl Validator {
                 );
             }
             if t.answers.is_empty() {
-                self.error(file, &format!("{path}.answers"), "a topic needs at least one answer");
+                self.error(
+                    file,
+                    &format!("{path}.answers"),
+                    "a topic needs at least one answer",
+                );
             }
             let links_len: usize = t
                 .links
@@ -564,7 +601,10 @@ impl Validator {
                 self.error(
                     file,
                     &format!("{path}.buttons[{MAX_BUTTONS}]"),
-                    format!("WhatsApp shows at most {MAX_BUTTONS} reply buttons; this topic has {}", t.buttons.len()),
+                    format!(
+                        "WhatsApp shows at most {MAX_BUTTONS} reply buttons; this topic has {}",
+                        t.buttons.len()
+                    ),
                 );
             }
             let mut buttons = Vec::new();
@@ -573,7 +613,9 @@ impl Validator {
                 self.button_title(file, &format!("{bp}.title"), &b.title);
                 match (&b.topic, b.handover) {
                     (Some(id), false) => {
-                        if let Some(i) = self.topic_ref(file, &format!("{bp}.topic"), id, &topic_ids) {
+                        if let Some(i) =
+                            self.topic_ref(file, &format!("{bp}.topic"), id, &topic_ids)
+                        {
                             buttons.push(Button {
                                 title: b.title.clone(),
                                 action: ButtonAction::Topic(i),
@@ -592,7 +634,8 @@ impl Validator {
                 }
             }
             if let Some(d) = &t.department {
-                topics[idx].department = self.department_ref(file, &format!("{path}.department"), d, &dept_ids);
+                topics[idx].department =
+                    self.department_ref(file, &format!("{path}.department"), d, &dept_ids);
             }
             topics[idx].buttons = buttons;
         }
@@ -603,7 +646,9 @@ impl Validator {
                     f,
                     "",
                     "no `handover:` replies in any flow file",
-                    Some("add `handover:` with `open:` and `closed:` texts to one flow file".into()),
+                    Some(
+                        "add `handover:` with `open:` and `closed:` texts to one flow file".into(),
+                    ),
                 );
             }
         }
@@ -613,7 +658,10 @@ impl Validator {
                     f,
                     "",
                     "no `follow_up:` in any flow file",
-                    Some("add `follow_up:` with its text, template and replies to one flow file".into()),
+                    Some(
+                        "add `follow_up:` with its text, template and replies to one flow file"
+                            .into(),
+                    ),
                 );
             }
         }
@@ -632,7 +680,9 @@ impl Validator {
                     },
                 );
                 for (j, id) in page.topics.iter().enumerate() {
-                    if let Some(t) = self.topic_ref(&p.file, &format!("{base}.topics[{j}]"), id, &topic_ids) {
+                    if let Some(t) =
+                        self.topic_ref(&p.file, &format!("{base}.topics[{j}]"), id, &topic_ids)
+                    {
                         let link = LinkDef {
                             title: page.title.clone(),
                             url: page.url.clone(),
@@ -687,8 +737,16 @@ impl Validator {
 
         let (privacy_file, handover, follow_up) = (privacy?, handover?, follow_up?);
         let follow_up_def = follow_up.0;
-        let yes_words = follow_up_def.yes_words.iter().map(|w| normalize(w)).collect();
-        let no_words = follow_up_def.no_words.iter().map(|w| normalize(w)).collect();
+        let yes_words = follow_up_def
+            .yes_words
+            .iter()
+            .map(|w| normalize(w))
+            .collect();
+        let no_words = follow_up_def
+            .no_words
+            .iter()
+            .map(|w| normalize(w))
+            .collect();
         Some(FlowSet {
             office: office?,
             privacy: detector?,
@@ -719,7 +777,11 @@ impl Validator {
         self.button_title(file, "follow_up.no_button", &f.no_button);
         let t = &f.template;
         if t.name.trim().is_empty() {
-            self.error(file, "follow_up.template.name", "a template needs the name it was approved under");
+            self.error(
+                file,
+                "follow_up.template.name",
+                "a template needs the name it was approved under",
+            );
         } else if !t
             .name
             .chars()
@@ -728,7 +790,10 @@ impl Validator {
             self.error(
                 file,
                 "follow_up.template.name",
-                format!("template name `{}` may only hold lower-case letters, digits and `_`", t.name),
+                format!(
+                    "template name `{}` may only hold lower-case letters, digits and `_`",
+                    t.name
+                ),
             );
         }
         let lang_ok = {
@@ -748,7 +813,12 @@ impl Validator {
             );
         }
         for (i, p) in t.parameters.iter().enumerate() {
-            self.text(file, &format!("follow_up.template.parameters[{i}]"), p, FOLLOW_UP_VARS);
+            self.text(
+                file,
+                &format!("follow_up.template.parameters[{i}]"),
+                p,
+                FOLLOW_UP_VARS,
+            );
         }
     }
 
@@ -767,9 +837,19 @@ impl Validator {
         }
     }
 
-    fn department_ref(&mut self, file: &SourceFile, path: &str, id: &str, known: &[String]) -> Option<u32> {
+    fn department_ref(
+        &mut self,
+        file: &SourceFile,
+        path: &str,
+        id: &str,
+        known: &[String],
+    ) -> Option<u32> {
         if let Some(i) = known.iter().position(|d| d == id) {
             return Some(i as u32);
+        }
+        if !self.departments_ok {
+            // The departments file has its own errors; do not bury them under follow-on errors.
+            return None;
         }
         let help = did_you_mean(id, known.iter().map(String::as_str))
             .map(|s| format!("did you mean `{s}`?"))
@@ -778,9 +858,18 @@ impl Validator {
         None
     }
 
-    fn topic_ref(&mut self, file: &SourceFile, path: &str, id: &str, known: &[&str]) -> Option<u32> {
+    fn topic_ref(
+        &mut self,
+        file: &SourceFile,
+        path: &str,
+        id: &str,
+        known: &[&str],
+    ) -> Option<u32> {
         if let Some(i) = known.iter().position(|t| *t == id) {
             return Some(i as u32);
+        }
+        if !self.flows_ok {
+            return None;
         }
         let help = did_you_mean(id, known.iter().copied()).map(|s| format!("did you mean `{s}`?"));
         self.error_help(file, path, format!("unknown topic `{id}`"), help);
@@ -839,7 +928,11 @@ impl Validator {
             self.error(file, &format!("{path}.title"), "a link needs a title");
         }
         if let Err(why) = check_url(&l.url) {
-            self.error(file, &format!("{path}.url"), format!("invalid URL `{}`: {why}", l.url));
+            self.error(
+                file,
+                &format!("{path}.url"),
+                format!("invalid URL `{}`: {why}", l.url),
+            );
         }
     }
 
@@ -876,7 +969,10 @@ impl Validator {
                     .or_else(|| {
                         Some(format!(
                             "placeholders here: {}",
-                            vars.iter().map(|v| format!("`{{{v}}}`")).collect::<Vec<_>>().join(", ")
+                            vars.iter()
+                                .map(|v| format!("`{{{v}}}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ))
                     });
                 self.error_help(file, path, format!("unknown placeholder `{{{var}}}`"), help);
@@ -887,7 +983,7 @@ impl Validator {
 
 fn file_node<'a>(file: &'a SourceFile, path: &str) -> Option<&'a Node> {
     let pos = file.root.locate(path);
-    fn find<'a>(n: &'a Node, pos: Pos) -> Option<&'a Node> {
+    fn find(n: &Node, pos: Pos) -> Option<&Node> {
         if n.pos == pos && matches!(n.kind, NodeKind::Scalar { .. }) {
             return Some(n);
         }
@@ -936,7 +1032,8 @@ pub fn placeholders(text: &str) -> impl Iterator<Item = &str> {
     text.split('{').skip(1).filter_map(|part| {
         let end = part.find('}')?;
         let name = &part[..end];
-        (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')).then_some(name)
+        (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .then_some(name)
     })
 }
 
@@ -956,7 +1053,9 @@ pub fn check_url(url: &str) -> Result<(), &'static str> {
         && !host.starts_with('.')
         && !host.ends_with('.')
         && !host.contains("..")
-        && host.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        && host
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
     if !valid_host {
         return Err("the host name is missing or malformed");
     }
@@ -989,13 +1088,15 @@ mod tests {
 
     #[test]
     fn finds_placeholders() {
-        let v: Vec<&str> = placeholders("Hoi {name}, we zijn er {next_opening}. {not a var} {}").collect();
+        let v: Vec<&str> =
+            placeholders("Hoi {name}, we zijn er {next_opening}. {not a var} {}").collect();
         assert_eq!(v, vec!["name", "next_opening"]);
     }
 
     #[test]
     fn regex_errors_point_at_the_problem() {
-        let err = regex::Regex::new(r"abc(def").unwrap_err();
+        let pattern = String::from("abc(def");
+        let err = regex::Regex::new(&pattern).unwrap_err();
         let (msg, off) = regex_message(&err);
         assert_eq!(msg, "unclosed group");
         assert_eq!(off, Some(3));

@@ -94,7 +94,11 @@ impl MatcherBuilder {
                 id
             }
         };
-        let tolerance = if normalized.contains(' ') { 0 } else { tolerance };
+        let tolerance = if normalized.contains(' ') {
+            0
+        } else {
+            tolerance
+        };
         self.refs[id as usize].push(TermRef {
             target,
             kind,
@@ -422,7 +426,9 @@ mod tests {
         let mut hits = Vec::new();
         let mut gave_up = Vec::new();
         m.find(&normalize(text), &mut hits, &mut gave_up);
-        hits.into_iter().map(|h| (h.target, h.kind, h.how)).collect()
+        hits.into_iter()
+            .map(|h| (h.target, h.kind, h.how))
+            .collect()
     }
 
     #[test]

@@ -107,7 +107,10 @@ pub struct Node {
 #[derive(Debug, Clone)]
 pub enum NodeKind {
     /// A scalar and whether it was plain (unquoted), which decides if `true` or `12` are typed.
-    Scalar { value: String, plain: bool },
+    Scalar {
+        value: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     /// Keys in file order.
     Map(Vec<(Node, Node)>),
@@ -243,8 +246,13 @@ pub fn read_file(path: &Path) -> Result<SourceFile, Vec<Diagnostic>> {
     if meta.len() > MAX_FILE_BYTES as u64 {
         return Err(vec![too_large(&name, meta.len() as usize)]);
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| vec![Diagnostic::error(&name, start, format!("cannot read file: {e}"))])?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        vec![Diagnostic::error(
+            &name,
+            start,
+            format!("cannot read file: {e}"),
+        )]
+    })?;
     parse_bytes(&name, &bytes)
 }
 
@@ -268,11 +276,11 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<SourceFile, Vec<Diagnosti
         Err(e) => {
             let valid = &bytes[..e.valid_up_to()];
             let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-            let line_start = valid
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |i| i + 1);
-            let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() + 1;
+            let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let column = String::from_utf8_lossy(&valid[line_start..])
+                .chars()
+                .count()
+                + 1;
             return Err(vec![Diagnostic::error(
                 name,
                 Pos { line, column },
@@ -315,11 +323,12 @@ fn build_tree(name: &str, text: &str) -> Result<Node, Vec<Diagnostic>> {
                     line: m.line(),
                     column: m.col() + 1,
                 };
-                return Err(vec![Diagnostic::error(
-                    name,
-                    pos,
-                    format!("invalid YAML: {}", e.info()),
-                )]);
+                let message = if e.info().contains("recursion limit") {
+                    format!("nesting deeper than {MAX_DEPTH} levels is not allowed")
+                } else {
+                    format!("invalid YAML: {}", e.info())
+                };
+                return Err(vec![Diagnostic::error(name, pos, message)]);
             }
         };
         let pos = pos_of(&span);
@@ -423,6 +432,20 @@ fn build_tree(name: &str, text: &str) -> Result<Node, Vec<Diagnostic>> {
 /// every problem found, each with its position.
 pub fn check_schema(file: &SourceFile, schema: &Json) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    if file.root.is_null() && file.text.trim().is_empty() {
+        let required: Vec<&str> = schema
+            .get("required")
+            .and_then(Json::as_array)
+            .map(|r| r.iter().filter_map(Json::as_str).collect())
+            .unwrap_or_default();
+        if !required.is_empty() {
+            out.push(
+                Diagnostic::error(&file.name, Pos { line: 1, column: 1 }, "the file is empty")
+                    .with_help(Some(format!("it needs at least {}", list(&required)))),
+            );
+        }
+        return out;
+    }
     let checker = Checker { file, root: schema };
     checker.check(&file.root, schema, &mut out);
     out
@@ -498,7 +521,10 @@ impl Checker<'_> {
                     if items.len() as u64 > max {
                         out.push(self.err(
                             node,
-                            format!("at most {max} items are allowed here, found {}", items.len()),
+                            format!(
+                                "at most {max} items are allowed here, found {}",
+                                items.len()
+                            ),
                             None,
                         ));
                     }
@@ -543,7 +569,9 @@ impl Checker<'_> {
                 return;
             }
             // Prefer the branch whose shape matches (its errors are deeper than the node itself).
-            let shape_ok = trial.iter().all(|d| (d.line, d.column) != (node.pos.line, node.pos.column));
+            let shape_ok = trial
+                .iter()
+                .all(|d| (d.line, d.column) != (node.pos.line, node.pos.column));
             match &best {
                 None => best = Some(trial),
                 Some(_) if shape_ok => {
@@ -568,7 +596,11 @@ impl Checker<'_> {
         let what = if node.as_str().is_some() {
             format!("unknown value `{found}`")
         } else {
-            format!("expected one of {}, found {}", list(&allowed), kind_name(node))
+            format!(
+                "expected one of {}, found {}",
+                list(&allowed),
+                kind_name(node)
+            )
         };
         out.push(self.err(node, what, help));
     }
@@ -691,7 +723,11 @@ pub fn load_typed<T: DeserializeOwned + schemars::JsonSchema>(
                 column: l.column(),
             })
             .unwrap_or(Pos { line: 1, column: 1 });
-        vec![Diagnostic::error(&file.name, pos, clean_serde_message(&e.to_string()))]
+        vec![Diagnostic::error(
+            &file.name,
+            pos,
+            clean_serde_message(&e.to_string()),
+        )]
     })
 }
 
@@ -722,7 +758,13 @@ mod tests {
     #[test]
     fn locates_paths() {
         let f = parse("a:\n  - x: 1\n  - x: 2\n    y: [3, 4]\n").unwrap();
-        assert_eq!(f.root.locate("a[1].y[1]"), Pos { line: 4, column: 12 });
+        assert_eq!(
+            f.root.locate("a[1].y[1]"),
+            Pos {
+                line: 4,
+                column: 12
+            }
+        );
         assert_eq!(f.root.locate("a[1].x"), Pos { line: 3, column: 8 });
         // Where the path leaves the tree, the last node reached.
         assert_eq!(f.root.locate("a[1].z"), Pos { line: 3, column: 5 });

@@ -1,0 +1,721 @@
+//! The flow language end to end on a small, self-contained set of files: loading, every kind of
+//! validation error with its position, bad input of every sort, and the engine's decisions.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use triage::engine::{decide, follow_up, ConversationState, Message, Outcome, Phase, Reply};
+use triage::flows::{FlowSet, Sources};
+use triage::source::{Diagnostic, Severity};
+
+const OFFICE: &str = "\
+timezone: Europe/Amsterdam
+weekly:
+  monday: [\"08:30-17:00\"]
+  tuesday: [\"08:30-17:00\"]
+  wednesday: [\"08:30-17:00\"]
+  thursday: [\"08:30-17:00\"]
+  friday: [\"08:30-17:00\"]
+holidays: [nieuwjaarsdag, eerste-paasdag, tweede-paasdag, koningsdag, hemelvaartsdag,
+  eerste-pinksterdag, tweede-pinksterdag, eerste-kerstdag, tweede-kerstdag]
+";
+
+const DEPARTMENTS: &str = "\
+departments:
+  - id: burgerzaken
+    name: Burgerzaken
+  - id: belastingen
+    name: Belastingen
+  - id: kcc
+    name: Klantcontactcentrum
+default: kcc
+routing:
+  - department: belastingen
+    keywords: [aanslag, bezwaar]
+  - department: burgerzaken
+    keywords: [naamswijziging]
+";
+
+const PRIVACY: &str = "\
+detectors:
+  bsn:
+    context:
+      cancel: [zaaknummer, ordernummer]
+secure_pages:
+  - topics: [verhuizing]
+    title: Verhuizing doorgeven met DigiD
+    url: https://www.terneuzen.nl/verhuizen-digid
+default_page:
+  title: Veilig gegevens delen
+  url: https://www.terneuzen.nl/veilig
+reply: \"Je bericht bevatte een {label}; dat hebben we weggehaald. Ga naar {title}: {url}\"
+";
+
+const FLOWS: &str = "\
+topics:
+  - id: paspoort
+    keywords: [paspoort, idkaart, identiteitskaart]
+    phrases: [nieuw paspoort]
+    synonyms: [passport]
+    exclude: [rijbewijs]
+    answers: [\"Een paspoort vraag je aan op het gemeentehuis, {name}.\"]
+    links:
+      - title: Paspoort aanvragen
+        url: https://www.terneuzen.nl/paspoort
+    buttons:
+      - title: Afspraak maken
+        topic: afspraak
+      - title: Medewerker
+        handover: true
+    department: burgerzaken
+  - id: rijbewijs
+    keywords: [rijbewijs]
+    synonyms: [driving licence]
+    answers: [Een rijbewijs verleng je met een afspraak.]
+  - id: verhuizing
+    keywords: [verhuizen, verhuisd, verhuizing]
+    synonyms: [moving]
+    answers: [Een verhuizing geef je door met DigiD.]
+  - id: afspraak
+    keywords: [afspraak]
+    answers: [Maak een afspraak via de website.]
+  - id: groet
+    patterns: ['^(hoi|hallo)$']
+    answers: [Hoi! Waarmee kan ik je helpen?]
+handover:
+  open: Ik zet je vraag door naar {department}.
+  closed: We zijn gesloten; we zijn er weer {next_opening}. Dan pakt {department} het op.
+  media: Foto's en spraakberichten kan ik niet bekijken; een collega kijkt ernaar.
+follow_up:
+  text: Heb je nog antwoord nodig, {name}?
+  template:
+    name: vraag_nog_open
+    language: nl
+    parameters: [\"{name}\"]
+  yes_words: [ja, graag]
+  no_words: [nee, gelukt]
+  yes_reply: Top, we komen erop terug.
+  no_reply: Fijn, fijne dag!
+";
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let f = Fixture {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        std::fs::create_dir_all(f.dir.path().join("flows")).unwrap();
+        std::fs::create_dir_all(f.dir.path().join("rules")).unwrap();
+        f.write("rules/office-hours.yaml", OFFICE.as_bytes());
+        f.write("rules/departments.yaml", DEPARTMENTS.as_bytes());
+        f.write("rules/privacy.yaml", PRIVACY.as_bytes());
+        f.write("flows/main.yaml", FLOWS.as_bytes());
+        f
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) {
+        std::fs::write(self.dir.path().join(name), bytes).unwrap();
+    }
+
+    fn flows(&self) -> PathBuf {
+        self.dir.path().join("flows")
+    }
+    fn rules(&self) -> PathBuf {
+        self.dir.path().join("rules")
+    }
+
+    fn load(&self) -> Result<(FlowSet, Vec<Diagnostic>), Vec<Diagnostic>> {
+        FlowSet::load(&self.flows(), &self.rules())
+    }
+
+    fn errors(&self) -> Vec<String> {
+        match self.load() {
+            Ok(_) => panic!("expected errors"),
+            Err(d) => d
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .map(|d| {
+                    // Paths are absolute temp paths; keep the file name.
+                    let s = d.to_string();
+                    let prefix = self.dir.path().display().to_string() + "/";
+                    s.replace(&prefix, "")
+                })
+                .collect(),
+        }
+    }
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn loaded() -> FlowSet {
+    Fixture::new().load().unwrap().0
+}
+
+fn say(
+    set: &FlowSet,
+    state: &ConversationState,
+    text: &str,
+    when: &str,
+) -> triage::engine::Decision {
+    decide(set, state, &Message::text(text), at(when))
+}
+
+fn text_of(d: &triage::engine::Decision) -> String {
+    d.replies
+        .iter()
+        .map(Reply::display)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+// ---- loading and validation ----
+
+#[test]
+fn the_fixture_loads_without_warnings() {
+    let (set, warnings) = Fixture::new().load().unwrap();
+    assert_eq!(set.topics.len(), 5);
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+#[test]
+fn every_error_in_every_file_is_reported_at_once_with_positions_and_hints() {
+    let f = Fixture::new();
+    f.write(
+        "flows/main.yaml",
+        FLOWS
+            .replace("    exclude: [rijbewijs]\n", "    exclud: [rijbewijs]\n")
+            .replace("department: burgerzaken", "department: burgerzakken")
+            .replace(
+                "title: Afspraak maken",
+                "title: Maak hier je afspraak alsjeblieft",
+            )
+            .replace("patterns: ['^(hoi|hallo)$']", "patterns: ['^(hoi|hallo$']")
+            .replace(
+                "https://www.terneuzen.nl/paspoort",
+                "www.terneuzen.nl/paspoort",
+            )
+            .replace("    name: vraag_nog_open\n", "    name: \"\"\n")
+            .as_bytes(),
+    );
+    f.write(
+        "flows/more.yaml",
+        b"topics:\n  - id: rijbewijs\n    keywords: [rijbewijs]\n    answers: [Dubbel.]\n",
+    );
+    f.write(
+        "rules/departments.yaml",
+        DEPARTMENTS
+            .replace("default: kcc", "default: kc")
+            .as_bytes(),
+    );
+    let errors = f.errors();
+    // The schema error stops that flow file's typed parse; fix it and the rest shows up too.
+    assert!(
+        errors.contains(
+            &"flows/main.yaml:6:5: error: unknown field `exclud`\n  = help: did you mean `exclude`?"
+                .to_string()
+        ),
+        "{errors:#?}"
+    );
+    assert!(
+        errors.contains(
+            &"rules/departments.yaml:8:10: error: unknown department `kc`\n  = help: did you mean `kcc`?"
+                .to_string()
+        ),
+        "{errors:#?}"
+    );
+
+    f.write(
+        "flows/main.yaml",
+        FLOWS
+            .replace("department: burgerzaken", "department: burgerzakken")
+            .replace(
+                "title: Afspraak maken",
+                "title: Maak hier je afspraak alsjeblieft",
+            )
+            .replace("patterns: ['^(hoi|hallo)$']", "patterns: ['^(hoi|hallo$']")
+            .replace(
+                "https://www.terneuzen.nl/paspoort",
+                "www.terneuzen.nl/paspoort",
+            )
+            .replace("    name: vraag_nog_open\n", "    name: \"\"\n")
+            .as_bytes(),
+    );
+    let errors = f.errors();
+    let expect = [
+        "flows/main.yaml:10:14: error: invalid URL `www.terneuzen.nl/paspoort`: it must start with `https://`",
+        "flows/main.yaml:12:16: error: button title `Maak hier je afspraak alsjeblieft` is 33 characters; WhatsApp allows 20",
+        "flows/main.yaml:16:17: error: unknown department `burgerzakken`\n  = help: did you mean `burgerzaken`?",
+        "flows/main.yaml:29:18: error: invalid pattern: unclosed group",
+        "flows/main.yaml:38:11: error: a template needs the name it was approved under",
+        "flows/more.yaml:2:9: error: duplicate topic id `rijbewijs`\n  = help: first defined at flows/main.yaml:17:5",
+        "rules/departments.yaml:8:10: error: unknown department `kc`\n  = help: did you mean `kcc`?",
+    ];
+    for e in expect {
+        assert!(
+            errors.iter().any(|x| x == e),
+            "missing {e:?} in {errors:#?}"
+        );
+    }
+    assert_eq!(errors.len(), expect.len(), "{errors:#?}");
+}
+
+#[test]
+fn unknown_placeholders_and_over_long_texts_are_errors() {
+    let f = Fixture::new();
+    let long = "a".repeat(4100);
+    f.write(
+        "flows/main.yaml",
+        FLOWS
+            .replace("{next_opening}", "{next_openng}")
+            .replace("Maak een afspraak via de website.", &long)
+            .as_bytes(),
+    );
+    let errors = f.errors();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("unknown placeholder `{next_openng}`")
+                && e.contains("did you mean `{next_opening}`?")),
+        "{errors:#?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("4100 characters; WhatsApp allows 4096")),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn unknown_secure_page_topic_and_misspelt_rules_file_are_reported() {
+    let f = Fixture::new();
+    f.write(
+        "rules/privacy.yaml",
+        PRIVACY
+            .replace("topics: [verhuizing]", "topics: [verhuizingen]")
+            .as_bytes(),
+    );
+    let errors = f.errors();
+    assert!(
+        errors.iter().any(|e| e
+            .starts_with("rules/privacy.yaml:6:14: error: unknown topic `verhuizingen`")
+            && e.contains("did you mean `verhuizing`?")),
+        "{errors:#?}"
+    );
+    f.write("rules/privacy.yaml", PRIVACY.as_bytes());
+    f.write("rules/office_hours.yaml", OFFICE.as_bytes());
+    let errors = f.errors();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("unknown rules file `office_hours.yaml`")
+                && e.contains("did you mean `office-hours.yaml`?")),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn hostile_yaml_gets_a_clear_error_and_never_a_panic_or_hang() {
+    let f = Fixture::new();
+    // Quadratic alias fan-out: 25 KB that would expand to millions of nodes.
+    let mut bomb = String::from("a: &a [");
+    bomb.push_str(&vec!["x"; 5000].join(","));
+    bomb.push_str("]\nb: [");
+    bomb.push_str(&vec!["*a"; 5000].join(","));
+    bomb.push_str("]\n");
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("alias bomb", bomb.into_bytes(), "aliases"),
+        ("empty", Vec::new(), "the file is empty"),
+        (
+            "invalid utf-8",
+            b"topics:\n  - id: \xff\xfe\n".to_vec(),
+            "UTF-8",
+        ),
+        (
+            "deep nesting",
+            format!("topics: {}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes(),
+            "nesting",
+        ),
+        ("huge", vec![b'#'; 5 * 1024 * 1024], "limit"),
+        ("not yaml", b"topics: [\n  - {".to_vec(), "invalid YAML"),
+        ("a list", b"- 1\n- 2\n".to_vec(), "expected a mapping"),
+        ("tabs", b"topics:\n\t- id: x\n".to_vec(), "invalid YAML"),
+    ];
+    for (what, bytes, needle) in cases {
+        f.write("rules/departments.yaml", DEPARTMENTS.as_bytes());
+        f.write("rules/departments.yaml", &bytes);
+        let start = std::time::Instant::now();
+        let errors = f.errors();
+        assert!(
+            start.elapsed().as_secs() < 5,
+            "{what} took {:?}",
+            start.elapsed()
+        );
+        assert!(
+            errors.iter().any(|e| e.contains(needle)),
+            "{what}: expected `{needle}` in {errors:#?}"
+        );
+    }
+}
+
+#[test]
+fn in_memory_sources_compile_the_same() {
+    let s = Sources {
+        office_hours: ("o.yaml".into(), OFFICE.into()),
+        privacy: ("p.yaml".into(), PRIVACY.into()),
+        departments: ("d.yaml".into(), DEPARTMENTS.into()),
+        flows: vec![("f.yaml".into(), FLOWS.into())],
+    };
+    let (set, _) = s.compile().unwrap();
+    assert_eq!(set.topics[0].id, "paspoort");
+}
+
+// ---- decisions ----
+
+const TUESDAY_MORNING: &str = "2026-11-24T10:00:00+01:00";
+const FRIDAY_EVENING: &str = "2026-11-27T19:30:00+01:00";
+
+#[test]
+fn faq_answers_with_links_and_buttons_day_and_night() {
+    let set = loaded();
+    let st = ConversationState {
+        resident_name: Some("Fatima".into()),
+        ..Default::default()
+    };
+    for when in [TUESDAY_MORNING, FRIDAY_EVENING] {
+        let d = say(
+            &set,
+            &st,
+            "Hoi, ik wil een NIEUW paspoort aanvragen 😊",
+            when,
+        );
+        assert_eq!(d.outcome, Outcome::Faq);
+        assert_eq!(d.topic.as_deref(), Some("paspoort"));
+        assert_eq!(
+            text_of(&d),
+            "Een paspoort vraag je aan op het gemeentehuis, Fatima."
+        );
+        assert_eq!(d.links[0].url, "https://www.terneuzen.nl/paspoort");
+        let Reply::Text { buttons, .. } = &d.replies[0] else {
+            panic!()
+        };
+        assert_eq!(buttons[0].id, "topic:afspraak");
+        assert_eq!(buttons[1].id, "handover:paspoort");
+        assert_eq!(d.state.phase, Phase::Bot);
+    }
+}
+
+#[test]
+fn typos_compounds_english_and_exclusions() {
+    let set = loaded();
+    let st = ConversationState::default();
+    let topic = |text: &str| say(&set, &st, text, TUESDAY_MORNING).topic;
+    assert_eq!(
+        topic("mijn pasport is verlopen").as_deref(),
+        Some("paspoort")
+    );
+    assert_eq!(topic("paspoortaanvraag").as_deref(), Some("paspoort"));
+    assert_eq!(topic("waar is mijn id-kaart").as_deref(), Some("paspoort"));
+    assert_eq!(topic("I need a new passport").as_deref(), Some("paspoort"));
+    assert_eq!(topic("ik ben VERHUISD!!!").as_deref(), Some("verhuizing"));
+    assert_eq!(topic("rybewys verlengen").as_deref(), Some("rijbewijs"));
+    // `rijbewijs` rules out the paspoort topic even though `paspoort` occurs.
+    let d = say(&set, &st, "paspoort of rijbewijs kwijt", TUESDAY_MORNING);
+    assert_eq!(d.topic.as_deref(), Some("rijbewijs"));
+    assert!(
+        d.trace
+            .steps
+            .iter()
+            .any(|s| s.contains("ruled out by `rijbewijs`")),
+        "{:?}",
+        d.trace
+    );
+    // A greeting pattern only fires on a bare greeting.
+    assert_eq!(topic("hallo").as_deref(), Some("groet"));
+    assert_eq!(
+        topic("hallo ik ben verhuisd").as_deref(),
+        Some("verhuizing")
+    );
+}
+
+#[test]
+fn ties_are_broken_deterministically_and_explained() {
+    let set = loaded();
+    let st = ConversationState::default();
+    let a = say(&set, &st, "afspraak verhuizing", TUESDAY_MORNING);
+    let b = say(&set, &st, "verhuizing afspraak", TUESDAY_MORNING);
+    assert_eq!(a.topic, b.topic);
+    assert_eq!(a.topic.as_deref(), Some("verhuizing"));
+    assert!(
+        a.trace
+            .steps
+            .iter()
+            .any(|s| s.contains("wins over `afspraak`") && s.contains("longer matching term")),
+        "{:?}",
+        a.trace.steps
+    );
+}
+
+#[test]
+fn privacy_comes_first_and_points_to_the_topic_page() {
+    let set = loaded();
+    let st = ConversationState::default();
+    let d = say(
+        &set,
+        &st,
+        "ik ben verhuisd, mijn bsn is 123456782",
+        TUESDAY_MORNING,
+    );
+    assert_eq!(d.outcome, Outcome::PrivacyRedirect);
+    assert_eq!(d.topic.as_deref(), Some("verhuizing"));
+    assert_eq!(d.links[0].url, "https://www.terneuzen.nl/verhuizen-digid");
+    assert!(!d.redacted_text.contains("123456782"));
+    assert!(d.redacted_text.contains("******782"), "{}", d.redacted_text);
+    let all = serde_json::to_string(&d).unwrap();
+    assert!(
+        !all.contains("123456782"),
+        "the raw BSN leaked into the decision: {all}"
+    );
+
+    let d = say(
+        &set,
+        &st,
+        "mijn IBAN is NL91 ABNA 0417 1643 00",
+        TUESDAY_MORNING,
+    );
+    assert_eq!(d.outcome, Outcome::PrivacyRedirect);
+    assert_eq!(d.links[0].url, "https://www.terneuzen.nl/veilig");
+
+    // A zaaknummer that passes the elfproef is not a BSN.
+    let d = say(
+        &set,
+        &st,
+        "mijn zaaknummer is 123456782, wanneer hoor ik iets?",
+        TUESDAY_MORNING,
+    );
+    assert_ne!(d.outcome, Outcome::PrivacyRedirect);
+    assert!(d.redacted_text.contains("123456782"));
+}
+
+#[test]
+fn handover_routes_to_a_department_and_says_so_when_open() {
+    let set = loaded();
+    let d = say(
+        &set,
+        &ConversationState::default(),
+        "ik ben het niet eens met mijn aanslag",
+        TUESDAY_MORNING,
+    );
+    assert_eq!(d.outcome, Outcome::Handover);
+    assert_eq!(d.department.as_deref(), Some("belastingen"));
+    assert!(d.open);
+    assert_eq!(text_of(&d), "Ik zet je vraag door naar Belastingen.");
+    assert_eq!(d.follow_up_at, None);
+    assert_eq!(d.state.phase, Phase::Queued);
+
+    let d = say(
+        &set,
+        &ConversationState::default(),
+        "wat een mooi weer",
+        TUESDAY_MORNING,
+    );
+    assert_eq!(d.department.as_deref(), Some("kcc"));
+}
+
+#[test]
+fn out_of_hours_reply_once_per_closed_period_and_a_monday_follow_up() {
+    let set = loaded();
+    let d = say(
+        &set,
+        &ConversationState::default(),
+        "de lantaarnpaal is kapot",
+        FRIDAY_EVENING,
+    );
+    assert_eq!(d.outcome, Outcome::Handover);
+    assert!(!d.open);
+    assert_eq!(
+        text_of(&d),
+        "We zijn gesloten; we zijn er weer maandag 30 november om 08:30. Dan pakt Klantcontactcentrum het op."
+    );
+    assert_eq!(
+        d.follow_up_at.unwrap().to_rfc3339(),
+        "2026-11-30T08:30:00+01:00"
+    );
+
+    // Saturday: same closed period, so no second out-of-hours reply.
+    let d2 = say(&set, &d.state, "hallo??", "2026-11-28T11:00:00+01:00");
+    assert_eq!(d2.outcome, Outcome::ToAgent);
+    assert!(d2.replies.is_empty(), "{:?}", d2.replies);
+
+    // Monday 08:30: more than 24 hours after the last message, so the template.
+    let f = follow_up(&set, &d2.state, at("2026-11-30T08:30:00+01:00"));
+    assert_eq!(f.outcome, Outcome::FollowUp);
+    assert!(matches!(&f.replies[0], Reply::Template { name, .. } if name == "vraag_nog_open"));
+    assert_eq!(f.state.phase, Phase::AwaitingFollowUp);
+
+    let yes = say(&set, &f.state, "Ja graag!", "2026-11-30T08:40:00+01:00");
+    assert_eq!(yes.outcome, Outcome::FollowUpYes);
+    assert_eq!(yes.state.phase, Phase::Queued);
+    assert!(yes.state.on_top);
+
+    let no = say(
+        &set,
+        &f.state,
+        "nee hoor, gelukt",
+        "2026-11-30T08:40:00+01:00",
+    );
+    assert_eq!(no.outcome, Outcome::FollowUpNo);
+    assert_eq!(no.state.phase, Phase::Resolved);
+
+    let other = say(
+        &set,
+        &f.state,
+        "wanneer wordt hij gemaakt?",
+        "2026-11-30T08:40:00+01:00",
+    );
+    assert_eq!(other.outcome, Outcome::FollowUpOther);
+    assert!(other.state.on_top);
+
+    // The next closed period (Monday evening) gets its own out-of-hours reply.
+    let again = say(&set, &yes.state, "nog iets", "2026-11-30T18:00:00+01:00");
+    assert_eq!(again.outcome, Outcome::ToAgent);
+    assert!(
+        text_of(&again).contains("dinsdag 1 december om 08:30"),
+        "{}",
+        text_of(&again)
+    );
+}
+
+#[test]
+fn follow_up_inside_the_window_is_text_with_buttons() {
+    let set = loaded();
+    // Sunday 09:00 → Monday 08:30 is within 24 hours.
+    let d = say(
+        &set,
+        &ConversationState::default(),
+        "lantaarnpaal kapot",
+        "2026-11-29T09:00:00+01:00",
+    );
+    let f = follow_up(&set, &d.state, at("2026-11-30T08:30:00+01:00"));
+    let Reply::Text { buttons, .. } = &f.replies[0] else {
+        panic!("{:?}", f.replies)
+    };
+    assert_eq!(buttons.len(), 2);
+    let tap = Message {
+        text: "Nee".into(),
+        button: Some(buttons[1].id.clone()),
+        media: None,
+    };
+    let d = decide(&set, &f.state, &tap, at("2026-11-30T08:35:00+01:00"));
+    assert_eq!(d.outcome, Outcome::FollowUpNo);
+    // An agent claimed it meanwhile: no follow-up.
+    let claimed = ConversationState {
+        phase: Phase::WithAgent,
+        ..d.state.clone()
+    };
+    assert_eq!(
+        follow_up(&set, &claimed, at("2026-11-30T08:30:00+01:00")).outcome,
+        Outcome::Ignored
+    );
+}
+
+#[test]
+fn an_agent_owns_the_conversation_but_privacy_still_applies() {
+    let set = loaded();
+    let st = ConversationState {
+        phase: Phase::WithAgent,
+        department: Some("burgerzaken".into()),
+        ..Default::default()
+    };
+    let d = say(&set, &st, "ik wil een nieuw paspoort", TUESDAY_MORNING);
+    assert_eq!(d.outcome, Outcome::ToAgent);
+    assert!(d.replies.is_empty());
+    let d = say(&set, &st, "mijn bsn is 111222333", TUESDAY_MORNING);
+    assert_eq!(d.outcome, Outcome::PrivacyRedirect);
+    assert!(d.redacted_text.contains("******333"));
+    assert_eq!(d.state.phase, Phase::WithAgent);
+}
+
+#[test]
+fn buttons_media_and_empty_messages() {
+    let set = loaded();
+    let st = ConversationState::default();
+    let tap = |id: &str| Message {
+        text: String::new(),
+        button: Some(id.into()),
+        media: None,
+    };
+    let d = decide(&set, &st, &tap("topic:afspraak"), at(TUESDAY_MORNING));
+    assert_eq!(d.topic.as_deref(), Some("afspraak"));
+    let d = decide(&set, &st, &tap("handover:paspoort"), at(TUESDAY_MORNING));
+    assert_eq!(d.outcome, Outcome::Handover);
+    assert_eq!(d.department.as_deref(), Some("burgerzaken"));
+
+    let voice = Message {
+        media: Some("voice".into()),
+        ..Message::default()
+    };
+    let d = decide(&set, &st, &voice, at(TUESDAY_MORNING));
+    assert_eq!(d.outcome, Outcome::Handover);
+    assert!(
+        text_of(&d).starts_with("Foto's en spraakberichten"),
+        "{}",
+        text_of(&d)
+    );
+
+    for text in ["", "😀😀🎉", "\u{0}\u{1}\u{7f}\t", "   "] {
+        let d = say(&set, &st, text, TUESDAY_MORNING);
+        assert_eq!(d.outcome, Outcome::Ignored, "{text:?}");
+    }
+}
+
+#[test]
+fn any_message_gets_a_decision() {
+    let set = loaded();
+    let st = ConversationState::default();
+    let big = "paspoort ".repeat(12_000);
+    let mixed: String = (0..100_000u32)
+        .filter_map(char::from_u32)
+        .filter(|c| !c.is_whitespace())
+        .take(50_000)
+        .collect();
+    let digits = "1234567 ".repeat(12_000);
+    for text in [big, mixed, digits] {
+        let start = std::time::Instant::now();
+        let d = say(&set, &st, &text, TUESDAY_MORNING);
+        assert!(start.elapsed().as_secs() < 5);
+        assert!(!d.trace.steps.is_empty());
+    }
+}
+
+#[test]
+fn decisions_serialise_with_the_fields_editors_and_the_service_read() {
+    let set = loaded();
+    let d = say(
+        &set,
+        &ConversationState::default(),
+        "lantaarnpaal kapot",
+        FRIDAY_EVENING,
+    );
+    let v = serde_json::to_value(&d).unwrap();
+    for key in [
+        "outcome",
+        "topic",
+        "open",
+        "replies",
+        "links",
+        "department",
+        "follow_up_at",
+        "redacted_text",
+        "trace",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key} in {v}");
+    }
+    assert_eq!(v["outcome"], "handover");
+    assert_eq!(v["follow_up_at"], "2026-11-30T08:30:00+01:00");
+}
