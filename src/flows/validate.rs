@@ -1,0 +1,826 @@
+//! Validation: every cross-reference, limit and text of the parsed files, checked at once.
+//!
+//! Each problem becomes a [`Diagnostic`] at the position of the node it concerns; references into
+//! a file that did not parse are not checked, so one broken file does not bury its own errors
+//! under follow-on errors elsewhere.
+
+use std::collections::HashMap;
+
+use super::model::*;
+use super::{Button, ButtonAction, Department, FlowSet, FollowUp, Origin, Topic};
+use super::{MAX_BUTTONS, MAX_BUTTON_TITLE_CHARS, MAX_TEXT_CHARS};
+use crate::calendar::OfficeHours;
+use crate::matcher::{MatcherBuilder, TermKind};
+use crate::privacy::Detector;
+use crate::source::{self, Diagnostic, Node, NodeKind, Pos, SourceFile};
+use crate::text::{auto_tolerance, did_you_mean, normalize};
+
+/// A parsed file and its typed content.
+pub(super) struct Parsed<T> {
+    file: SourceFile,
+    value: T,
+}
+
+#[derive(Default)]
+pub(super) struct Validator {
+    pub(super) diags: Vec<Diagnostic>,
+    /// Whether the departments file and every flow file parsed: references into a file that did
+    /// not parse are not checked, so its own errors are not buried under follow-on errors.
+    departments_ok: bool,
+    flows_ok: bool,
+    schemas: HashMap<&'static str, serde_json::Value>,
+}
+
+/// Placeholders allowed in each kind of text.
+const TOPIC_VARS: &[&str] = &["name"];
+const HANDOVER_VARS: &[&str] = &["name", "department", "next_opening"];
+const FOLLOW_UP_VARS: &[&str] = &["name", "department"];
+const PRIVACY_VARS: &[&str] = &["name", "label", "title", "url"];
+
+impl Validator {
+    pub(super) fn parse<T>(&mut self, (name, bytes): &(String, Vec<u8>)) -> Option<Parsed<T>>
+    where
+        T: serde::de::DeserializeOwned + schemars::JsonSchema,
+    {
+        let file = match source::parse_bytes(name, bytes) {
+            Ok(f) => f,
+            Err(d) => {
+                self.diags.extend(d);
+                return None;
+            }
+        };
+        let schema = self
+            .schemas
+            .entry(std::any::type_name::<T>())
+            .or_insert_with(source::schema_of::<T>);
+        match source::load_typed::<T>(&file, schema) {
+            Ok(value) => Some(Parsed { file, value }),
+            Err(d) => {
+                self.diags.extend(d);
+                None
+            }
+        }
+    }
+
+    fn error(&mut self, file: &SourceFile, path: &str, msg: impl Into<String>) {
+        self.diags.push(file.error_at(path, msg));
+    }
+
+    fn error_help(
+        &mut self,
+        file: &SourceFile,
+        path: &str,
+        msg: impl Into<String>,
+        help: Option<String>,
+    ) {
+        self.diags.push(file.error_at(path, msg).with_help(help));
+    }
+
+    pub(super) fn build(
+        &mut self,
+        office: Option<Parsed<crate::calendar::OfficeHoursConfig>>,
+        privacy: Option<Parsed<PrivacyFile>>,
+        departments: Option<Parsed<DepartmentsFile>>,
+        flows: Vec<Option<Parsed<FlowFile>>>,
+    ) -> Option<FlowSet> {
+        let office = office.and_then(|p| match OfficeHours::build(&p.value) {
+            Ok(o) => Some(o),
+            Err(issues) => {
+                self.diags.extend(issues.iter().map(|i| p.file.issue(i)));
+                None
+            }
+        });
+
+        // Departments and routing.
+        self.departments_ok = departments.is_some();
+        self.flows_ok = flows.iter().all(Option::is_some);
+        let mut dept_ids: Vec<String> = Vec::new();
+        let mut departments_out = Vec::new();
+        let mut default_department = 0u32;
+        let mut routes = Vec::new();
+        let mut route_builder = MatcherBuilder::default();
+        if let Some(p) = &departments {
+            for (i, d) in p.value.departments.iter().enumerate() {
+                let path = format!("departments[{i}].id");
+                self.check_id(&p.file, &path, &d.id, "department");
+                if dept_ids.contains(&d.id) {
+                    self.error(
+                        &p.file,
+                        &path,
+                        format!("duplicate department id `{}`", d.id),
+                    );
+                }
+                dept_ids.push(d.id.clone());
+                departments_out.push(Department {
+                    id: d.id.clone(),
+                    name: d.name.clone(),
+                });
+            }
+            if p.value.departments.is_empty() {
+                self.error(&p.file, "departments", "at least one department is needed");
+            }
+            if let Some(i) = self.department_ref(&p.file, "default", &p.value.default, &dept_ids) {
+                default_department = i;
+            }
+            for (i, r) in p.value.routing.iter().enumerate() {
+                let base = format!("routing[{i}]");
+                let Some(dept) = self.department_ref(
+                    &p.file,
+                    &format!("{base}.department"),
+                    &r.department,
+                    &dept_ids,
+                ) else {
+                    continue;
+                };
+                let target = routes.len() as u32;
+                routes.push(dept);
+                let mut any = false;
+                for (j, k) in r.keywords.iter().enumerate() {
+                    if let Some(n) = self.term(&p.file, &format!("{base}.keywords[{j}]"), k) {
+                        route_builder.term(target, TermKind::Keyword, &n, auto_tolerance(n.len()));
+                        any = true;
+                    }
+                }
+                for (j, k) in r.phrases.iter().enumerate() {
+                    if let Some(n) = self.term(&p.file, &format!("{base}.phrases[{j}]"), k) {
+                        route_builder.term(target, TermKind::Phrase, &n, 0);
+                        any = true;
+                    }
+                }
+                for (j, pat) in r.patterns.iter().enumerate() {
+                    if self.regex(&p.file, &format!("{base}.patterns[{j}]"), pat) {
+                        route_builder.pattern(target, pat);
+                    }
+                    any = true;
+                }
+                if !any {
+                    self.error(
+                        &p.file,
+                        &base,
+                        "this routing rule has no keywords, phrases or patterns, so it never applies",
+                    );
+                }
+            }
+        }
+
+        // Topics, handover and follow-up from every flow file.
+        let mut topics: Vec<Topic> = Vec::new();
+        let mut topic_defs: Vec<(&SourceFile, String, &TopicDef)> = Vec::new();
+        let mut handover: Option<(HandoverDef, Origin)> = None;
+        let mut follow_up: Option<(FollowUpDef, Origin)> = None;
+        let flow_files: Vec<&Parsed<FlowFile>> = flows.iter().flatten().collect();
+        for p in &flow_files {
+            for (i, t) in p.value.topics.iter().enumerate() {
+                let path = format!("topics[{i}]");
+                self.check_id(&p.file, &format!("{path}.id"), &t.id, "topic");
+                if let Some(first) = topics.iter().find(|x| x.id == t.id) {
+                    self.error_help(
+                        &p.file,
+                        &format!("{path}.id"),
+                        format!("duplicate topic id `{}`", t.id),
+                        Some(format!("first defined at {}", first.origin)),
+                    );
+                }
+                topics.push(Topic {
+                    id: t.id.clone(),
+                    title: t.title.clone(),
+                    answers: t.answers.clone(),
+                    links: t.links.clone(),
+                    buttons: Vec::new(),
+                    tags: t.tags.clone(),
+                    department: None,
+                    priority: t.priority,
+                    samples: t
+                        .keywords
+                        .iter()
+                        .chain(&t.phrases)
+                        .chain(&t.synonyms)
+                        .cloned()
+                        .collect(),
+                    origin: Origin::new(&p.file.name, p.file.root.locate(&path)),
+                });
+                topic_defs.push((&p.file, path, t));
+            }
+            if let Some(h) = &p.value.handover {
+                let origin = Origin::new(&p.file.name, p.file.root.locate("handover"));
+                match &handover {
+                    Some((_, first)) => self.error_help(
+                        &p.file,
+                        "handover",
+                        "the handover replies are defined twice",
+                        Some(format!("first defined at {first}")),
+                    ),
+                    None => handover = Some((h.clone(), origin)),
+                }
+                self.text(&p.file, "handover.open", &h.open, HANDOVER_VARS);
+                self.text(&p.file, "handover.closed", &h.closed, HANDOVER_VARS);
+                if let Some(m) = &h.media {
+                    self.text(&p.file, "handover.media", m, HANDOVER_VARS);
+                }
+            }
+            if let Some(f) = &p.value.follow_up {
+                let origin = Origin::new(&p.file.name, p.file.root.locate("follow_up"));
+                match &follow_up {
+                    Some((_, first)) => self.error_help(
+                        &p.file,
+                        "follow_up",
+                        "the follow-up is defined twice",
+                        Some(format!("first defined at {first}")),
+                    ),
+                    None => follow_up = Some((f.clone(), origin)),
+                }
+                self.follow_up(&p.file, f);
+            }
+        }
+        let topic_ids: Vec<String> = topics.iter().map(|t| t.id.clone()).collect();
+        let topic_ids: Vec<&str> = topic_ids.iter().map(String::as_str).collect();
+        let mut topic_builder = MatcherBuilder::default();
+        for (idx, (file, path, t)) in topic_defs.iter().enumerate() {
+            let target = idx as u32;
+            let tol_override = t.typo_tolerance;
+            if let Some(tol) = tol_override {
+                if tol > 2 {
+                    self.error(
+                        file,
+                        &format!("{path}.typo_tolerance"),
+                        "typo tolerance is 0, 1 or 2",
+                    );
+                }
+            }
+            let tol = |n: &str| {
+                tol_override
+                    .unwrap_or_else(|| auto_tolerance(n.len()))
+                    .min(2)
+            };
+            let mut any = false;
+            for (j, k) in t.keywords.iter().enumerate() {
+                if let Some(n) = self.term(file, &format!("{path}.keywords[{j}]"), k) {
+                    topic_builder.term(target, TermKind::Keyword, &n, tol(&n));
+                    any = true;
+                }
+            }
+            for (j, k) in t.synonyms.iter().enumerate() {
+                if let Some(n) = self.term(file, &format!("{path}.synonyms[{j}]"), k) {
+                    topic_builder.term(target, TermKind::Synonym, &n, tol(&n));
+                    any = true;
+                }
+            }
+            for (j, k) in t.phrases.iter().enumerate() {
+                if let Some(n) = self.term(file, &format!("{path}.phrases[{j}]"), k) {
+                    topic_builder.term(target, TermKind::Phrase, &n, 0);
+                    any = true;
+                }
+            }
+            for (j, pat) in t.patterns.iter().enumerate() {
+                if self.regex(file, &format!("{path}.patterns[{j}]"), pat) {
+                    topic_builder.pattern(target, pat);
+                }
+                any = true;
+            }
+            for (j, k) in t.exclude.iter().enumerate() {
+                if let Some(n) = self.term(file, &format!("{path}.exclude[{j}]"), k) {
+                    topic_builder.term(target, TermKind::Exclude, &n, 0);
+                }
+            }
+            if !any {
+                self.error(
+                    file,
+                    &format!("{path}.id"),
+                    format!(
+                        "topic `{}` has no keywords, phrases, synonyms or patterns, so it never matches",
+                        t.id
+                    ),
+                );
+            }
+            if t.answers.is_empty() {
+                self.error(
+                    file,
+                    &format!("{path}.answers"),
+                    "a topic needs at least one answer",
+                );
+            }
+            let links_len: usize = t
+                .links
+                .iter()
+                .map(|l| l.title.chars().count() + l.url.chars().count() + 4)
+                .sum();
+            for (j, a) in t.answers.iter().enumerate() {
+                let ap = format!("{path}.answers[{j}]");
+                self.text(file, &ap, a, TOPIC_VARS);
+                let total = a.chars().count() + links_len;
+                if total > MAX_TEXT_CHARS && a.chars().count() <= MAX_TEXT_CHARS {
+                    self.error(
+                        file,
+                        &ap,
+                        format!("this answer with its links is {total} characters; WhatsApp allows {MAX_TEXT_CHARS}"),
+                    );
+                }
+            }
+            for (j, l) in t.links.iter().enumerate() {
+                self.link(file, &format!("{path}.links[{j}]"), l);
+            }
+            if t.buttons.len() > MAX_BUTTONS {
+                self.error(
+                    file,
+                    &format!("{path}.buttons[{MAX_BUTTONS}]"),
+                    format!(
+                        "WhatsApp shows at most {MAX_BUTTONS} reply buttons; this topic has {}",
+                        t.buttons.len()
+                    ),
+                );
+            }
+            let mut buttons = Vec::new();
+            for (j, b) in t.buttons.iter().enumerate() {
+                let bp = format!("{path}.buttons[{j}]");
+                self.button_title(file, &format!("{bp}.title"), &b.title);
+                match (&b.topic, b.handover) {
+                    (Some(id), false) => {
+                        if let Some(i) =
+                            self.topic_ref(file, &format!("{bp}.topic"), id, &topic_ids)
+                        {
+                            buttons.push(Button {
+                                title: b.title.clone(),
+                                action: ButtonAction::Topic(i),
+                            });
+                        }
+                    }
+                    (None, true) => buttons.push(Button {
+                        title: b.title.clone(),
+                        action: ButtonAction::Handover,
+                    }),
+                    _ => self.error(
+                        file,
+                        &bp,
+                        "a button needs exactly one of `topic: <id>` or `handover: true`",
+                    ),
+                }
+            }
+            if let Some(d) = &t.department {
+                topics[idx].department =
+                    self.department_ref(file, &format!("{path}.department"), d, &dept_ids);
+            }
+            topics[idx].buttons = buttons;
+        }
+        let first_flow = flow_files.first().map(|p| &p.file);
+        if handover.is_none() && flows.iter().all(Option::is_some) {
+            if let Some(f) = first_flow {
+                self.error_help(
+                    f,
+                    "",
+                    "no `handover:` replies in any flow file",
+                    Some(
+                        "add `handover:` with `open:` and `closed:` texts to one flow file".into(),
+                    ),
+                );
+            }
+        }
+        if follow_up.is_none() && flows.iter().all(Option::is_some) {
+            if let Some(f) = first_flow {
+                self.error_help(
+                    f,
+                    "",
+                    "no `follow_up:` in any flow file",
+                    Some(
+                        "add `follow_up:` with its text, template and replies to one flow file"
+                            .into(),
+                    ),
+                );
+            }
+        }
+
+        // Privacy.
+        let mut page_by_topic = HashMap::new();
+        let detector = privacy.as_ref().and_then(|p| {
+            for (i, page) in p.value.secure_pages.iter().enumerate() {
+                let base = format!("secure_pages[{i}]");
+                self.link(
+                    &p.file,
+                    &base,
+                    &LinkDef {
+                        title: page.title.clone(),
+                        url: page.url.clone(),
+                    },
+                );
+                for (j, id) in page.topics.iter().enumerate() {
+                    if let Some(t) =
+                        self.topic_ref(&p.file, &format!("{base}.topics[{j}]"), id, &topic_ids)
+                    {
+                        let link = LinkDef {
+                            title: page.title.clone(),
+                            url: page.url.clone(),
+                        };
+                        if page_by_topic.insert(t, link).is_some() {
+                            self.error(
+                                &p.file,
+                                &format!("{base}.topics[{j}]"),
+                                format!("topic `{id}` has two secure pages"),
+                            );
+                        }
+                    }
+                }
+            }
+            self.link(&p.file, "default_page", &p.value.default_page);
+            self.text(&p.file, "reply", &p.value.reply, PRIVACY_VARS);
+            match Detector::build(&p.value.detectors, &p.value.patterns) {
+                Ok(d) => Some(d),
+                Err(issues) => {
+                    self.diags.extend(issues.iter().map(|i| p.file.issue(i)));
+                    None
+                }
+            }
+        });
+
+        let topic_matcher = match topic_builder.build() {
+            Ok(m) => Some(m),
+            Err(e) => {
+                if let Some(f) = first_flow {
+                    self.error(f, "", e);
+                }
+                None
+            }
+        };
+        let route_matcher = match route_builder.build() {
+            Ok(m) => Some(m),
+            Err(e) => {
+                if let Some(p) = &departments {
+                    self.error(&p.file, "routing", e);
+                }
+                None
+            }
+        };
+        let mut files: Vec<String> = Vec::new();
+        if let Some(p) = &departments {
+            files.push(p.file.name.clone());
+        }
+        if let Some(p) = &privacy {
+            files.push(p.file.name.clone());
+        }
+        files.extend(flow_files.iter().map(|p| p.file.name.clone()));
+
+        let (privacy_file, handover, follow_up) = (privacy?, handover?, follow_up?);
+        let follow_up_def = follow_up.0;
+        let yes_words = follow_up_def
+            .yes_words
+            .iter()
+            .map(|w| normalize(w))
+            .collect();
+        let no_words = follow_up_def
+            .no_words
+            .iter()
+            .map(|w| normalize(w))
+            .collect();
+        Some(FlowSet {
+            office: office?,
+            privacy: detector?,
+            privacy_page_by_topic: page_by_topic,
+            default_page: privacy_file.value.default_page.clone(),
+            privacy_reply: privacy_file.value.reply.clone(),
+            departments: departments_out,
+            default_department,
+            routes,
+            route_matcher: route_matcher?,
+            topics,
+            topic_matcher: topic_matcher?,
+            handover: handover.0,
+            follow_up: FollowUp {
+                def: follow_up_def,
+                yes_words,
+                no_words,
+            },
+            files,
+        })
+    }
+
+    fn follow_up(&mut self, file: &SourceFile, f: &FollowUpDef) {
+        self.text(file, "follow_up.text", &f.text, FOLLOW_UP_VARS);
+        self.text(file, "follow_up.yes_reply", &f.yes_reply, FOLLOW_UP_VARS);
+        self.text(file, "follow_up.no_reply", &f.no_reply, FOLLOW_UP_VARS);
+        self.button_title(file, "follow_up.yes_button", &f.yes_button);
+        self.button_title(file, "follow_up.no_button", &f.no_button);
+        let t = &f.template;
+        if t.name.trim().is_empty() {
+            self.error(
+                file,
+                "follow_up.template.name",
+                "a template needs the name it was approved under",
+            );
+        } else if !t
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            self.error(
+                file,
+                "follow_up.template.name",
+                format!(
+                    "template name `{}` may only hold lower-case letters, digits and `_`",
+                    t.name
+                ),
+            );
+        }
+        let lang_ok = {
+            let l = t.language.as_bytes();
+            (l.len() == 2 && l.iter().all(u8::is_ascii_lowercase))
+                || (l.len() == 5
+                    && l[..2].iter().all(u8::is_ascii_lowercase)
+                    && l[2] == b'_'
+                    && l[3..].iter().all(u8::is_ascii_uppercase))
+        };
+        if !lang_ok {
+            self.error_help(
+                file,
+                "follow_up.template.language",
+                format!("unknown template language `{}`", t.language),
+                Some("use a code such as `nl` or `en_US`".into()),
+            );
+        }
+        for (i, p) in t.parameters.iter().enumerate() {
+            self.text(
+                file,
+                &format!("follow_up.template.parameters[{i}]"),
+                p,
+                FOLLOW_UP_VARS,
+            );
+        }
+    }
+
+    fn check_id(&mut self, file: &SourceFile, path: &str, id: &str, what: &str) {
+        let ok = !id.is_empty()
+            && id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !ok {
+            self.error_help(
+                file,
+                path,
+                format!("{what} id `{id}` may only hold lower-case letters, digits and dashes"),
+                Some(format!("for example `{}`", slug(id))),
+            );
+        }
+    }
+
+    fn department_ref(
+        &mut self,
+        file: &SourceFile,
+        path: &str,
+        id: &str,
+        known: &[String],
+    ) -> Option<u32> {
+        if let Some(i) = known.iter().position(|d| d == id) {
+            return Some(i as u32);
+        }
+        if !self.departments_ok {
+            // The departments file has its own errors; do not bury them under follow-on errors.
+            return None;
+        }
+        let help = did_you_mean(id, known.iter().map(String::as_str))
+            .map(|s| format!("did you mean `{s}`?"))
+            .or_else(|| Some(format!("known departments: {}", known.join(", "))));
+        self.error_help(file, path, format!("unknown department `{id}`"), help);
+        None
+    }
+
+    fn topic_ref(
+        &mut self,
+        file: &SourceFile,
+        path: &str,
+        id: &str,
+        known: &[&str],
+    ) -> Option<u32> {
+        if let Some(i) = known.iter().position(|t| *t == id) {
+            return Some(i as u32);
+        }
+        if !self.flows_ok {
+            return None;
+        }
+        let help = did_you_mean(id, known.iter().copied()).map(|s| format!("did you mean `{s}`?"));
+        self.error_help(file, path, format!("unknown topic `{id}`"), help);
+        None
+    }
+
+    /// Normalises a keyword or phrase; reports one that normalises to nothing.
+    fn term(&mut self, file: &SourceFile, path: &str, raw: &str) -> Option<String> {
+        let n = normalize(raw);
+        if n.is_empty() {
+            self.error(
+                file,
+                path,
+                format!("`{raw}` has no letters or digits, so it can never match"),
+            );
+            return None;
+        }
+        Some(n)
+    }
+
+    /// Checks a pattern; reports the regex error at its position in the file.
+    fn regex(&mut self, file: &SourceFile, path: &str, pattern: &str) -> bool {
+        let Err(err) = regex::Regex::new(pattern) else {
+            return true;
+        };
+        let too_big = matches!(err, regex::Error::CompiledTooBig(_));
+        // Look-around and back-references are fine with fancy-regex.
+        let fancy = fancy_regex::RegexBuilder::new(pattern)
+            .backtrack_limit(crate::matcher::BACKTRACK_LIMIT)
+            .build();
+        let (message, offset) = match (&fancy, too_big) {
+            (Ok(_), false) => return true,
+            (_, true) => ("pattern is too large".to_string(), None),
+            (Err(_), false) => regex_message(&err),
+        };
+        let node = file_node(file, path);
+        let mut pos = node.map_or_else(|| file.root.locate(path), |n| n.pos);
+        if let (Some(off), Some(n)) = (offset, node) {
+            // Escapes in double-quoted text shift positions: then point at the text itself.
+            match file_char_at(file, n.pos) {
+                Some('\'') => pos.column += off + 1,
+                Some('"') => {}
+                _ => pos.column += off,
+            }
+        }
+        self.diags.push(Diagnostic::error(
+            &file.name,
+            pos,
+            format!("invalid pattern: {message}"),
+        ));
+        false
+    }
+
+    fn link(&mut self, file: &SourceFile, path: &str, l: &LinkDef) {
+        if l.title.trim().is_empty() {
+            self.error(file, &format!("{path}.title"), "a link needs a title");
+        }
+        if let Err(why) = check_url(&l.url) {
+            self.error(
+                file,
+                &format!("{path}.url"),
+                format!("invalid URL `{}`: {why}", l.url),
+            );
+        }
+    }
+
+    fn button_title(&mut self, file: &SourceFile, path: &str, title: &str) {
+        let n = title.chars().count();
+        if title.trim().is_empty() {
+            self.error(file, path, "a button needs a title");
+        } else if n > MAX_BUTTON_TITLE_CHARS {
+            self.error(
+                file,
+                path,
+                format!("button title `{title}` is {n} characters; WhatsApp allows {MAX_BUTTON_TITLE_CHARS}"),
+            );
+        }
+    }
+
+    /// Checks a reply text: length and placeholders.
+    fn text(&mut self, file: &SourceFile, path: &str, text: &str, vars: &[&str]) {
+        let n = text.chars().count();
+        if text.trim().is_empty() {
+            self.error(file, path, "this text is empty");
+        }
+        if n > MAX_TEXT_CHARS {
+            self.error(
+                file,
+                path,
+                format!("this text is {n} characters; WhatsApp allows {MAX_TEXT_CHARS}"),
+            );
+        }
+        for var in placeholders(text) {
+            if !vars.contains(&var) {
+                let help = did_you_mean(var, vars.iter().copied())
+                    .map(|s| format!("did you mean `{{{s}}}`?"))
+                    .or_else(|| {
+                        Some(format!(
+                            "placeholders here: {}",
+                            vars.iter()
+                                .map(|v| format!("`{{{v}}}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                    });
+                self.error_help(file, path, format!("unknown placeholder `{{{var}}}`"), help);
+            }
+        }
+    }
+}
+
+fn file_node<'a>(file: &'a SourceFile, path: &str) -> Option<&'a Node> {
+    let pos = file.root.locate(path);
+    fn find(n: &Node, pos: Pos) -> Option<&Node> {
+        if n.pos == pos && matches!(n.kind, NodeKind::Scalar { .. }) {
+            return Some(n);
+        }
+        match &n.kind {
+            NodeKind::Seq(items) => items.iter().find_map(|i| find(i, pos)),
+            NodeKind::Map(entries) => entries.iter().find_map(|(_, v)| find(v, pos)),
+            NodeKind::Scalar { .. } => None,
+        }
+    }
+    find(&file.root, pos)
+}
+
+fn file_char_at(file: &SourceFile, pos: Pos) -> Option<char> {
+    file.text
+        .lines()
+        .nth(pos.line.saturating_sub(1))
+        .and_then(|l| l.chars().nth(pos.column.saturating_sub(1)))
+}
+
+/// The useful line of a regex error, and the character offset it points at.
+fn regex_message(err: &regex::Error) -> (String, Option<usize>) {
+    let text = err.to_string();
+    let message = text
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("error: "))
+        .unwrap_or("the pattern cannot be compiled")
+        .to_string();
+    // regex prints the pattern on a line, then a line of spaces and carets under the problem.
+    let lines: Vec<&str> = text.lines().collect();
+    let offset = lines.windows(2).find_map(|w| {
+        let caret = w[1];
+        if caret.trim_start().starts_with('^') && caret.trim().chars().all(|c| c == '^') {
+            let prefix = w[0].len() - w[0].trim_start().len();
+            let pattern_start = w[0].find(": ").map_or(prefix, |i| i + 2);
+            caret.find('^').map(|c| c.saturating_sub(pattern_start))
+        } else {
+            None
+        }
+    });
+    (message, offset)
+}
+
+/// The `{name}` placeholders in a text.
+pub fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    text.split('{').skip(1).filter_map(|part| {
+        let end = part.find('}')?;
+        let name = &part[..end];
+        (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .then_some(name)
+    })
+}
+
+/// Checks that a URL is an absolute http(s) address a phone can open.
+pub fn check_url(url: &str) -> Result<(), &'static str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("it must start with `https://`")?;
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("it contains spaces");
+    }
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit('@').next().unwrap_or_default();
+    let host = host.split(':').next().unwrap_or_default();
+    let valid_host = host.contains('.')
+        && !host.starts_with('.')
+        && !host.ends_with('.')
+        && !host.contains("..")
+        && host
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+    if !valid_host {
+        return Err("the host name is missing or malformed");
+    }
+    Ok(())
+}
+
+fn slug(s: &str) -> String {
+    let n = normalize(s);
+    let s = n.replace(' ', "-");
+    if s.is_empty() {
+        "mijn-onderwerp".into()
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert!(check_url("https://www.terneuzen.nl/paspoort").is_ok());
+        assert!(check_url("http://terneuzen.nl").is_ok());
+        assert!(check_url("www.terneuzen.nl").is_err());
+        assert!(check_url("https://terneuzen").is_err());
+        assert!(check_url("https://www.terneuzen.nl/a b").is_err());
+        assert!(check_url("https://").is_err());
+    }
+
+    #[test]
+    fn finds_placeholders() {
+        let v: Vec<&str> =
+            placeholders("Hoi {name}, we zijn er {next_opening}. {not a var} {}").collect();
+        assert_eq!(v, vec!["name", "next_opening"]);
+    }
+
+    #[test]
+    fn regex_errors_point_at_the_problem() {
+        let pattern = String::from("abc(def");
+        let err = regex::Regex::new(&pattern).unwrap_err();
+        let (msg, off) = regex_message(&err);
+        assert_eq!(msg, "unclosed group");
+        assert_eq!(off, Some(3));
+    }
+}
