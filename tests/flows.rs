@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use triage::engine::{decide, follow_up, ConversationState, Message, Outcome, Phase, Reply};
-use triage::flows::{FlowSet, Sources};
+use triage::flows::FlowSet;
 use triage::source::{Diagnostic, Severity};
 
 mod common;
