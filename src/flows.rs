@@ -243,7 +243,13 @@ impl Sources {
         let privacy = v.parse::<PrivacyFile>(&self.privacy);
         let departments = v.parse::<DepartmentsFile>(&self.departments);
         let flows: Vec<_> = self.flows.iter().map(|f| v.parse::<FlowFile>(f)).collect();
-        let built = v.build(office, privacy, departments, flows);
+        let mut files = vec![
+            self.office_hours.0.clone(),
+            self.privacy.0.clone(),
+            self.departments.0.clone(),
+        ];
+        files.extend(self.flows.iter().map(|f| f.0.clone()));
+        let built = v.build(office, privacy, departments, flows, files);
         let Validator { mut diags, .. } = v;
         diags.sort_by(|a, b| {
             (a.severity, &a.file, a.line, a.column).cmp(&(b.severity, &b.file, b.line, b.column))

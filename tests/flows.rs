@@ -626,3 +626,39 @@ fn decisions_serialise_with_the_fields_editors_and_the_service_read() {
     assert_eq!(v["outcome"], "handover");
     assert_eq!(v["follow_up_at"], "2026-11-30T08:30:00+01:00");
 }
+
+#[test]
+fn handover_and_follow_up_are_defined_exactly_once() {
+    let f = Fixture::new();
+    f.write(
+        "flows/second.yaml",
+        b"handover:\n  open: Open.\n  closed: Dicht tot {next_opening}.\n",
+    );
+    let errors = f.errors();
+    assert_eq!(
+        errors,
+        vec![
+            "flows/second.yaml:2:3: error: the handover replies are defined twice\n  = help: first defined at flows/main.yaml:32:3"
+        ]
+    );
+    let without: String = FLOWS
+        .split("handover:")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    f.write("flows/second.yaml", b"topics: []\n");
+    f.write("flows/main.yaml", without.as_bytes());
+    let errors = f.errors();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("no `handover:` replies in any flow file")),
+        "{errors:#?}"
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("no `follow_up:` in any flow file")),
+        "{errors:#?}"
+    );
+}

@@ -10,7 +10,7 @@ use super::model::*;
 use super::{Button, ButtonAction, Department, FlowSet, FollowUp, Origin, Topic};
 use super::{MAX_BUTTONS, MAX_BUTTON_TITLE_CHARS, MAX_TEXT_CHARS};
 use crate::calendar::OfficeHours;
-use crate::matcher::{MatcherBuilder, TermKind};
+use crate::matcher::{Matcher, MatcherBuilder, TermKind};
 use crate::privacy::Detector;
 use crate::source::{self, Diagnostic, Node, NodeKind, Pos, SourceFile};
 use crate::text::{auto_tolerance, did_you_mean, normalize};
@@ -29,6 +29,40 @@ pub(super) struct Validator {
     departments_ok: bool,
     flows_ok: bool,
     schemas: HashMap<&'static str, serde_json::Value>,
+}
+
+/// The compiled departments file.
+struct Departments {
+    list: Vec<Department>,
+    default: u32,
+    routes: Vec<u32>,
+    matcher: Option<Matcher>,
+}
+
+/// What the flow files define, compiled.
+struct FlowContent {
+    topics: Vec<Topic>,
+    matcher: Option<Matcher>,
+    handover: Option<HandoverDef>,
+    follow_up: Option<FollowUpDef>,
+}
+
+/// The compiled privacy file.
+struct Privacy {
+    detector: Option<Detector>,
+    page_by_topic: HashMap<u32, LinkDef>,
+    default_page: LinkDef,
+    reply: String,
+}
+
+/// The terms of one topic or routing rule.
+#[derive(Default)]
+struct Terms<'a> {
+    keywords: &'a [String],
+    synonyms: &'a [String],
+    phrases: &'a [String],
+    patterns: &'a [String],
+    exclude: &'a [String],
 }
 
 /// Placeholders allowed in each kind of text.
@@ -82,7 +116,10 @@ impl Validator {
         privacy: Option<Parsed<PrivacyFile>>,
         departments: Option<Parsed<DepartmentsFile>>,
         flows: Vec<Option<Parsed<FlowFile>>>,
+        files: Vec<String>,
     ) -> Option<FlowSet> {
+        self.departments_ok = departments.is_some();
+        self.flows_ok = flows.iter().all(Option::is_some);
         let office = office.and_then(|p| match OfficeHours::build(&p.value) {
             Ok(o) => Some(o),
             Err(issues) => {
@@ -90,86 +127,108 @@ impl Validator {
                 None
             }
         });
+        let departments = departments.map(|p| self.departments(&p));
+        let dept_ids: Vec<String> = departments
+            .iter()
+            .flat_map(|d| d.list.iter().map(|x| x.id.clone()))
+            .collect();
+        let flow_files: Vec<&Parsed<FlowFile>> = flows.iter().flatten().collect();
+        let content = self.flow_content(&flow_files, &dept_ids);
+        let topic_ids: Vec<&str> = content.topics.iter().map(|t| t.id.as_str()).collect();
+        let privacy = privacy.map(|p| self.privacy(&p, &topic_ids));
 
-        // Departments and routing.
-        self.departments_ok = departments.is_some();
-        self.flows_ok = flows.iter().all(Option::is_some);
-        let mut dept_ids: Vec<String> = Vec::new();
-        let mut departments_out = Vec::new();
-        let mut default_department = 0u32;
-        let mut routes = Vec::new();
-        let mut route_builder = MatcherBuilder::default();
-        if let Some(p) = &departments {
-            for (i, d) in p.value.departments.iter().enumerate() {
-                let path = format!("departments[{i}].id");
-                self.check_id(&p.file, &path, &d.id, "department");
-                if dept_ids.contains(&d.id) {
-                    self.error(
-                        &p.file,
-                        &path,
-                        format!("duplicate department id `{}`", d.id),
-                    );
-                }
-                dept_ids.push(d.id.clone());
-                departments_out.push(Department {
-                    id: d.id.clone(),
-                    name: d.name.clone(),
-                });
-            }
-            if p.value.departments.is_empty() {
-                self.error(&p.file, "departments", "at least one department is needed");
-            }
-            if let Some(i) = self.department_ref(&p.file, "default", &p.value.default, &dept_ids) {
-                default_department = i;
-            }
-            for (i, r) in p.value.routing.iter().enumerate() {
-                let base = format!("routing[{i}]");
-                let Some(dept) = self.department_ref(
+        let (departments, privacy) = (departments?, privacy?);
+        let (handover, follow_up) = (content.handover?, content.follow_up?);
+        let normalized = |words: &[String]| words.iter().map(|w| normalize(w)).collect();
+        Some(FlowSet {
+            office: office?,
+            privacy: privacy.detector?,
+            privacy_page_by_topic: privacy.page_by_topic,
+            default_page: privacy.default_page,
+            privacy_reply: privacy.reply,
+            departments: departments.list,
+            default_department: departments.default,
+            routes: departments.routes,
+            route_matcher: departments.matcher?,
+            topics: content.topics,
+            topic_matcher: content.matcher?,
+            handover,
+            follow_up: FollowUp {
+                yes_words: normalized(&follow_up.yes_words),
+                no_words: normalized(&follow_up.no_words),
+                def: follow_up,
+            },
+            files,
+        })
+    }
+
+    /// The departments, the default and the routing rules.
+    fn departments(&mut self, p: &Parsed<DepartmentsFile>) -> Departments {
+        let mut ids: Vec<String> = Vec::new();
+        let mut list = Vec::new();
+        for (i, d) in p.value.departments.iter().enumerate() {
+            let path = format!("departments[{i}].id");
+            self.check_id(&p.file, &path, &d.id, "department");
+            if ids.contains(&d.id) {
+                self.error(
                     &p.file,
-                    &format!("{base}.department"),
-                    &r.department,
-                    &dept_ids,
-                ) else {
-                    continue;
-                };
-                let target = routes.len() as u32;
-                routes.push(dept);
-                let mut any = false;
-                for (j, k) in r.keywords.iter().enumerate() {
-                    if let Some(n) = self.term(&p.file, &format!("{base}.keywords[{j}]"), k) {
-                        route_builder.term(target, TermKind::Keyword, &n, auto_tolerance(n.len()));
-                        any = true;
-                    }
-                }
-                for (j, k) in r.phrases.iter().enumerate() {
-                    if let Some(n) = self.term(&p.file, &format!("{base}.phrases[{j}]"), k) {
-                        route_builder.term(target, TermKind::Phrase, &n, 0);
-                        any = true;
-                    }
-                }
-                for (j, pat) in r.patterns.iter().enumerate() {
-                    if self.regex(&p.file, &format!("{base}.patterns[{j}]"), pat) {
-                        route_builder.pattern(target, pat);
-                    }
-                    any = true;
-                }
-                if !any {
-                    self.error(
-                        &p.file,
-                        &base,
-                        "this routing rule has no keywords, phrases or patterns, so it never applies",
-                    );
-                }
+                    &path,
+                    format!("duplicate department id `{}`", d.id),
+                );
+            }
+            ids.push(d.id.clone());
+            list.push(Department {
+                id: d.id.clone(),
+                name: d.name.clone(),
+            });
+        }
+        if p.value.departments.is_empty() {
+            self.error(&p.file, "departments", "at least one department is needed");
+        }
+        let default = self
+            .department_ref(&p.file, "default", &p.value.default, &ids)
+            .unwrap_or(0);
+        let mut routes = Vec::new();
+        let mut builder = MatcherBuilder::default();
+        for (i, r) in p.value.routing.iter().enumerate() {
+            let base = format!("routing[{i}]");
+            let Some(dept) =
+                self.department_ref(&p.file, &format!("{base}.department"), &r.department, &ids)
+            else {
+                continue;
+            };
+            let target = routes.len() as u32;
+            routes.push(dept);
+            let terms = Terms {
+                keywords: &r.keywords,
+                phrases: &r.phrases,
+                patterns: &r.patterns,
+                ..Terms::default()
+            };
+            if !self.terms(&p.file, &base, target, &terms, None, &mut builder) {
+                self.error(
+                    &p.file,
+                    &base,
+                    "this routing rule has no keywords, phrases or patterns, so it never applies",
+                );
             }
         }
+        let matcher = self.matcher(&p.file, "routing", builder);
+        Departments {
+            list,
+            default,
+            routes,
+            matcher,
+        }
+    }
 
-        // Topics, handover and follow-up from every flow file.
+    /// Topics, the handover replies and the follow-up from every flow file.
+    fn flow_content(&mut self, files: &[&Parsed<FlowFile>], dept_ids: &[String]) -> FlowContent {
         let mut topics: Vec<Topic> = Vec::new();
-        let mut topic_defs: Vec<(&SourceFile, String, &TopicDef)> = Vec::new();
+        let mut defs: Vec<(&SourceFile, String, &TopicDef)> = Vec::new();
         let mut handover: Option<(HandoverDef, Origin)> = None;
         let mut follow_up: Option<(FollowUpDef, Origin)> = None;
-        let flow_files: Vec<&Parsed<FlowFile>> = flows.iter().flatten().collect();
-        for p in &flow_files {
+        for p in files {
             for (i, t) in p.value.topics.iter().enumerate() {
                 let path = format!("topics[{i}]");
                 self.check_id(&p.file, &format!("{path}.id"), &t.id, "topic");
@@ -199,18 +258,19 @@ impl Validator {
                         .collect(),
                     origin: Origin::new(&p.file.name, p.file.root.locate(&path)),
                 });
-                topic_defs.push((&p.file, path, t));
+                defs.push((&p.file, path, t));
             }
             if let Some(h) = &p.value.handover {
-                let origin = Origin::new(&p.file.name, p.file.root.locate("handover"));
-                match &handover {
-                    Some((_, first)) => self.error_help(
-                        &p.file,
-                        "handover",
-                        "the handover replies are defined twice",
-                        Some(format!("first defined at {first}")),
-                    ),
-                    None => handover = Some((h.clone(), origin)),
+                if self.once(
+                    &p.file,
+                    "handover",
+                    "the handover replies are defined twice",
+                    &handover,
+                ) {
+                    handover = Some((
+                        h.clone(),
+                        Origin::new(&p.file.name, p.file.root.locate("handover")),
+                    ));
                 }
                 self.text(&p.file, "handover.open", &h.open, HANDOVER_VARS);
                 self.text(&p.file, "handover.closed", &h.closed, HANDOVER_VARS);
@@ -219,151 +279,40 @@ impl Validator {
                 }
             }
             if let Some(f) = &p.value.follow_up {
-                let origin = Origin::new(&p.file.name, p.file.root.locate("follow_up"));
-                match &follow_up {
-                    Some((_, first)) => self.error_help(
-                        &p.file,
-                        "follow_up",
-                        "the follow-up is defined twice",
-                        Some(format!("first defined at {first}")),
-                    ),
-                    None => follow_up = Some((f.clone(), origin)),
+                if self.once(
+                    &p.file,
+                    "follow_up",
+                    "the follow-up is defined twice",
+                    &follow_up,
+                ) {
+                    follow_up = Some((
+                        f.clone(),
+                        Origin::new(&p.file.name, p.file.root.locate("follow_up")),
+                    ));
                 }
                 self.follow_up(&p.file, f);
             }
         }
         let topic_ids: Vec<String> = topics.iter().map(|t| t.id.clone()).collect();
         let topic_ids: Vec<&str> = topic_ids.iter().map(String::as_str).collect();
-        let mut topic_builder = MatcherBuilder::default();
-        for (idx, (file, path, t)) in topic_defs.iter().enumerate() {
-            let target = idx as u32;
-            let tol_override = t.typo_tolerance;
-            if let Some(tol) = tol_override {
-                if tol > 2 {
-                    self.error(
-                        file,
-                        &format!("{path}.typo_tolerance"),
-                        "typo tolerance is 0, 1 or 2",
-                    );
-                }
-            }
-            let tol = |n: &str| {
-                tol_override
-                    .unwrap_or_else(|| auto_tolerance(n.len()))
-                    .min(2)
-            };
-            let mut any = false;
-            for (j, k) in t.keywords.iter().enumerate() {
-                if let Some(n) = self.term(file, &format!("{path}.keywords[{j}]"), k) {
-                    topic_builder.term(target, TermKind::Keyword, &n, tol(&n));
-                    any = true;
-                }
-            }
-            for (j, k) in t.synonyms.iter().enumerate() {
-                if let Some(n) = self.term(file, &format!("{path}.synonyms[{j}]"), k) {
-                    topic_builder.term(target, TermKind::Synonym, &n, tol(&n));
-                    any = true;
-                }
-            }
-            for (j, k) in t.phrases.iter().enumerate() {
-                if let Some(n) = self.term(file, &format!("{path}.phrases[{j}]"), k) {
-                    topic_builder.term(target, TermKind::Phrase, &n, 0);
-                    any = true;
-                }
-            }
-            for (j, pat) in t.patterns.iter().enumerate() {
-                if self.regex(file, &format!("{path}.patterns[{j}]"), pat) {
-                    topic_builder.pattern(target, pat);
-                }
-                any = true;
-            }
-            for (j, k) in t.exclude.iter().enumerate() {
-                if let Some(n) = self.term(file, &format!("{path}.exclude[{j}]"), k) {
-                    topic_builder.term(target, TermKind::Exclude, &n, 0);
-                }
-            }
-            if !any {
-                self.error(
-                    file,
-                    &format!("{path}.id"),
-                    format!(
-                        "topic `{}` has no keywords, phrases, synonyms or patterns, so it never matches",
-                        t.id
-                    ),
-                );
-            }
-            if t.answers.is_empty() {
-                self.error(
-                    file,
-                    &format!("{path}.answers"),
-                    "a topic needs at least one answer",
-                );
-            }
-            let links_len: usize = t
-                .links
-                .iter()
-                .map(|l| l.title.chars().count() + l.url.chars().count() + 4)
-                .sum();
-            for (j, a) in t.answers.iter().enumerate() {
-                let ap = format!("{path}.answers[{j}]");
-                self.text(file, &ap, a, TOPIC_VARS);
-                let total = a.chars().count() + links_len;
-                if total > MAX_TEXT_CHARS && a.chars().count() <= MAX_TEXT_CHARS {
-                    self.error(
-                        file,
-                        &ap,
-                        format!("this answer with its links is {total} characters; WhatsApp allows {MAX_TEXT_CHARS}"),
-                    );
-                }
-            }
-            for (j, l) in t.links.iter().enumerate() {
-                self.link(file, &format!("{path}.links[{j}]"), l);
-            }
-            if t.buttons.len() > MAX_BUTTONS {
-                self.error(
-                    file,
-                    &format!("{path}.buttons[{MAX_BUTTONS}]"),
-                    format!(
-                        "WhatsApp shows at most {MAX_BUTTONS} reply buttons; this topic has {}",
-                        t.buttons.len()
-                    ),
-                );
-            }
-            let mut buttons = Vec::new();
-            for (j, b) in t.buttons.iter().enumerate() {
-                let bp = format!("{path}.buttons[{j}]");
-                self.button_title(file, &format!("{bp}.title"), &b.title);
-                match (&b.topic, b.handover) {
-                    (Some(id), false) => {
-                        if let Some(i) =
-                            self.topic_ref(file, &format!("{bp}.topic"), id, &topic_ids)
-                        {
-                            buttons.push(Button {
-                                title: b.title.clone(),
-                                action: ButtonAction::Topic(i),
-                            });
-                        }
-                    }
-                    (None, true) => buttons.push(Button {
-                        title: b.title.clone(),
-                        action: ButtonAction::Handover,
-                    }),
-                    _ => self.error(
-                        file,
-                        &bp,
-                        "a button needs exactly one of `topic: <id>` or `handover: true`",
-                    ),
-                }
-            }
-            if let Some(d) = &t.department {
-                topics[idx].department =
-                    self.department_ref(file, &format!("{path}.department"), d, &dept_ids);
-            }
+        let mut builder = MatcherBuilder::default();
+        for (idx, (file, path, t)) in defs.iter().enumerate() {
+            let (buttons, department) = self.topic(
+                file,
+                path,
+                idx as u32,
+                t,
+                &topic_ids,
+                dept_ids,
+                &mut builder,
+            );
             topics[idx].buttons = buttons;
+            topics[idx].department = department;
         }
-        let first_flow = flow_files.first().map(|p| &p.file);
-        if handover.is_none() && flows.iter().all(Option::is_some) {
-            if let Some(f) = first_flow {
+        let first = files.first().map(|p| &p.file);
+        let matcher = first.and_then(|f| self.matcher(f, "", builder));
+        if let (Some(f), true) = (first, self.flows_ok) {
+            if handover.is_none() {
                 self.error_help(
                     f,
                     "",
@@ -373,9 +322,7 @@ impl Validator {
                     ),
                 );
             }
-        }
-        if follow_up.is_none() && flows.iter().all(Option::is_some) {
-            if let Some(f) = first_flow {
+            if follow_up.is_none() {
                 self.error_help(
                     f,
                     "",
@@ -387,108 +334,227 @@ impl Validator {
                 );
             }
         }
+        FlowContent {
+            topics,
+            matcher,
+            handover: handover.map(|h| h.0),
+            follow_up: follow_up.map(|f| f.0),
+        }
+    }
 
-        // Privacy.
-        let mut page_by_topic = HashMap::new();
-        let detector = privacy.as_ref().and_then(|p| {
-            for (i, page) in p.value.secure_pages.iter().enumerate() {
-                let base = format!("secure_pages[{i}]");
-                self.link(
-                    &p.file,
-                    &base,
-                    &LinkDef {
-                        title: page.title.clone(),
-                        url: page.url.clone(),
-                    },
+    /// Reports a second definition of something that must be defined once; true for the first.
+    fn once<T>(
+        &mut self,
+        file: &SourceFile,
+        path: &str,
+        message: &str,
+        first: &Option<(T, Origin)>,
+    ) -> bool {
+        match first {
+            Some((_, origin)) => {
+                self.error_help(
+                    file,
+                    path,
+                    message,
+                    Some(format!("first defined at {origin}")),
                 );
-                for (j, id) in page.topics.iter().enumerate() {
-                    if let Some(t) =
-                        self.topic_ref(&p.file, &format!("{base}.topics[{j}]"), id, &topic_ids)
-                    {
-                        let link = LinkDef {
-                            title: page.title.clone(),
-                            url: page.url.clone(),
-                        };
-                        if page_by_topic.insert(t, link).is_some() {
-                            self.error(
-                                &p.file,
-                                &format!("{base}.topics[{j}]"),
-                                format!("topic `{id}` has two secure pages"),
-                            );
-                        }
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// One topic: its terms into the matcher, its texts, links and buttons checked.
+    #[allow(clippy::too_many_arguments)]
+    fn topic(
+        &mut self,
+        file: &SourceFile,
+        path: &str,
+        target: u32,
+        t: &TopicDef,
+        topic_ids: &[&str],
+        dept_ids: &[String],
+        builder: &mut MatcherBuilder,
+    ) -> (Vec<Button>, Option<u32>) {
+        if t.typo_tolerance.is_some_and(|tol| tol > 2) {
+            self.error(
+                file,
+                &format!("{path}.typo_tolerance"),
+                "typo tolerance is 0, 1 or 2",
+            );
+        }
+        let terms = Terms {
+            keywords: &t.keywords,
+            synonyms: &t.synonyms,
+            phrases: &t.phrases,
+            patterns: &t.patterns,
+            exclude: &t.exclude,
+        };
+        if !self.terms(file, path, target, &terms, t.typo_tolerance, builder) {
+            self.error(
+                file,
+                &format!("{path}.id"),
+                format!(
+                    "topic `{}` has no keywords, phrases, synonyms or patterns, so it never matches",
+                    t.id
+                ),
+            );
+        }
+        if t.answers.is_empty() {
+            self.error(
+                file,
+                &format!("{path}.answers"),
+                "a topic needs at least one answer",
+            );
+        }
+        let links_len: usize = t
+            .links
+            .iter()
+            .map(|l| l.title.chars().count() + l.url.chars().count() + 4)
+            .sum();
+        for (j, a) in t.answers.iter().enumerate() {
+            let ap = format!("{path}.answers[{j}]");
+            self.text(file, &ap, a, TOPIC_VARS);
+            let len = a.chars().count();
+            if len <= MAX_TEXT_CHARS && len + links_len > MAX_TEXT_CHARS {
+                self.error(
+                    file,
+                    &ap,
+                    format!(
+                        "this answer with its links is {} characters; WhatsApp allows {MAX_TEXT_CHARS}",
+                        len + links_len
+                    ),
+                );
+            }
+        }
+        for (j, l) in t.links.iter().enumerate() {
+            self.link(file, &format!("{path}.links[{j}]"), l);
+        }
+        if t.buttons.len() > MAX_BUTTONS {
+            self.error(
+                file,
+                &format!("{path}.buttons[{MAX_BUTTONS}]"),
+                format!(
+                    "WhatsApp shows at most {MAX_BUTTONS} reply buttons; this topic has {}",
+                    t.buttons.len()
+                ),
+            );
+        }
+        let mut buttons = Vec::new();
+        for (j, b) in t.buttons.iter().enumerate() {
+            let bp = format!("{path}.buttons[{j}]");
+            self.button_title(file, &format!("{bp}.title"), &b.title);
+            let action = match (&b.topic, b.handover) {
+                (Some(id), false) => self
+                    .topic_ref(file, &format!("{bp}.topic"), id, topic_ids)
+                    .map(ButtonAction::Topic),
+                (None, true) => Some(ButtonAction::Handover),
+                _ => {
+                    self.error(
+                        file,
+                        &bp,
+                        "a button needs exactly one of `topic: <id>` or `handover: true`",
+                    );
+                    None
+                }
+            };
+            if let Some(action) = action {
+                buttons.push(Button {
+                    title: b.title.clone(),
+                    action,
+                });
+            }
+        }
+        let department = t
+            .department
+            .as_ref()
+            .and_then(|d| self.department_ref(file, &format!("{path}.department"), d, dept_ids));
+        (buttons, department)
+    }
+
+    /// Normalises and adds the terms of one target; false when it has nothing to match on.
+    fn terms(
+        &mut self,
+        file: &SourceFile,
+        base: &str,
+        target: u32,
+        terms: &Terms<'_>,
+        tolerance: Option<u8>,
+        builder: &mut MatcherBuilder,
+    ) -> bool {
+        let tol = |n: &str| tolerance.unwrap_or_else(|| auto_tolerance(n.len())).min(2);
+        let mut any = false;
+        let words = [
+            ("keywords", terms.keywords, TermKind::Keyword),
+            ("synonyms", terms.synonyms, TermKind::Synonym),
+            ("phrases", terms.phrases, TermKind::Phrase),
+            ("exclude", terms.exclude, TermKind::Exclude),
+        ];
+        for (field, list, kind) in words {
+            for (j, raw) in list.iter().enumerate() {
+                if let Some(n) = self.term(file, &format!("{base}.{field}[{j}]"), raw) {
+                    let t = match kind {
+                        TermKind::Keyword | TermKind::Synonym => tol(&n),
+                        _ => 0,
+                    };
+                    builder.term(target, kind, &n, t);
+                    any |= kind != TermKind::Exclude;
+                }
+            }
+        }
+        for (j, pat) in terms.patterns.iter().enumerate() {
+            // An invalid pattern is reported; it still counts, so no second error follows.
+            if self.regex(file, &format!("{base}.patterns[{j}]"), pat) {
+                builder.pattern(target, pat);
+            }
+            any = true;
+        }
+        any
+    }
+
+    fn matcher(
+        &mut self,
+        file: &SourceFile,
+        path: &str,
+        builder: MatcherBuilder,
+    ) -> Option<Matcher> {
+        builder.build().map_err(|e| self.error(file, path, e)).ok()
+    }
+
+    /// The secure pages, the reply and the detectors.
+    fn privacy(&mut self, p: &Parsed<PrivacyFile>, topic_ids: &[&str]) -> Privacy {
+        let mut page_by_topic = HashMap::new();
+        for (i, page) in p.value.secure_pages.iter().enumerate() {
+            let base = format!("secure_pages[{i}]");
+            let link = LinkDef {
+                title: page.title.clone(),
+                url: page.url.clone(),
+            };
+            self.link(&p.file, &base, &link);
+            for (j, id) in page.topics.iter().enumerate() {
+                let path = format!("{base}.topics[{j}]");
+                if let Some(t) = self.topic_ref(&p.file, &path, id, topic_ids) {
+                    if page_by_topic.insert(t, link.clone()).is_some() {
+                        self.error(&p.file, &path, format!("topic `{id}` has two secure pages"));
                     }
                 }
             }
-            self.link(&p.file, "default_page", &p.value.default_page);
-            self.text(&p.file, "reply", &p.value.reply, PRIVACY_VARS);
-            match Detector::build(&p.value.detectors, &p.value.patterns) {
-                Ok(d) => Some(d),
-                Err(issues) => {
-                    self.diags.extend(issues.iter().map(|i| p.file.issue(i)));
-                    None
-                }
-            }
-        });
-
-        let topic_matcher = match topic_builder.build() {
-            Ok(m) => Some(m),
-            Err(e) => {
-                if let Some(f) = first_flow {
-                    self.error(f, "", e);
-                }
+        }
+        self.link(&p.file, "default_page", &p.value.default_page);
+        self.text(&p.file, "reply", &p.value.reply, PRIVACY_VARS);
+        let detector = match Detector::build(&p.value.detectors, &p.value.patterns) {
+            Ok(d) => Some(d),
+            Err(issues) => {
+                self.diags.extend(issues.iter().map(|i| p.file.issue(i)));
                 None
             }
         };
-        let route_matcher = match route_builder.build() {
-            Ok(m) => Some(m),
-            Err(e) => {
-                if let Some(p) = &departments {
-                    self.error(&p.file, "routing", e);
-                }
-                None
-            }
-        };
-        let mut files: Vec<String> = Vec::new();
-        if let Some(p) = &departments {
-            files.push(p.file.name.clone());
+        Privacy {
+            detector,
+            page_by_topic,
+            default_page: p.value.default_page.clone(),
+            reply: p.value.reply.clone(),
         }
-        if let Some(p) = &privacy {
-            files.push(p.file.name.clone());
-        }
-        files.extend(flow_files.iter().map(|p| p.file.name.clone()));
-
-        let (privacy_file, handover, follow_up) = (privacy?, handover?, follow_up?);
-        let follow_up_def = follow_up.0;
-        let yes_words = follow_up_def
-            .yes_words
-            .iter()
-            .map(|w| normalize(w))
-            .collect();
-        let no_words = follow_up_def
-            .no_words
-            .iter()
-            .map(|w| normalize(w))
-            .collect();
-        Some(FlowSet {
-            office: office?,
-            privacy: detector?,
-            privacy_page_by_topic: page_by_topic,
-            default_page: privacy_file.value.default_page.clone(),
-            privacy_reply: privacy_file.value.reply.clone(),
-            departments: departments_out,
-            default_department,
-            routes,
-            route_matcher: route_matcher?,
-            topics,
-            topic_matcher: topic_matcher?,
-            handover: handover.0,
-            follow_up: FollowUp {
-                def: follow_up_def,
-                yes_words,
-                no_words,
-            },
-            files,
-        })
     }
 
     fn follow_up(&mut self, file: &SourceFile, f: &FollowUpDef) {
