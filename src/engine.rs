@@ -548,8 +548,13 @@ fn follow_up_answer(
     d: &mut Decision,
 ) {
     let f = &flows.follow_up;
-    let first = norm.split(' ').next().unwrap_or_default();
-    let says = |words: &[String]| words.iter().any(|w| norm == w || first == w);
+    // The answer starts with one of the words: "ja graag", "nee hoor, is gelukt", "niet meer".
+    let says = |words: &[String]| {
+        words.iter().any(|w| {
+            norm.strip_prefix(w.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
+        })
+    };
     let yes = message.button.as_deref() == Some(PAYLOAD_YES) || says(&f.yes_words);
     let no = message.button.as_deref() == Some(PAYLOAD_NO) || (!yes && says(&f.no_words));
     let v = vars(flows, st, None);

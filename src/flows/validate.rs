@@ -563,6 +563,11 @@ impl Validator {
         self.text(file, "follow_up.no_reply", &f.no_reply, FOLLOW_UP_VARS);
         self.button_title(file, "follow_up.yes_button", &f.yes_button);
         self.button_title(file, "follow_up.no_button", &f.no_button);
+        for (field, words) in [("yes_words", &f.yes_words), ("no_words", &f.no_words)] {
+            for (i, w) in words.iter().enumerate() {
+                self.term(file, &format!("follow_up.{field}[{i}]"), w);
+            }
+        }
         let t = &f.template;
         if t.name.trim().is_empty() {
             self.error(
