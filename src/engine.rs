@@ -14,7 +14,7 @@ use crate::flows::model::LinkDef;
 use crate::flows::{ButtonAction, FlowSet};
 use crate::matcher::{Hit, MatchHow, Matcher, TermKind};
 use crate::source::{Diagnostic, Pos};
-use crate::text::{fnv1a, normalize};
+use crate::text::{fnv1a, normalize, normalize_for_patterns};
 
 /// How long after the resident's last message free-form replies are allowed (WhatsApp's customer
 /// service window); after it only templates.
@@ -293,8 +293,13 @@ pub fn decide(
         })
         .collect();
     let norm = normalize(&d.redacted_text);
+    let plain = normalize_for_patterns(&d.redacted_text);
+    let text = Text {
+        norm: &norm,
+        plain: &plain,
+    };
     if !d.findings.is_empty() {
-        privacy_redirect(flows, &mut st, &norm, &mut d);
+        privacy_redirect(flows, &mut st, text, &mut d);
         d.state = st;
         return d;
     }
@@ -369,7 +374,7 @@ pub fn decide(
             let dept = flows
                 .topic_index(topic)
                 .and_then(|i| flows.topics[i as usize].department);
-            handover(flows, &mut st, now, &norm, dept, &mut d);
+            handover(flows, &mut st, now, text, dept, &mut d);
             d.state = st;
             return d;
         }
@@ -387,7 +392,7 @@ pub fn decide(
                     buttons: Vec::new(),
                 });
             }
-            handover(flows, &mut st, now, &norm, None, &mut d);
+            handover(flows, &mut st, now, text, None, &mut d);
         } else {
             d.trace
                 .steps
@@ -402,7 +407,7 @@ pub fn decide(
     let (candidates, winner) = rank(
         flows,
         &flows.topic_matcher,
-        &norm,
+        text,
         Target::Topic,
         &mut d.trace,
     );
@@ -415,7 +420,7 @@ pub fn decide(
     d.trace.steps.push("faq: no topic matched".into());
 
     // 6. Everything else goes to a person.
-    handover(flows, &mut st, now, &norm, None, &mut d);
+    handover(flows, &mut st, now, text, None, &mut d);
     d.state = st;
     d
 }
@@ -490,7 +495,7 @@ pub fn follow_up(flows: &FlowSet, state: &ConversationState, now: DateTime<Utc>)
     d
 }
 
-fn privacy_redirect(flows: &FlowSet, st: &mut ConversationState, norm: &str, d: &mut Decision) {
+fn privacy_redirect(flows: &FlowSet, st: &mut ConversationState, text: Text<'_>, d: &mut Decision) {
     let labels: Vec<&str> = {
         let mut l: Vec<&str> = d.findings.iter().map(|f| f.label.as_str()).collect();
         l.dedup();
@@ -508,7 +513,7 @@ fn privacy_redirect(flows: &FlowSet, st: &mut ConversationState, norm: &str, d: 
     let (candidates, winner) = rank(
         flows,
         &flows.topic_matcher,
-        norm,
+        text,
         Target::Topic,
         &mut scratch,
     );
@@ -548,15 +553,19 @@ fn follow_up_answer(
     d: &mut Decision,
 ) {
     let f = &flows.follow_up;
-    // The answer starts with one of the words: "ja graag", "nee hoor, is gelukt", "niet meer".
-    let says = |words: &[String]| {
-        words.iter().any(|w| {
-            norm.strip_prefix(w.as_str())
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
-        })
-    };
-    let yes = message.button.as_deref() == Some(PAYLOAD_YES) || says(&f.yes_words);
-    let no = message.button.as_deref() == Some(PAYLOAD_NO) || (!yes && says(&f.no_words));
+    // A word at the start decides ("ja, maar het is nog niet gelukt"); otherwise a word anywhere,
+    // unless both kinds occur.
+    let (starts_yes, starts_no) = (
+        starts_with_any(norm, &f.yes_words),
+        starts_with_any(norm, &f.no_words),
+    );
+    let (has_yes, has_no) = (
+        contains_any(norm, &f.yes_words),
+        contains_any(norm, &f.no_words),
+    );
+    let button = message.button.as_deref();
+    let yes = button == Some(PAYLOAD_YES) || starts_yes || (!starts_no && has_yes && !has_no);
+    let no = button == Some(PAYLOAD_NO) || (!yes && (starts_no || has_no));
     let v = vars(flows, st, None);
     st.follow_up_sent_at = None;
     if no {
@@ -590,6 +599,35 @@ fn follow_up_answer(
     });
     st.phase = Phase::Queued;
     st.on_top = true;
+}
+
+/// Whether `norm` starts with one of `words` as whole words.
+fn starts_with_any(norm: &str, words: &[String]) -> bool {
+    words.iter().any(|w| {
+        norm.strip_prefix(w.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
+    })
+}
+
+/// Whether `norm` holds one of `words` as whole words, not right after a negation
+/// ("het is al gelukt" holds `gelukt`, "het is nog niet gelukt" does not).
+fn contains_any(norm: &str, words: &[String]) -> bool {
+    words.iter().filter(|w| !w.is_empty()).any(|w| {
+        let mut from = 0;
+        while let Some(i) = norm[from..].find(w.as_str()).map(|i| i + from) {
+            let end = i + w.len();
+            let whole = (i == 0 || norm.as_bytes()[i - 1] == b' ')
+                && (end == norm.len() || norm.as_bytes()[end] == b' ');
+            let negated = ["niet ", "geen ", "nooit "]
+                .iter()
+                .any(|n| norm[..i].ends_with(n));
+            if whole && !negated {
+                return true;
+            }
+            from = end;
+        }
+        false
+    })
 }
 
 fn answer(flows: &FlowSet, st: &ConversationState, i: u32, norm: &str, d: &mut Decision) {
@@ -631,7 +669,7 @@ fn handover(
     flows: &FlowSet,
     st: &mut ConversationState,
     now: DateTime<Utc>,
-    norm: &str,
+    text: Text<'_>,
     forced: Option<u32>,
     d: &mut Decision,
 ) {
@@ -646,7 +684,7 @@ fn handover(
         None => {
             let mut trace = Trace::default();
             let (routing, winner) =
-                rank(flows, &flows.route_matcher, norm, Target::Route, &mut trace);
+                rank(flows, &flows.route_matcher, text, Target::Route, &mut trace);
             d.trace.routing = routing;
             match winner {
                 Some(r) => {
@@ -719,6 +757,13 @@ fn out_of_hours(flows: &FlowSet, st: &mut ConversationState, now: DateTime<Utc>,
     }
 }
 
+/// A message normalised twice: for terms (`y` → `ij`) and for editors' patterns.
+#[derive(Clone, Copy)]
+struct Text<'a> {
+    norm: &'a str,
+    plain: &'a str,
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Target {
     Topic,
@@ -748,13 +793,13 @@ fn weight(kind: TermKind, how: MatchHow) -> f32 {
 fn rank(
     flows: &FlowSet,
     matcher: &Matcher,
-    norm: &str,
+    text: Text<'_>,
     target: Target,
     trace: &mut Trace,
 ) -> (Vec<Candidate>, Option<u32>) {
     let mut hits: Vec<Hit> = Vec::new();
     let mut gave_up = Vec::new();
-    matcher.find(norm, &mut hits, &mut gave_up);
+    matcher.find(text.norm, text.plain, &mut hits, &mut gave_up);
     for (t, p) in gave_up {
         let id = target_id(flows, target, t);
         trace.steps.push(format!(
@@ -811,6 +856,8 @@ fn rank(
             }
         }
     }
+    // An exclusion word alone is not a candidate: nothing pointed to that topic.
+    acc.retain(|(_, c, _)| !c.matched.is_empty());
     for (_, c, _) in &mut acc {
         c.score = c.matched.iter().map(|m| m.weight).sum();
     }
@@ -951,7 +998,10 @@ pub fn shadowed_topics(flows: &FlowSet) -> Vec<Diagnostic> {
             let (_, w) = rank(
                 flows,
                 &flows.topic_matcher,
-                &normalize(s),
+                Text {
+                    norm: &normalize(s),
+                    plain: &normalize_for_patterns(s),
+                },
                 Target::Topic,
                 &mut trace,
             );

@@ -15,7 +15,10 @@
 //! - [`cli`]: the editors' command line (`check`, `try`, `test`, `schema`).
 //! - [`diag`]: problems a pure module reports against a path in its configuration.
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod calendar;
 pub mod cli;

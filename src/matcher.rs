@@ -212,9 +212,16 @@ impl std::fmt::Debug for Matcher {
 }
 
 impl Matcher {
-    /// Appends every hit in `norm` (a [`crate::text::normalize`]d message) to `hits`; patterns
-    /// that gave up are named in `gave_up`.
-    pub fn find(&self, norm: &str, hits: &mut Vec<Hit>, gave_up: &mut Vec<(u32, String)>) {
+    /// Appends every hit to `hits`: terms are looked up in `norm` (the message after
+    /// [`crate::text::normalize`]), patterns run on `plain` (after
+    /// [`crate::text::normalize_for_patterns`]). Patterns that gave up are named in `gave_up`.
+    pub fn find(
+        &self,
+        norm: &str,
+        plain: &str,
+        hits: &mut Vec<Hit>,
+        gave_up: &mut Vec<(u32, String)>,
+    ) {
         let bytes = norm.as_bytes();
         let mut whole_word_terms: Vec<u32> = Vec::new();
         if let Some(ac) = &self.ac {
@@ -256,7 +263,13 @@ impl Matcher {
             if self.max_tolerance == 0 || word.len() < 4 || word.len() > MAX_FUZZY_LEN {
                 continue;
             }
-            if self.single_words.contains_key(word) {
+            // A word that is itself a term (not just an exclusion) means that term, not a typo.
+            let is_term = self.single_words.get(word).is_some_and(|&id| {
+                self.refs[id as usize]
+                    .iter()
+                    .any(|r| r.kind != TermKind::Exclude)
+            });
+            if is_term {
                 continue;
             }
             let mut seen: Vec<u32> = Vec::new();
@@ -296,7 +309,7 @@ impl Matcher {
             }
         }
         if let Some(set) = &self.regex {
-            for i in set.matches(norm).iter() {
+            for i in set.matches(plain).iter() {
                 let (target, p) = &self.regex_targets[i];
                 hits.push(Hit {
                     target: *target,
@@ -308,7 +321,7 @@ impl Matcher {
             }
         }
         for (target, p, re) in &self.fancy {
-            match re.is_match(norm) {
+            match re.is_match(plain) {
                 Ok(true) => hits.push(Hit {
                     target: *target,
                     kind: TermKind::Pattern,
@@ -405,7 +418,7 @@ type Fnv = BuildHasherDefault<FnvHasher>;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::normalize;
+    use crate::text::{normalize, normalize_for_patterns};
 
     fn matcher() -> Matcher {
         let mut b = MatcherBuilder::default();
@@ -416,6 +429,8 @@ mod tests {
         b.term(2, TermKind::Keyword, "vuil", 0);
         b.term(3, TermKind::Keyword, "rijbewijs", 2);
         b.term(3, TermKind::Exclude, "vrachtwagen", 0);
+        b.term(7, TermKind::Keyword, "kwijtschelding", 2);
+        b.term(8, TermKind::Exclude, "kwijtscheiding", 0);
         b.term(4, TermKind::Keyword, "trouw", 0);
         b.pattern(5, r"\bwoz\b");
         b.pattern(6, r"(a+)+b\1");
@@ -425,7 +440,12 @@ mod tests {
     fn find(m: &Matcher, text: &str) -> Vec<(u32, TermKind, MatchHow)> {
         let mut hits = Vec::new();
         let mut gave_up = Vec::new();
-        m.find(&normalize(text), &mut hits, &mut gave_up);
+        m.find(
+            &normalize(text),
+            &normalize_for_patterns(text),
+            &mut hits,
+            &mut gave_up,
+        );
         hits.into_iter()
             .map(|h| (h.target, h.kind, h.how))
             .collect()
@@ -464,6 +484,14 @@ mod tests {
             find(&m, "de woz waarde"),
             vec![(5, TermKind::Pattern, MatchHow::Exact)]
         );
+        // Another topic's exclusion word does not hide a typo of this topic's keyword.
+        assert_eq!(
+            find(&m, "kwijtscheiding"),
+            vec![
+                (8, TermKind::Exclude, MatchHow::Exact),
+                (7, TermKind::Keyword, MatchHow::Typo(1))
+            ]
+        );
         // Too many typos for the word's tolerance.
         assert!(find(&m, "psaproot").is_empty());
     }
@@ -474,7 +502,7 @@ mod tests {
         let mut hits = Vec::new();
         let mut gave_up = Vec::new();
         let evil = format!("{}c", "a".repeat(5000));
-        m.find(&evil, &mut hits, &mut gave_up);
+        m.find(&evil, &evil, &mut hits, &mut gave_up);
         assert_eq!(gave_up.len(), 1, "{gave_up:?}");
         assert!(hits.iter().all(|h| h.target != 6));
     }

@@ -662,3 +662,25 @@ fn handover_and_follow_up_are_defined_exactly_once() {
         "{errors:#?}"
     );
 }
+
+#[test]
+fn follow_up_answers_are_read_as_a_person_would() {
+    let set = loaded();
+    let d = say(
+        &set,
+        &ConversationState::default(),
+        "lantaarnpaal kapot",
+        FRIDAY_EVENING,
+    );
+    let asked = follow_up(&set, &d.state, at("2026-11-30T08:30:00+01:00")).state;
+    let outcome = |text: &str| say(&set, &asked, text, "2026-11-30T08:40:00+01:00").outcome;
+    assert_eq!(outcome("het is al gelukt hoor"), Outcome::FollowUpNo);
+    assert_eq!(outcome("nee, graag gedaan"), Outcome::FollowUpNo);
+    assert_eq!(outcome("het is nog niet gelukt"), Outcome::FollowUpOther);
+    assert_eq!(
+        outcome("ja, want het is nog niet gelukt"),
+        Outcome::FollowUpYes
+    );
+    assert_eq!(outcome("graag, maar het is gelukt"), Outcome::FollowUpYes);
+    assert_eq!(outcome("dat weet ik niet"), Outcome::FollowUpOther);
+}
