@@ -400,10 +400,16 @@ fn default(flows: &Path, rules: &Path) -> CliResult {
     } else {
         true
     };
+    let me = std::env::args()
+        .next()
+        .unwrap_or_else(|| "triage".to_string());
     println!();
-    println!("Try a message:   triage try \"ik wil een nieuw paspoort\"");
-    println!("Out of hours:    triage try \"mijn container is niet geleegd\" --at 2026-11-27T19:30:00+01:00");
-    println!("Run the tests:   triage test");
-    println!("All commands:    triage --help");
+    println!("Try a message:   {me} try \"ik wil een nieuw paspoort\"");
+    println!(
+        "Out of hours:    {me} try \"ik wil een wmo voorziening aanvragen\" --at 2026-11-27T19:30:00+01:00"
+    );
+    println!("Personal data:   {me} try \"ik ben verhuisd, mijn bsn is 123456782\"");
+    println!("Run the tests:   {me} test");
+    println!("All commands:    {me} --help");
     Ok(tested)
 }

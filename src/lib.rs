@@ -14,6 +14,26 @@
 //! - [`convtest`]: conversation tests that editors write in YAML.
 //! - [`cli`]: the editors' command line (`check`, `try`, `test`, `schema`).
 //! - [`diag`]: problems a pure module reports against a path in its configuration.
+//!
+//! # Example
+//! ```
+//! use std::path::Path;
+//! use chrono::{DateTime, Utc};
+//! use triage::engine::{decide, ConversationState, Message, Outcome};
+//! use triage::flows::FlowSet;
+//!
+//! let (flows, _warnings) = FlowSet::load(Path::new("flows"), Path::new("rules")).unwrap();
+//! let friday_evening: DateTime<Utc> = "2026-11-27T18:30:00Z".parse().unwrap();
+//! let d = decide(
+//!     &flows,
+//!     &ConversationState::default(),
+//!     &Message::text("ik wil een wmo voorziening aanvragen"),
+//!     friday_evening,
+//! );
+//! assert_eq!(d.outcome, Outcome::Handover);
+//! assert_eq!(d.department.as_deref(), Some("sociaal-domein"));
+//! assert_eq!(d.follow_up_at.unwrap().to_rfc3339(), "2026-11-30T08:30:00+01:00");
+//! ```
 #![forbid(unsafe_code)]
 #![cfg_attr(
     not(test),

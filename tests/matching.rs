@@ -58,11 +58,13 @@ fn apply(word: &str, edit: &Edit) -> String {
     c.into_iter().collect()
 }
 
+/// Letters a typo may bring in. Not `y`: normalisation turns it into `ij`, two letters, which
+/// is a spelling variant rather than one typo.
 fn edit() -> impl Strategy<Value = Edit> {
     prop_oneof![
-        (any::<usize>(), "[a-z]")
+        (any::<usize>(), "[a-xz]")
             .prop_map(|(i, s)| Edit::Substitute(i, s.chars().next().unwrap_or('x'))),
-        (any::<usize>(), "[a-z]")
+        (any::<usize>(), "[a-xz]")
             .prop_map(|(i, s)| Edit::Insert(i, s.chars().next().unwrap_or('x'))),
         any::<usize>().prop_map(Edit::Delete),
         any::<usize>().prop_map(Edit::Swap),
@@ -88,6 +90,8 @@ proptest! {
         let set = set_with_keywords(&words);
         let i = pick.index(words.len());
         let typo = apply(&words[i], &e);
+        // A typo that spells another topic's keyword means that topic.
+        prop_assume!(!words.iter().enumerate().any(|(j, w)| j != i && *w == typo));
         let text = format!("{} {typo} {}", before.join(" "), after.join(" "));
         let d = decide(&set, &ConversationState::default(), &Message::text(text.clone()), now());
         let id = format!("t{i}");
