@@ -12,6 +12,7 @@
 //! - [`source`]: reading an editor's YAML file safely, with positions and schema checks.
 //! - [`flows`]: the flow language ([`flows::model`]), validated and compiled into a `FlowSet`.
 //! - [`convtest`]: conversation tests that editors write in YAML.
+//! - [`store`]: durable conversations, masked messages, decisions, outbox (SQLite embedded).
 //! - [`cli`]: the editors' command line (`check`, `try`, `test`, `schema`).
 //! - [`diag`]: problems a pure module reports against a path in its configuration.
 //!
@@ -49,4 +50,5 @@ pub mod flows;
 pub mod matcher;
 pub mod privacy;
 pub mod source;
+pub mod store;
 pub mod text;

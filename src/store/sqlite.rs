@@ -1,0 +1,567 @@
+//! The embedded store: SQLite in WAL mode with `synchronous=FULL`, migrations at start-up.
+//!
+//! One connection behind a mutex: SQLite allows one writer at a time anyway, and every method is
+//! one explicit transaction over a whole batch. The SQL sticks to what PostgreSQL also accepts
+//! (`ON CONFLICT`, `RETURNING`, `CASE`), with timestamps as sortable RFC 3339 text in UTC.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use super::{
+    Applied, Conversation, Counts, DeliveryUpdate, Inserted, NewInbound, OutboxItem,
+    PendingInbound, Result, SendResult, Store, StoreError,
+};
+use crate::engine::{ConversationState, Phase, Reply};
+
+/// The schema, one step per version. Never edit a step that has shipped: add one.
+const MIGRATIONS: &[&str] = &[r"
+CREATE TABLE conversations (
+    id INTEGER PRIMARY KEY,
+    channel TEXT NOT NULL,
+    resident TEXT NOT NULL,
+    resident_name TEXT,
+    phase TEXT NOT NULL,
+    department TEXT,
+    state TEXT NOT NULL,
+    agent TEXT,
+    on_top INTEGER NOT NULL DEFAULT 0,
+    last_inbound_at TEXT,
+    waiting_since TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (channel, resident)
+);
+CREATE INDEX conversations_queue ON conversations (phase, department);
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+    direction TEXT NOT NULL,
+    author TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL,
+    provider_id TEXT UNIQUE,
+    payload TEXT,
+    processed INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX messages_conversation ON messages (conversation_id, id);
+CREATE INDEX messages_unprocessed ON messages (processed, id);
+CREATE TABLE decisions (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+    message_id INTEGER REFERENCES messages (id),
+    outcome TEXT NOT NULL,
+    topic TEXT,
+    department TEXT,
+    decision TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX decisions_conversation ON decisions (conversation_id, id);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+    message_id INTEGER NOT NULL REFERENCES messages (id),
+    reply TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    provider_id TEXT,
+    delivery TEXT,
+    delivery_at TEXT,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX outbox_conversation ON outbox (conversation_id, status);
+CREATE INDEX outbox_provider ON outbox (provider_id);
+CREATE TABLE follow_ups (
+    conversation_id INTEGER PRIMARY KEY REFERENCES conversations (id),
+    due_at TEXT NOT NULL,
+    status TEXT NOT NULL
+);
+CREATE INDEX follow_ups_due ON follow_ups (status, due_at);
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    conversation_id INTEGER,
+    detail TEXT
+);
+"];
+
+/// The SQLite store.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteStore")
+    }
+}
+
+/// Timestamps as text that sorts as time does.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_ts(s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError(format!("bad timestamp `{s}`: {e}")))
+}
+
+fn parse_ts_opt(s: Option<String>) -> Result<Option<DateTime<Utc>>> {
+    s.as_deref().map(parse_ts).transpose()
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError(format!("cannot create `{}`: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path)?;
+        Self::init(conn)
+    }
+
+    /// An in-memory database, for tests.
+    pub fn in_memory() -> Result<SqliteStore> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(mut conn: Connection) -> Result<SqliteStore> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// The delivery status of an outbox row (`accepted`, `sent`, `delivered`, `read`, `failed`).
+    pub fn delivery_of(&self, outbox_id: i64) -> Result<Option<String>> {
+        self.with_tx(|tx| {
+            Ok(tx
+                .query_row(
+                    "SELECT delivery FROM outbox WHERE id = ?1",
+                    [outbox_id],
+                    |r| r.get::<_, Option<String>>(0),
+                )
+                .optional()?
+                .flatten())
+        })
+    }
+
+    fn with_tx<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError("the connection lock is poisoned".into()))?;
+        let tx = conn.transaction()?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
+    let tx = conn.transaction()?;
+    let current: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+        [],
+        |r| r.get(0),
+    )?;
+    for (i, step) in MIGRATIONS.iter().enumerate() {
+        let version = i as i64 + 1;
+        if version > current {
+            tx.execute_batch(step)?;
+            tx.execute(
+                "INSERT INTO schema_version (version) VALUES (?1)",
+                [version],
+            )?;
+        }
+    }
+    if current > MIGRATIONS.len() as i64 {
+        return Err(StoreError(format!(
+            "the database has schema version {current}, newer than this program knows ({}): use a newer triage",
+            MIGRATIONS.len()
+        )));
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// A conversation's columns as read, before its state is parsed.
+struct RawConversation {
+    id: i64,
+    channel: String,
+    resident: String,
+    name: Option<String>,
+    state: String,
+    agent: Option<String>,
+}
+
+/// Reads [`CONVERSATION_COLUMNS`] starting at column `offset`.
+fn raw_conversation(r: &rusqlite::Row<'_>, offset: usize) -> rusqlite::Result<RawConversation> {
+    Ok(RawConversation {
+        id: r.get(offset)?,
+        channel: r.get(offset + 1)?,
+        resident: r.get(offset + 2)?,
+        name: r.get(offset + 3)?,
+        state: r.get(offset + 4)?,
+        agent: r.get(offset + 5)?,
+    })
+}
+
+impl RawConversation {
+    /// Parses the state and puts the resident's latest profile name in.
+    fn finish(self) -> Result<Conversation> {
+        let mut state: ConversationState = serde_json::from_str(&self.state)?;
+        if self.name.is_some() {
+            state.resident_name = self.name;
+        }
+        Ok(Conversation {
+            id: self.id,
+            channel: self.channel,
+            resident: self.resident,
+            state,
+            agent: self.agent,
+        })
+    }
+}
+
+const CONVERSATION_COLUMNS: &str = "c.id, c.channel, c.resident, c.resident_name, c.state, c.agent";
+
+fn status_rank(status: &str) -> i64 {
+    match status {
+        "sent" => 1,
+        "delivered" => 2,
+        "read" => 3,
+        "failed" => 4,
+        _ => 0,
+    }
+}
+
+const RANK_SQL: &str = "CASE COALESCE(delivery, '') WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'failed' THEN 4 ELSE 0 END";
+
+impl Store for SqliteStore {
+    fn insert_inbound(&self, batch: &[NewInbound]) -> Result<Vec<Inserted>> {
+        self.with_tx(|tx| {
+            let mut out = Vec::with_capacity(batch.len());
+            for m in batch {
+                let known: Option<i64> = tx
+                    .query_row(
+                        "SELECT id FROM messages WHERE provider_id = ?1",
+                        [&m.provider_id],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if known.is_some() {
+                    out.push(Inserted::Duplicate);
+                    continue;
+                }
+                let now = ts(m.received_at);
+                let state = serde_json::to_string(&ConversationState::default())?;
+                let conversation_id: i64 = tx.query_row(
+                    "INSERT INTO conversations (channel, resident, resident_name, phase, state, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, 'bot', ?4, ?5, ?5)
+                     ON CONFLICT (channel, resident) DO UPDATE SET
+                       resident_name = COALESCE(excluded.resident_name, conversations.resident_name),
+                       updated_at = excluded.updated_at
+                     RETURNING id",
+                    params![m.channel, m.resident, m.resident_name, state, now],
+                    |r| r.get(0),
+                )?;
+                let payload = serde_json::json!({ "button": m.button, "media": m.media });
+                let message_id: i64 = tx.query_row(
+                    "INSERT INTO messages (conversation_id, direction, author, kind, text, provider_id, payload, processed, created_at)
+                     VALUES (?1, 'in', 'resident', ?2, ?3, ?4, ?5, 0, ?6)
+                     RETURNING id",
+                    params![conversation_id, m.kind, m.text, m.provider_id, payload.to_string(), now],
+                    |r| r.get(0),
+                )?;
+                out.push(Inserted::New { message_id });
+            }
+            Ok(out)
+        })
+    }
+
+    fn pending_inbound(&self, limit: usize) -> Result<Vec<PendingInbound>> {
+        self.with_tx(|tx| {
+            let sql = format!(
+                "SELECT m.id, m.text, m.payload, m.created_at, {CONVERSATION_COLUMNS}
+                 FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                 WHERE m.processed = 0 AND m.direction = 'in'
+                 ORDER BY m.id LIMIT ?1"
+            );
+            let mut stmt = tx.prepare_cached(&sql)?;
+            let rows = stmt.query_map([limit as i64], |r| {
+                let id: i64 = r.get(0)?;
+                let text: String = r.get(1)?;
+                let payload: Option<String> = r.get(2)?;
+                let at: String = r.get(3)?;
+                let conv = raw_conversation(r, 4)?;
+                Ok((id, text, payload, at, conv))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (message_id, text, payload, at, conv) = row?;
+                let payload: serde_json::Value = payload
+                    .as_deref()
+                    .map(serde_json::from_str)
+                    .transpose()?
+                    .unwrap_or_default();
+                let field = |k: &str| payload.get(k).and_then(|v| v.as_str()).map(str::to_string);
+                out.push(PendingInbound {
+                    message_id,
+                    conversation: conv.finish()?,
+                    text,
+                    button: field("button"),
+                    media: field("media"),
+                    received_at: parse_ts(&at)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn apply(&self, batch: &[Applied]) -> Result<()> {
+        self.with_tx(|tx| {
+            for a in batch {
+                let at = ts(a.at);
+                let st = &a.state;
+                let phase = st.phase.as_str();
+                tx.execute(
+                    "UPDATE conversations SET
+                       state = ?2, phase = ?3, department = ?4, on_top = ?5,
+                       last_inbound_at = ?6,
+                       waiting_since = CASE WHEN ?3 = 'queued' OR ?3 = 'awaiting_follow_up'
+                                            THEN COALESCE(waiting_since, ?7) ELSE NULL END,
+                       agent = CASE WHEN ?3 = 'with_agent' THEN agent ELSE NULL END,
+                       updated_at = ?7
+                     WHERE id = ?1",
+                    params![
+                        a.conversation_id,
+                        serde_json::to_string(st)?,
+                        phase,
+                        st.department,
+                        st.on_top,
+                        st.last_inbound_at.map(ts),
+                        at
+                    ],
+                )?;
+                tx.execute(
+                    "INSERT INTO decisions (conversation_id, message_id, outcome, topic, department, decision, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        a.conversation_id,
+                        a.message_id,
+                        a.outcome,
+                        a.topic,
+                        st.department,
+                        a.decision.to_string(),
+                        at
+                    ],
+                )?;
+                for r in &a.replies {
+                    let kind = match r.reply {
+                        Reply::Text { .. } => "text",
+                        Reply::Template { .. } => "template",
+                    };
+                    let reply = serde_json::to_string(&r.reply)?;
+                    let message_id: i64 = tx.query_row(
+                        "INSERT INTO messages (conversation_id, direction, author, kind, text, payload, processed, created_at)
+                         VALUES (?1, 'out', ?2, ?3, ?4, ?5, 1, ?6) RETURNING id",
+                        params![a.conversation_id, r.author, kind, r.reply.display(), reply, at],
+                        |row| row.get(0),
+                    )?;
+                    tx.execute(
+                        "INSERT INTO outbox (conversation_id, message_id, reply, status, attempts, next_attempt_at, created_at, updated_at)
+                         VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?4, ?4)",
+                        params![a.conversation_id, message_id, reply, at],
+                    )?;
+                }
+                match st.follow_up_at {
+                    Some(due) => {
+                        tx.execute(
+                            "INSERT INTO follow_ups (conversation_id, due_at, status) VALUES (?1, ?2, 'scheduled')
+                             ON CONFLICT (conversation_id) DO UPDATE SET due_at = excluded.due_at, status = 'scheduled'",
+                            params![a.conversation_id, ts(due)],
+                        )?;
+                    }
+                    None => {
+                        tx.execute(
+                            "UPDATE follow_ups SET status = 'done' WHERE conversation_id = ?1 AND status = 'scheduled'",
+                            [a.conversation_id],
+                        )?;
+                    }
+                }
+                if let Some(id) = a.message_id {
+                    tx.execute("UPDATE messages SET processed = 1 WHERE id = ?1", [id])?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn take_due_outbox(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OutboxItem>> {
+        self.with_tx(|tx| {
+            let now_s = ts(now);
+            // Only the oldest unsent row of each conversation: replies arrive in order.
+            let mut stmt = tx.prepare_cached(
+                "SELECT o.id, o.conversation_id, o.reply, o.attempts, c.channel, c.resident, c.last_inbound_at
+                 FROM outbox o JOIN conversations c ON c.id = o.conversation_id
+                 WHERE o.status = 'pending' AND o.next_attempt_at <= ?1
+                   AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.conversation_id = o.conversation_id
+                                   AND e.id < o.id AND e.status IN ('pending', 'sending'))
+                 ORDER BY o.id LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![now_s, limit as i64], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, conversation_id, reply, attempts, channel, to, last) = row?;
+                out.push(OutboxItem {
+                    id,
+                    conversation_id,
+                    channel,
+                    to,
+                    reply: serde_json::from_str(&reply)?,
+                    attempts: attempts as u32 + 1,
+                    last_inbound_at: parse_ts_opt(last)?,
+                });
+            }
+            drop(stmt);
+            for item in &out {
+                tx.execute(
+                    "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?2 WHERE id = ?1",
+                    params![item.id, now_s],
+                )?;
+            }
+            Ok(out)
+        })
+    }
+
+    fn record_sends(&self, results: &[SendResult]) -> Result<()> {
+        self.with_tx(|tx| {
+            for r in results {
+                match r {
+                    SendResult::Sent { id, provider_id, at } => tx.execute(
+                        "UPDATE outbox SET status = 'sent', provider_id = ?2, last_error = NULL,
+                           delivery = CASE WHEN delivery IS NULL THEN 'accepted' ELSE delivery END, updated_at = ?3
+                         WHERE id = ?1",
+                        params![id, provider_id, ts(*at)],
+                    )?,
+                    SendResult::Retry { id, next_at, error } => tx.execute(
+                        "UPDATE outbox SET status = 'pending', next_attempt_at = ?2, last_error = ?3, updated_at = ?2
+                         WHERE id = ?1 AND status = 'sending'",
+                        params![id, ts(*next_at), error],
+                    )?,
+                    SendResult::Failed { id, error, at } => tx.execute(
+                        "UPDATE outbox SET status = 'failed', last_error = ?2, updated_at = ?3 WHERE id = ?1",
+                        params![id, error, ts(*at)],
+                    )?,
+                };
+            }
+            Ok(())
+        })
+    }
+
+    fn record_statuses(&self, updates: &[DeliveryUpdate]) -> Result<()> {
+        self.with_tx(|tx| {
+            for u in updates {
+                // A status naming our outbox id settles a send whose result a crash lost.
+                if let Some(id) = u.outbox_id {
+                    tx.execute(
+                        "UPDATE outbox SET status = 'sent', provider_id = COALESCE(provider_id, ?2), updated_at = ?3
+                         WHERE id = ?1 AND status IN ('sending', 'pending')",
+                        params![id, u.provider_id, ts(u.at)],
+                    )?;
+                }
+                let sql = format!(
+                    "UPDATE outbox SET delivery = ?2, delivery_at = ?3, last_error = COALESCE(?4, last_error)
+                     WHERE provider_id = ?1 AND {RANK_SQL} < ?5"
+                );
+                tx.execute(
+                    &sql,
+                    params![u.provider_id, u.status, ts(u.at), u.error, status_rank(&u.status)],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    fn due_follow_ups(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Conversation>> {
+        self.with_tx(|tx| {
+            let sql = format!(
+                "SELECT {CONVERSATION_COLUMNS} FROM follow_ups f JOIN conversations c ON c.id = f.conversation_id
+                 WHERE f.status = 'scheduled' AND f.due_at <= ?1 ORDER BY f.due_at LIMIT ?2"
+            );
+            let mut stmt = tx.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![ts(now), limit as i64], |r| raw_conversation(r, 0))?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(row?.finish()?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn recover_sending(&self, now: DateTime<Utc>, grace: Duration) -> Result<usize> {
+        self.with_tx(|tx| {
+            let n = tx.execute(
+                "UPDATE outbox SET status = 'pending', next_attempt_at = ?1, updated_at = ?1,
+                   last_error = 'the send was interrupted; sent again'
+                 WHERE status = 'sending' AND updated_at <= ?2",
+                params![ts(now), ts(now - grace)],
+            )?;
+            Ok(n)
+        })
+    }
+
+    fn counts(&self) -> Result<Counts> {
+        self.with_tx(|tx| {
+            let one = |sql: &str| tx.query_row(sql, [], |r| r.get::<_, i64>(0));
+            let mut counts = Counts {
+                inbound_pending: one("SELECT COUNT(*) FROM messages WHERE processed = 0")?,
+                outbox_pending: one("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")?,
+                outbox_failed: one("SELECT COUNT(*) FROM outbox WHERE status = 'failed'")?,
+                follow_ups_scheduled: one("SELECT COUNT(*) FROM follow_ups WHERE status = 'scheduled'")?,
+                queued: Vec::new(),
+            };
+            let mut stmt = tx.prepare_cached(
+                "SELECT COALESCE(department, ''), COUNT(*) FROM conversations
+                 WHERE phase IN ('queued', 'awaiting_follow_up') GROUP BY department ORDER BY department",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            for row in rows {
+                counts.queued.push(row?);
+            }
+            Ok(counts)
+        })
+    }
+}
+
+/// Whether a phase counts as waiting for a person.
+pub fn is_waiting(phase: Phase) -> bool {
+    matches!(phase, Phase::Queued | Phase::AwaitingFollowUp)
+}

@@ -1,0 +1,297 @@
+//! The embedded store: deduplication, one transaction per batch, the outbox's life cycle, delivery
+//! statuses out of order, follow-ups, and recovery after a crash.
+
+use chrono::{DateTime, Duration, Utc};
+use triage::engine::{ConversationState, Phase, Reply};
+use triage::store::sqlite::SqliteStore;
+use triage::store::{
+    Applied, DeliveryUpdate, Inserted, NewInbound, OutboundText, SendResult, Store,
+};
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn inbound(id: &str, from: &str, text: &str, when: &str) -> NewInbound {
+    NewInbound {
+        provider_id: id.into(),
+        channel: "whatsapp".into(),
+        resident: from.into(),
+        resident_name: Some("Fatima".into()),
+        kind: "text".into(),
+        text: text.into(),
+        button: None,
+        media: None,
+        received_at: at(when),
+    }
+}
+
+fn text(t: &str) -> OutboundText {
+    OutboundText {
+        reply: Reply::Text {
+            text: t.into(),
+            buttons: Vec::new(),
+        },
+        author: "bot".into(),
+    }
+}
+
+fn applied(
+    conversation_id: i64,
+    message_id: Option<i64>,
+    state: ConversationState,
+    replies: Vec<OutboundText>,
+    when: &str,
+) -> Applied {
+    Applied {
+        conversation_id,
+        message_id,
+        state,
+        outcome: "handover".into(),
+        topic: None,
+        decision: serde_json::json!({"outcome": "handover"}),
+        replies,
+        at: at(when),
+    }
+}
+
+const T0: &str = "2026-11-27T18:30:00Z";
+
+#[test]
+fn duplicates_are_ignored_within_and_across_batches() {
+    let s = SqliteStore::in_memory().unwrap();
+    let r = s
+        .insert_inbound(&[
+            inbound("wamid.1", "31612345678", "hoi", T0),
+            inbound("wamid.1", "31612345678", "hoi", T0),
+            inbound("wamid.2", "31612345678", "nog iets", T0),
+        ])
+        .unwrap();
+    assert!(matches!(r[0], Inserted::New { .. }));
+    assert_eq!(r[1], Inserted::Duplicate);
+    assert!(matches!(r[2], Inserted::New { .. }));
+    assert_eq!(
+        s.insert_inbound(&[inbound("wamid.2", "31612345678", "x", T0)])
+            .unwrap(),
+        vec![Inserted::Duplicate]
+    );
+    let pending = s.pending_inbound(10).unwrap();
+    assert_eq!(pending.len(), 2);
+    assert_eq!(
+        pending[0].conversation.id, pending[1].conversation.id,
+        "one conversation per resident"
+    );
+    assert_eq!(
+        pending[0].conversation.state.resident_name.as_deref(),
+        Some("Fatima")
+    );
+    assert_eq!(pending[0].text, "hoi");
+}
+
+#[test]
+fn a_decision_becomes_messages_outbox_rows_and_a_follow_up_in_one_go() {
+    let s = SqliteStore::in_memory().unwrap();
+    s.insert_inbound(&[inbound("wamid.1", "31612345678", "lantaarnpaal kapot", T0)])
+        .unwrap();
+    let p = s.pending_inbound(10).unwrap().remove(0);
+    let follow_up_at = at("2026-11-30T07:30:00Z");
+    let state = ConversationState {
+        phase: Phase::Queued,
+        department: Some("openbare-ruimte".into()),
+        last_inbound_at: Some(at(T0)),
+        follow_up_at: Some(follow_up_at),
+        ..Default::default()
+    };
+    s.apply(&[applied(
+        p.conversation.id,
+        Some(p.message_id),
+        state,
+        vec![text("eerste"), text("tweede")],
+        T0,
+    )])
+    .unwrap();
+    assert!(s.pending_inbound(10).unwrap().is_empty(), "processed");
+    let counts = s.counts().unwrap();
+    assert_eq!(counts.outbox_pending, 2);
+    assert_eq!(counts.follow_ups_scheduled, 1);
+    assert_eq!(counts.queued, vec![("openbare-ruimte".to_string(), 1)]);
+
+    // Replies of one conversation go out in order: one at a time.
+    let due = s.take_due_outbox(at(T0), 10).unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].to, "31612345678");
+    assert_eq!(due[0].attempts, 1);
+    assert!(matches!(&due[0].reply, Reply::Text { text, .. } if text == "eerste"));
+    assert!(
+        s.take_due_outbox(at(T0), 10).unwrap().is_empty(),
+        "the first is being sent"
+    );
+    s.record_sends(&[SendResult::Sent {
+        id: due[0].id,
+        provider_id: "wamid.out1".into(),
+        at: at(T0),
+    }])
+    .unwrap();
+    let next = s.take_due_outbox(at(T0), 10).unwrap();
+    assert!(matches!(&next[0].reply, Reply::Text { text, .. } if text == "tweede"));
+
+    // The follow-up is due at its time, not before.
+    assert!(s
+        .due_follow_ups(follow_up_at - Duration::seconds(1), 10)
+        .unwrap()
+        .is_empty());
+    let due = s.due_follow_ups(follow_up_at, 10).unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].state.phase, Phase::Queued);
+    // Firing it clears the schedule in the same transaction as its message.
+    let mut fired = due[0].state.clone();
+    fired.phase = Phase::AwaitingFollowUp;
+    fired.follow_up_at = None;
+    s.apply(&[applied(
+        due[0].id,
+        None,
+        fired,
+        vec![text("nog nodig?")],
+        "2026-11-30T07:30:00Z",
+    )])
+    .unwrap();
+    assert!(
+        s.due_follow_ups(follow_up_at + Duration::days(1), 10)
+            .unwrap()
+            .is_empty(),
+        "never twice"
+    );
+}
+
+#[test]
+fn retries_wait_their_turn_and_failures_stay_failed() {
+    let s = SqliteStore::in_memory().unwrap();
+    s.insert_inbound(&[inbound("wamid.1", "31600000001", "x", T0)])
+        .unwrap();
+    let p = s.pending_inbound(1).unwrap().remove(0);
+    s.apply(&[applied(
+        p.conversation.id,
+        Some(p.message_id),
+        ConversationState::default(),
+        vec![text("a")],
+        T0,
+    )])
+    .unwrap();
+    let item = s.take_due_outbox(at(T0), 10).unwrap().remove(0);
+    let later = at(T0) + Duration::seconds(30);
+    s.record_sends(&[SendResult::Retry {
+        id: item.id,
+        next_at: later,
+        error: "131056".into(),
+    }])
+    .unwrap();
+    assert!(s
+        .take_due_outbox(at(T0) + Duration::seconds(29), 10)
+        .unwrap()
+        .is_empty());
+    let again = s.take_due_outbox(later, 10).unwrap();
+    assert_eq!(again[0].attempts, 2);
+    s.record_sends(&[SendResult::Failed {
+        id: again[0].id,
+        error: "131026".into(),
+        at: later,
+    }])
+    .unwrap();
+    assert!(s
+        .take_due_outbox(later + Duration::days(1), 10)
+        .unwrap()
+        .is_empty());
+    assert_eq!(s.counts().unwrap().outbox_failed, 1);
+}
+
+#[test]
+fn delivery_statuses_never_go_backwards() {
+    let s = SqliteStore::in_memory().unwrap();
+    s.insert_inbound(&[inbound("wamid.1", "31600000001", "x", T0)])
+        .unwrap();
+    let p = s.pending_inbound(1).unwrap().remove(0);
+    s.apply(&[applied(
+        p.conversation.id,
+        Some(p.message_id),
+        ConversationState::default(),
+        vec![text("a")],
+        T0,
+    )])
+    .unwrap();
+    let item = s.take_due_outbox(at(T0), 10).unwrap().remove(0);
+    s.record_sends(&[SendResult::Sent {
+        id: item.id,
+        provider_id: "wamid.o".into(),
+        at: at(T0),
+    }])
+    .unwrap();
+    let status = |st: &str, secs: i64| DeliveryUpdate {
+        provider_id: "wamid.o".into(),
+        status: st.into(),
+        at: at(T0) + Duration::seconds(secs),
+        error: None,
+        outbox_id: None,
+    };
+    // Read arrives before delivered and sent.
+    s.record_statuses(&[status("read", 3), status("delivered", 2), status("sent", 1)])
+        .unwrap();
+    assert_eq!(s.delivery_of(item.id).unwrap().as_deref(), Some("read"));
+}
+
+#[test]
+fn a_crash_between_sending_and_recording_is_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data/triage.db");
+    let (first, second) = {
+        let s = SqliteStore::open(&path).unwrap();
+        s.insert_inbound(&[
+            inbound("wamid.1", "31600000001", "x", T0),
+            inbound("wamid.2", "31600000002", "y", T0),
+        ])
+        .unwrap();
+        for p in s.pending_inbound(10).unwrap() {
+            s.apply(&[applied(
+                p.conversation.id,
+                Some(p.message_id),
+                ConversationState::default(),
+                vec![text("a")],
+                T0,
+            )])
+            .unwrap();
+        }
+        let taken = s.take_due_outbox(at(T0), 10).unwrap();
+        assert_eq!(taken.len(), 2);
+        (taken[0].id, taken[1].id)
+        // The process dies here: both rows are "being sent", no result recorded.
+    };
+    let s = SqliteStore::open(&path).unwrap();
+    assert_eq!(
+        s.counts().unwrap().outbox_pending,
+        2,
+        "nothing lost across the restart"
+    );
+    // The provider's status for the first names our outbox id: it was sent, do not send again.
+    s.record_statuses(&[DeliveryUpdate {
+        provider_id: "wamid.o1".into(),
+        status: "sent".into(),
+        at: at(T0),
+        error: None,
+        outbox_id: Some(first),
+    }])
+    .unwrap();
+    // Within the grace period nothing is resent; after it, only the unconfirmed one.
+    assert_eq!(
+        s.recover_sending(at(T0) + Duration::seconds(10), Duration::seconds(60))
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.recover_sending(at(T0) + Duration::seconds(61), Duration::seconds(60))
+            .unwrap(),
+        1
+    );
+    let again = s
+        .take_due_outbox(at(T0) + Duration::seconds(61), 10)
+        .unwrap();
+    assert_eq!(again.iter().map(|i| i.id).collect::<Vec<_>>(), vec![second]);
+}
