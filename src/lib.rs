@@ -15,6 +15,7 @@
 //! - [`store`]: durable conversations, masked messages, decisions, outbox (SQLite embedded).
 //! - [`cli`]: the editors' command line (`check`, `try`, `test`, `schema`).
 //! - [`diag`]: problems a pure module reports against a path in its configuration.
+//! - [`graph`]: a client for the WhatsApp Cloud API's messages endpoint, and a stand-in of it.
 //!
 //! # Example
 //! ```
@@ -47,6 +48,7 @@ pub mod convtest;
 pub mod diag;
 pub mod engine;
 pub mod flows;
+pub mod graph;
 pub mod matcher;
 pub mod privacy;
 pub mod source;

@@ -1,0 +1,754 @@
+//! A stand-in for the Cloud API's messages endpoint, for demo mode and black-box tests.
+//!
+//! [`StandIn::router`] answers `POST /{version}/{phone_number_id}/messages` as the real API does:
+//! a Bearer token is required (401 with a Graph error body otherwise), a message gets a
+//! `wamid.STANDIN<n>` id, a read receipt gets `{"success": true}`, and a body the real API would
+//! refuse (no `to`, text over 4,096 characters, more than three reply buttons, a button title over
+//! 20 characters, more than ten list rows) gets a 400 with error code 100. Accepted requests are
+//! recorded, the newest [`MAX_RECORDED`] kept.
+//!
+//! Tests steer it over HTTP or through the [`StandIn`] handle:
+//! - `POST /_standin/faults` with a [`Fault`] (`{"code": 131056, "http_status": 400, "count": 2}`,
+//!   `{"delay_ms": 3000}`, `{"drop_connection": true}`) makes the next `count` message sends fail,
+//!   answer late, or lose their connection. Faults queue up in the order they were given and
+//!   apply to messages only, not to read receipts. `DELETE /_standin/faults` clears them.
+//! - `GET /_standin/messages?to=…&since=<seq>` lists what was recorded after `seq`, oldest first;
+//!   `DELETE /_standin/messages` forgets it.
+//!
+//! A delayed send that the client gave up on is still recorded, as the real API may deliver a
+//! message whose answer never arrived. A dropped connection records nothing. Dropping a connection
+//! needs [`StandIn::serve`] (or [`StandIn::start`]); inside another server's router the stand-in
+//! answers 500 instead.
+//!
+//! Logs carry sequence numbers, ids and lengths, never a recipient or a body.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::connect_info::{ConnectInfo, Connected};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::serve::{IncomingStream, Listener};
+use axum::{Extension, Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The most recorded requests kept; older ones are forgotten first.
+pub const MAX_RECORDED: usize = 10_000;
+
+/// The longest delay a fault may ask for, in milliseconds.
+pub const MAX_DELAY_MS: u64 = 600_000;
+
+/// Text body limit of the Cloud API, in characters.
+const MAX_TEXT_CHARS: usize = 4096;
+/// Reply buttons per interactive message.
+const MAX_BUTTONS: usize = 3;
+/// Characters in a reply button title.
+const MAX_BUTTON_TITLE_CHARS: usize = 20;
+/// Rows over all sections of a list message.
+const MAX_LIST_ROWS: usize = 10;
+
+/// What the stand-in received and accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recorded {
+    /// Increases by one per recorded request, from 1; never reused, also not after a clear.
+    pub seq: u64,
+    /// When it was recorded.
+    pub at: DateTime<Utc>,
+    /// The phone number id in the request path.
+    pub phone_number_id: String,
+    /// `message` for a send, `read` for a read receipt.
+    pub kind: RecordedKind,
+    /// The recipient (`to`) of a message; `None` for a read receipt.
+    pub to: Option<String>,
+    /// The id the stand-in gave a message, or the id a read receipt marked read.
+    pub message_id: String,
+    /// The JSON body as received.
+    pub body: Value,
+}
+
+/// Whether a recorded request sent a message or marked one read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordedKind {
+    /// A message to a resident.
+    Message,
+    /// A read receipt for an inbound message.
+    Read,
+}
+
+/// A failure the next message sends meet. All fields are optional in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// The Graph error code to answer with; 131000 when only `http_status` is given.
+    #[serde(default)]
+    pub code: Option<i64>,
+    /// The HTTP status of the error answer (400–599); 400 when only `code` is given.
+    #[serde(default)]
+    pub http_status: Option<u16>,
+    /// How many sends meet this fault, at least 1.
+    #[serde(default = "one")]
+    pub count: u32,
+    /// Wait this long before answering (or failing, or dropping).
+    #[serde(default)]
+    pub delay_ms: Option<u64>,
+    /// Close the connection without an answer; nothing is recorded.
+    #[serde(default)]
+    pub drop_connection: bool,
+    /// The error message; a Graph-like one for the code when absent.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Fault {
+    /// One send answered with this Graph error code and HTTP 400.
+    pub fn error(code: i64) -> Self {
+        Self {
+            code: Some(code),
+            http_status: None,
+            count: 1,
+            delay_ms: None,
+            drop_connection: false,
+            message: None,
+        }
+    }
+
+    /// One send answered after `ms` milliseconds, otherwise normally.
+    pub fn delay(ms: u64) -> Self {
+        Self {
+            delay_ms: Some(ms),
+            ..Self::error(0)
+        }
+        .without_error()
+    }
+
+    /// One send whose connection is closed without an answer.
+    pub fn drop_connection() -> Self {
+        Self {
+            drop_connection: true,
+            ..Self::error(0)
+        }
+        .without_error()
+    }
+
+    /// The same fault with this HTTP status.
+    pub fn with_status(mut self, http_status: u16) -> Self {
+        self.http_status = Some(http_status);
+        self
+    }
+
+    /// The same fault for the next `count` sends.
+    pub fn times(mut self, count: u32) -> Self {
+        self.count = count;
+        self
+    }
+
+    /// The same fault, also delayed by `ms` milliseconds.
+    pub fn delayed(mut self, ms: u64) -> Self {
+        self.delay_ms = Some(ms);
+        self
+    }
+
+    fn without_error(mut self) -> Self {
+        self.code = None;
+        self
+    }
+
+    /// Problems that make the fault unusable, or `None`.
+    pub fn check(&self) -> Option<String> {
+        if self.count == 0 {
+            return Some("fault `count` must be at least 1".to_owned());
+        }
+        if let Some(status) = self.http_status {
+            if !(400..=599).contains(&status) {
+                return Some(format!("fault `http_status` {status} is not in 400..=599"));
+            }
+        }
+        if let Some(ms) = self.delay_ms {
+            if ms > MAX_DELAY_MS {
+                return Some(format!("fault `delay_ms` {ms} is more than {MAX_DELAY_MS}"));
+            }
+        }
+        if self.drop_connection && (self.code.is_some() || self.http_status.is_some()) {
+            return Some("a fault either drops the connection or answers an error".to_owned());
+        }
+        None
+    }
+
+    fn is_error(&self) -> bool {
+        self.code.is_some() || self.http_status.is_some()
+    }
+}
+
+/// A fault refused by [`StandIn::inject`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaultError(pub String);
+
+impl std::fmt::Display for FaultError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FaultError {}
+
+#[derive(Debug, Default)]
+struct Inner {
+    last_seq: u64,
+    recorded: VecDeque<Recorded>,
+    faults: VecDeque<Fault>,
+    required_token: Option<String>,
+}
+
+impl Inner {
+    fn record(
+        &mut self,
+        phone_number_id: &str,
+        kind: RecordedKind,
+        to: Option<String>,
+        message_id: Option<String>,
+        body: Value,
+    ) -> Recorded {
+        self.last_seq += 1;
+        let seq = self.last_seq;
+        let message_id = message_id.unwrap_or_else(|| format!("wamid.STANDIN{seq}"));
+        let rec = Recorded {
+            seq,
+            at: Utc::now(),
+            phone_number_id: phone_number_id.to_owned(),
+            kind,
+            to,
+            message_id,
+            body,
+        };
+        while self.recorded.len() >= MAX_RECORDED {
+            self.recorded.pop_front();
+        }
+        self.recorded.push_back(rec.clone());
+        rec
+    }
+
+    /// The fault the next send meets, used up by one.
+    fn take_fault(&mut self) -> Option<Fault> {
+        let front = self.faults.front_mut()?;
+        let fault = front.clone();
+        front.count = front.count.saturating_sub(1);
+        if front.count == 0 {
+            self.faults.pop_front();
+        }
+        Some(fault)
+    }
+}
+
+/// A handle on a stand-in's state; clones share it.
+#[derive(Debug, Clone, Default)]
+pub struct StandIn {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl StandIn {
+    /// A stand-in that accepts any non-empty Bearer token.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A stand-in that accepts only this Bearer token (401 with code 190 for any other).
+    pub fn requiring_token(token: impl Into<String>) -> Self {
+        let s = Self::default();
+        s.lock().required_token = Some(token.into());
+        s
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The routes: the messages endpoint and `/_standin/…`. Nest it under a prefix to share a
+    /// server; the client's base URL then ends with that prefix.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/{version}/{phone_number_id}/messages", post(messages))
+            .route(
+                "/_standin/messages",
+                axum::routing::get(list).delete(clear_messages),
+            )
+            .route("/_standin/faults", post(add_fault).delete(clear_faults))
+            .with_state(self.clone())
+    }
+
+    /// Every recorded request still kept, oldest first.
+    pub fn sent(&self) -> Vec<Recorded> {
+        self.lock().recorded.iter().cloned().collect()
+    }
+
+    /// The recorded requests after `since` (a sequence number), to `to` when given, oldest first.
+    pub fn sent_since(&self, since: u64, to: Option<&str>) -> Vec<Recorded> {
+        self.lock()
+            .recorded
+            .iter()
+            .filter(|r| r.seq > since && to.is_none_or(|t| r.to.as_deref() == Some(t)))
+            .cloned()
+            .collect()
+    }
+
+    /// The recorded messages (not read receipts), oldest first.
+    pub fn messages(&self) -> Vec<Recorded> {
+        self.lock()
+            .recorded
+            .iter()
+            .filter(|r| r.kind == RecordedKind::Message)
+            .cloned()
+            .collect()
+    }
+
+    /// Forgets what was recorded; sequence numbers go on.
+    pub fn clear(&self) {
+        self.lock().recorded.clear();
+    }
+
+    /// Queues a fault for the next sends.
+    pub fn inject(&self, fault: Fault) -> Result<(), FaultError> {
+        if let Some(problem) = fault.check() {
+            return Err(FaultError(problem));
+        }
+        self.lock().faults.push_back(fault);
+        Ok(())
+    }
+
+    /// Forgets the queued faults.
+    pub fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
+    /// How many sends the queued faults still affect.
+    pub fn pending_faults(&self) -> u64 {
+        self.lock().faults.iter().map(|f| u64::from(f.count)).sum()
+    }
+
+    /// Serves the stand-in on a listener the caller bound, until `shutdown` resolves.
+    pub async fn serve<F>(&self, listener: TcpListener, shutdown: F) -> io::Result<()>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let service = self.router().into_make_service_with_connect_info::<Conn>();
+        axum::serve(DroppableListener(listener), service)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+
+    /// Serves the stand-in on `127.0.0.1` at a free port in a background task.
+    pub async fn start(&self) -> io::Result<Running> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let this = self.clone();
+        let task = tokio::spawn(async move {
+            this.serve(listener, async move {
+                // A dropped sender stops the server as well.
+                let _ = stopped.await;
+            })
+            .await
+        });
+        tracing::debug!(%addr, "graph api stand-in listening");
+        Ok(Running {
+            addr,
+            stop: Some(stop),
+            task,
+        })
+    }
+}
+
+/// A stand-in served in the background by [`StandIn::start`]; dropping it stops the server.
+#[derive(Debug)]
+pub struct Running {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<io::Result<()>>,
+}
+
+impl Running {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL to give a [`super::ClientConfig`].
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, waits for requests in flight, and returns the server's result.
+    pub async fn stop(mut self) -> io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match (&mut self.task).await {
+            Ok(result) => result,
+            Err(e) => Err(io::Error::other(format!("stand-in task failed: {e}"))),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    since: u64,
+    #[serde(default)]
+    to: Option<String>,
+}
+
+async fn list(State(s): State<StandIn>, Query(q): Query<ListQuery>) -> Json<Vec<Recorded>> {
+    Json(s.sent_since(q.since, q.to.as_deref()))
+}
+
+async fn clear_messages(State(s): State<StandIn>) -> StatusCode {
+    s.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn add_fault(State(s): State<StandIn>, Json(fault): Json<Fault>) -> Response {
+    match s.inject(fault) {
+        Ok(()) => Json(json!({ "pending": s.pending_faults() })).into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, Json(json!({ "error": e.0 }))).into_response(),
+    }
+}
+
+async fn clear_faults(State(s): State<StandIn>) -> StatusCode {
+    s.clear_faults();
+    StatusCode::NO_CONTENT
+}
+
+/// A Graph-style error answer.
+fn graph_error(
+    status: StatusCode,
+    code: i64,
+    message: &str,
+    details: &str,
+    trace: u64,
+) -> Response {
+    let body = json!({
+        "error": {
+            "message": message,
+            "type": "OAuthException",
+            "code": code,
+            "error_data": { "messaging_product": "whatsapp", "details": details },
+            "fbtrace_id": format!("STANDIN{trace}"),
+        }
+    });
+    (status, Json(body)).into_response()
+}
+
+/// The message and details the real API gives for a code, roughly.
+fn describe(code: i64) -> (String, &'static str) {
+    let (title, details) = match code {
+        130429 => (
+            "Rate limit hit",
+            "Cloud API message throughput has been reached.",
+        ),
+        131056 => (
+            "(Business Account, Consumer Account) pair rate limit hit",
+            "Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.",
+        ),
+        131047 => (
+            "Re-engagement message",
+            "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+        ),
+        131026 => (
+            "Message undeliverable",
+            "Unable to deliver message.",
+        ),
+        131000 => ("Something went wrong", "Message failed to send due to an unknown error."),
+        131016 => ("Service unavailable", "A service is temporarily unavailable."),
+        190 => ("Invalid OAuth access token", "The access token is invalid or expired."),
+        _ => ("Stand-in injected error", "Injected by the graph api stand-in."),
+    };
+    (format!("(#{code}) {title}"), details)
+}
+
+/// The connection a request came on, so that a handler can drop it.
+#[derive(Debug, Clone)]
+struct Conn {
+    drop: Arc<AtomicBool>,
+}
+
+impl Connected<IncomingStream<'_, DroppableListener>> for Conn {
+    fn connect_info(stream: IncomingStream<'_, DroppableListener>) -> Self {
+        Conn {
+            drop: Arc::clone(&stream.io().drop),
+        }
+    }
+}
+
+/// A TCP listener whose connections a handler can make fail.
+struct DroppableListener(TcpListener);
+
+impl Listener for DroppableListener {
+    type Io = DroppableStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let (inner, addr) = Listener::accept(&mut self.0).await;
+        let io = DroppableStream {
+            inner,
+            drop: Arc::new(AtomicBool::new(false)),
+        };
+        (io, addr)
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.0.local_addr()
+    }
+}
+
+/// A TCP stream that fails every read and write once its flag is set, so the server closes it
+/// without writing an answer.
+struct DroppableStream {
+    inner: TcpStream,
+    drop: Arc<AtomicBool>,
+}
+
+impl DroppableStream {
+    fn dropped(&self) -> Option<io::Error> {
+        self.drop.load(Ordering::Acquire).then(|| {
+            io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "dropped by a stand-in fault",
+            )
+        })
+    }
+}
+
+impl AsyncRead for DroppableStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if let Some(e) = this.dropped() {
+            return Poll::Ready(Err(e));
+        }
+        Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for DroppableStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if let Some(e) = this.dropped() {
+            return Poll::Ready(Err(e));
+        }
+        Pin::new(&mut this.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if let Some(e) = this.dropped() {
+            return Poll::Ready(Err(e));
+        }
+        Pin::new(&mut this.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+/// `POST /{version}/{phone_number_id}/messages`.
+async fn messages(
+    State(s): State<StandIn>,
+    Path((_version, phone_number_id)): Path<(String, String)>,
+    conn: Option<Extension<ConnectInfo<Conn>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let trace = s.lock().last_seq + 1;
+    if let Some(problem) = check_token(&s, &headers) {
+        tracing::debug!(%phone_number_id, "stand-in refused a request without a valid token");
+        return graph_error(StatusCode::UNAUTHORIZED, 190, &problem, &problem, trace);
+    }
+    let body: Value = match serde_json::from_slice(&body) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => {
+            return invalid("(#100) The request body must be a JSON object", trace);
+        }
+    };
+    if body.get("messaging_product").and_then(Value::as_str) != Some("whatsapp") {
+        return invalid(
+            "(#100) The parameter messaging_product is required and must be `whatsapp`",
+            trace,
+        );
+    }
+
+    if body.get("status").and_then(Value::as_str) == Some("read") {
+        let Some(id) = body.get("message_id").and_then(Value::as_str) else {
+            return invalid("(#100) The parameter message_id is required", trace);
+        };
+        let id = id.to_owned();
+        let rec = s
+            .lock()
+            .record(&phone_number_id, RecordedKind::Read, None, Some(id), body);
+        tracing::debug!(seq = rec.seq, message_id = %rec.message_id, "stand-in marked read");
+        return Json(json!({ "success": true })).into_response();
+    }
+
+    let Some(to) = body.get("to").and_then(Value::as_str).map(str::to_owned) else {
+        return invalid("(#100) The parameter to is required", trace);
+    };
+    if let Some(problem) = check_limits(&body) {
+        return invalid(&problem, trace);
+    }
+
+    let fault = s.lock().take_fault();
+    if let Some(fault) = fault {
+        if let Some(ms) = fault.delay_ms {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        if fault.drop_connection {
+            return match conn {
+                Some(Extension(ConnectInfo(conn))) => {
+                    conn.drop.store(true, Ordering::Release);
+                    tracing::debug!(%phone_number_id, "stand-in drops a connection");
+                    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                }
+                None => graph_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    1,
+                    "stand-in cannot drop a connection it does not serve",
+                    "serve the stand-in with `StandIn::serve` to drop connections",
+                    trace,
+                ),
+            };
+        }
+        if fault.is_error() {
+            let code = fault.code.unwrap_or(131000);
+            let status = fault
+                .http_status
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .unwrap_or(StatusCode::BAD_REQUEST);
+            let (message, details) = describe(code);
+            let message = fault.message.unwrap_or(message);
+            tracing::debug!(%phone_number_id, code, status = status.as_u16(), "stand-in injected an error");
+            return graph_error(status, code, &message, details, trace);
+        }
+    }
+
+    let body_len = body.to_string().len();
+    let rec = s.lock().record(
+        &phone_number_id,
+        RecordedKind::Message,
+        Some(to.clone()),
+        None,
+        body,
+    );
+    tracing::debug!(seq = rec.seq, message_id = %rec.message_id, body_len, "stand-in accepted a message");
+    Json(json!({
+        "messaging_product": "whatsapp",
+        "contacts": [{ "input": to, "wa_id": to }],
+        "messages": [{ "id": rec.message_id }],
+    }))
+    .into_response()
+}
+
+fn invalid(message: &str, trace: u64) -> Response {
+    graph_error(
+        StatusCode::BAD_REQUEST,
+        100,
+        message,
+        "Invalid parameter",
+        trace,
+    )
+}
+
+/// Why the Authorization header is not acceptable, or `None`.
+fn check_token(s: &StandIn, headers: &HeaderMap) -> Option<String> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let token = value
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        return Some("An active access token must be used to query information".to_owned());
+    };
+    let inner = s.lock();
+    match &inner.required_token {
+        Some(required) if required != token => {
+            Some("Invalid OAuth access token - Cannot parse access token".to_owned())
+        }
+        _ => None,
+    }
+}
+
+/// The first limit of the Cloud API the body breaks, or `None`.
+fn check_limits(body: &Value) -> Option<String> {
+    if let Some(text) = body.pointer("/text/body").and_then(Value::as_str) {
+        if text.chars().count() > MAX_TEXT_CHARS {
+            return Some(format!(
+                "(#100) Param text['body'] must be at most {MAX_TEXT_CHARS} characters long"
+            ));
+        }
+    }
+    if let Some(buttons) = body
+        .pointer("/interactive/action/buttons")
+        .and_then(Value::as_array)
+    {
+        if buttons.len() > MAX_BUTTONS {
+            return Some(format!(
+                "(#100) Param interactive['action']['buttons'] must have at most {MAX_BUTTONS} elements"
+            ));
+        }
+        for (i, b) in buttons.iter().enumerate() {
+            let title = b
+                .pointer("/reply/title")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if title.chars().count() > MAX_BUTTON_TITLE_CHARS {
+                return Some(format!(
+                    "(#100) Param interactive['action']['buttons'][{i}]['reply']['title'] must be at most {MAX_BUTTON_TITLE_CHARS} characters long"
+                ));
+            }
+        }
+    }
+    if let Some(sections) = body
+        .pointer("/interactive/action/sections")
+        .and_then(Value::as_array)
+    {
+        let rows: usize = sections
+            .iter()
+            .filter_map(|s| s.get("rows").and_then(Value::as_array))
+            .map(Vec::len)
+            .sum();
+        if rows > MAX_LIST_ROWS {
+            return Some(format!(
+                "(#100) Total row count exceed max allowed count: {MAX_LIST_ROWS}"
+            ));
+        }
+    }
+    None
+}
