@@ -9,6 +9,7 @@
 //! - [`engine`]: `decide(flows, state, message, now) -> Decision`, with a trace of why.
 //!
 //! Around it:
+//! - [`whatsapp`]: the Cloud API's webhooks, signatures, request bodies and error codes (pure).
 //! - [`source`]: reading an editor's YAML file safely, with positions and schema checks.
 //! - [`flows`]: the flow language ([`flows::model`]), validated and compiled into a `FlowSet`.
 //! - [`convtest`]: conversation tests that editors write in YAML.
@@ -54,3 +55,4 @@ pub mod privacy;
 pub mod source;
 pub mod store;
 pub mod text;
+pub mod whatsapp;
