@@ -624,6 +624,25 @@ async fn messages(
     }
 
     let fault = s.lock().take_fault();
+    // Processed in its own task, so that a client that gives up (a timeout) does not stop it:
+    // the real API may deliver a message whose answer never arrived.
+    let task = tokio::spawn(deliver(s, phone_number_id, to, body, fault, conn, trace));
+    match task.await {
+        Ok(response) => response,
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Applies a fault to a valid send, or records it and answers like the real API.
+async fn deliver(
+    s: StandIn,
+    phone_number_id: String,
+    to: String,
+    body: Value,
+    fault: Option<Fault>,
+    conn: Option<Extension<ConnectInfo<Conn>>>,
+    trace: u64,
+) -> Response {
     if let Some(fault) = fault {
         if let Some(ms) = fault.delay_ms {
             tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -751,4 +770,39 @@ fn check_limits(body: &Value) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_most_the_newest_recorded_are_kept() {
+        let mut inner = Inner::default();
+        for i in 0..MAX_RECORDED + 5 {
+            inner.record(
+                "1",
+                RecordedKind::Message,
+                Some(i.to_string()),
+                None,
+                Value::Null,
+            );
+        }
+        assert_eq!(inner.recorded.len(), MAX_RECORDED);
+        assert_eq!(inner.recorded.front().map(|r| r.seq), Some(6));
+        let last = inner.recorded.back().map(|r| r.seq);
+        assert_eq!(last, Some(MAX_RECORDED as u64 + 5));
+    }
+
+    #[test]
+    fn a_fault_is_used_up_one_send_at_a_time() {
+        let mut inner = Inner::default();
+        inner.faults.push_back(Fault::error(131056).times(2));
+        inner.faults.push_back(Fault::delay(5));
+        let codes: Vec<Option<i64>> = (0..4)
+            .map(|_| inner.take_fault().and_then(|f| f.code))
+            .collect();
+        assert_eq!(codes, [Some(131056), Some(131056), None, None]);
+        assert!(inner.faults.is_empty());
+    }
 }
