@@ -877,3 +877,34 @@ pub fn parse_webhook(raw: &[u8]) -> Result<Webhook, ParseError> {
     }
     Ok(webhook)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_tail_hides_the_phone_number_part() {
+        let id = "wamid.HBgLMzE2MTIzNDU2NzgVAgASGBQzQUI0RjAwRDdCMzlCMEQxQkU01A";
+        assert_eq!(format!("{:?}", IdTail(id)), "\"…dCMzlCMEQxQkU01A\"");
+        assert_eq!(format!("{:?}", IdTail("wamid.short")), "\"wamid.short\"");
+    }
+
+    #[test]
+    fn timestamps_as_strings_or_numbers() {
+        let t = |v: Value| RawTimestamp::deserialize(&v).ok().and_then(|t| t.to_utc());
+        let want = DateTime::from_timestamp(1_764_264_600, 0);
+        assert_eq!(t(Value::from("1764264600")), want);
+        assert_eq!(t(Value::from(1_764_264_600_i64)), want);
+        assert_eq!(t(Value::from("gisteren")), None);
+        assert_eq!(t(Value::from(i64::MAX)), None);
+        assert_eq!(t(Value::Null), None);
+    }
+
+    #[test]
+    fn redacted_shows_only_the_length() {
+        assert_eq!(
+            format!("{:?}", redact("hallo wereld")),
+            "<redacted 12 chars>"
+        );
+    }
+}

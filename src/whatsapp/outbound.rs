@@ -136,3 +136,24 @@ pub fn mark_read_body(message_id: &str) -> Value {
         "message_id": message_id,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_keeps_whole_characters() {
+        assert_eq!(truncate_chars("", 3), "");
+        assert_eq!(truncate_chars("abc", 3), "abc");
+        assert_eq!(truncate_chars("abcd", 3), "abc");
+        assert_eq!(truncate_chars("éé€😀", 3), "éé€");
+        assert_eq!(truncate_chars("😀😀", 0), "");
+    }
+
+    #[test]
+    fn links_turn_the_preview_on() {
+        assert!(has_link("zie HTTPS://www.terneuzen.nl"));
+        assert!(has_link("http://x.nl"));
+        assert!(!has_link("zie www.terneuzen.nl of bel 14 0115"));
+    }
+}
