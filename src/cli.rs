@@ -63,6 +63,15 @@ pub enum Command {
         /// Test files or directories
         paths: Vec<PathBuf>,
     },
+    /// Start the service: the WhatsApp webhook, the workers and the outbox
+    Serve {
+        /// A configuration file (default: ./triage.toml when it exists)
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Let black-box tests set the clock through POST /admin/clock (refused in production)
+        #[arg(long)]
+        test_clock: bool,
+    },
     /// Print the JSON Schema of a file kind, or write them all to a directory
     Schema {
         /// flow, departments, privacy, office-hours or conversation-test (default: flow)
@@ -92,6 +101,7 @@ pub fn run(cli: Cli) -> ExitCode {
         }) => try_message(&cli.flows, &cli.rules, &message, at.as_deref(), json, name),
         Some(Command::Test { paths }) => test(&cli.flows, &cli.rules, &paths),
         Some(Command::Schema { kind, write }) => schema(kind.as_deref(), write.as_deref()),
+        Some(Command::Serve { config, test_clock }) => serve(config.as_deref(), test_clock),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -382,6 +392,55 @@ fn schema(kind: Option<&str>, write: Option<&Path>) -> CliResult {
             ))
         }
     }
+}
+
+/// `triage serve`: configuration, logging, the runtime, then the service until a signal.
+fn serve(config: Option<&Path>, test_clock: bool) -> CliResult {
+    let config = crate::service::config::Config::load(config, |k| std::env::var(k).ok())?;
+    init_logging(config.log_json);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let demo = config.demo();
+        let (state, client) = crate::service::build(config, test_clock, local)?;
+        println!("triage is serving on http://{local}");
+        if demo {
+            println!(
+                "demo mode: no WhatsApp account configured; replies go to the built-in Graph API stand-in"
+            );
+            println!("  sent replies:    http://{local}/standin/_standin/messages");
+            println!(
+                "  webhook:         POST http://{local}/webhook, signed with the app secret `{}`",
+                crate::service::config::DEMO_APP_SECRET
+            );
+        }
+        if test_clock {
+            println!("  test clock:      POST http://{local}/admin/clock {{\"at\": \"2026-11-27T19:30:00+01:00\"}}");
+        }
+        println!("  health, metrics: http://{local}/healthz, http://{local}/metrics");
+        let signals = crate::service::signals(state.clone());
+        crate::service::run(state, client, listener, signals).await
+    })?;
+    Ok(true)
+}
+
+fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// Without a command (`cargo run --release`): check, then test, then show what to try next.

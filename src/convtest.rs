@@ -292,7 +292,7 @@ fn run_step(
             Message {
                 text: b.title.clone(),
                 button: Some(b.id.clone()),
-                media: None,
+                ..Message::default()
             },
         )
     } else if let Some(kind) = &step.media {

@@ -38,6 +38,10 @@ pub struct Message {
     /// What kind of media came without text (`image`, `voice`, …), if any.
     #[serde(default)]
     pub media: Option<String>,
+    /// Set when `text` was already masked on arrival: what was found then. The engine then
+    /// skips detection and decides on these findings.
+    #[serde(default)]
+    pub masked: Option<Vec<FindingSummary>>,
 }
 
 impl Message {
@@ -245,6 +249,18 @@ pub struct Decision {
     pub trace: Trace,
 }
 
+/// The findings as they may be kept and shown: masked.
+pub fn summarize(findings: &[crate::privacy::Finding]) -> Vec<FindingSummary> {
+    findings
+        .iter()
+        .map(|f| FindingSummary {
+            detector: f.detector.clone(),
+            label: f.label.clone(),
+            masked: f.masked.clone(),
+        })
+        .collect()
+}
+
 /// Decides what happens to `message` in a conversation in `state`, at `now`.
 pub fn decide(
     flows: &FlowSet,
@@ -281,17 +297,18 @@ pub fn decide(
     });
 
     // 1. Privacy first: nothing below sees the raw text.
-    let redaction = flows.privacy.redact(&message.text);
-    d.redacted_text = redaction.text;
-    d.findings = redaction
-        .findings
-        .iter()
-        .map(|f| FindingSummary {
-            detector: f.detector.clone(),
-            label: f.label.clone(),
-            masked: f.masked.clone(),
-        })
-        .collect();
+    match &message.masked {
+        // Masked when it arrived (the service stores nothing else): use what was found then.
+        Some(findings) => {
+            d.redacted_text = message.text.clone();
+            d.findings = findings.clone();
+        }
+        None => {
+            let redaction = flows.privacy.redact(&message.text);
+            d.redacted_text = redaction.text;
+            d.findings = summarize(&redaction.findings);
+        }
+    }
     let norm = normalize(&d.redacted_text);
     let plain = normalize_for_patterns(&d.redacted_text);
     let text = Text {

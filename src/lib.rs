@@ -13,6 +13,7 @@
 //! - [`source`]: reading an editor's YAML file safely, with positions and schema checks.
 //! - [`flows`]: the flow language ([`flows::model`]), validated and compiled into a `FlowSet`.
 //! - [`convtest`]: conversation tests that editors write in YAML.
+//! - [`service`]: `triage serve`: the webhook, the workers, the outbox, health and metrics.
 //! - [`store`]: durable conversations, masked messages, decisions, outbox (SQLite embedded).
 //! - [`cli`]: the editors' command line (`check`, `try`, `test`, `schema`).
 //! - [`diag`]: problems a pure module reports against a path in its configuration.
@@ -52,6 +53,7 @@ pub mod flows;
 pub mod graph;
 pub mod matcher;
 pub mod privacy;
+pub mod service;
 pub mod source;
 pub mod store;
 pub mod text;

@@ -18,7 +18,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{ConversationState, Reply};
+use crate::engine::{ConversationState, FindingSummary, Reply};
 
 /// What went wrong in the store; the message never holds personal data.
 #[derive(Debug)]
@@ -63,6 +63,8 @@ pub struct NewInbound {
     pub button: Option<String>,
     /// What media came without text, in words for agents (`spraakbericht`).
     pub media: Option<String>,
+    /// What the privacy detectors found (masked) when the text was masked.
+    pub findings: Vec<FindingSummary>,
     pub received_at: DateTime<Utc>,
 }
 
@@ -112,6 +114,7 @@ pub struct PendingInbound {
     pub text: String,
     pub button: Option<String>,
     pub media: Option<String>,
+    pub findings: Vec<FindingSummary>,
     pub received_at: DateTime<Utc>,
 }
 

@@ -511,7 +511,7 @@ fn follow_up_inside_the_window_is_text_with_buttons() {
     let tap = Message {
         text: "Nee".into(),
         button: Some(buttons[1].id.clone()),
-        media: None,
+        ..Message::default()
     };
     let d = decide(&set, &f.state, &tap, at("2026-11-30T08:35:00+01:00"));
     assert_eq!(d.outcome, Outcome::FollowUpNo);
@@ -550,7 +550,7 @@ fn buttons_media_and_empty_messages() {
     let tap = |id: &str| Message {
         text: String::new(),
         button: Some(id.into()),
-        media: None,
+        ..Message::default()
     };
     let d = decide(&set, &st, &tap("topic:afspraak"), at(TUESDAY_MORNING));
     assert_eq!(d.topic.as_deref(), Some("afspraak"));

@@ -22,6 +22,7 @@ fn inbound(id: &str, from: &str, text: &str, when: &str) -> NewInbound {
         text: text.into(),
         button: None,
         media: None,
+        findings: Vec::new(),
         received_at: at(when),
     }
 }

@@ -282,7 +282,7 @@ impl Store for SqliteStore {
                     params![m.channel, m.resident, m.resident_name, state, now],
                     |r| r.get(0),
                 )?;
-                let payload = serde_json::json!({ "button": m.button, "media": m.media });
+                let payload = serde_json::json!({ "button": m.button, "media": m.media, "findings": m.findings });
                 let message_id: i64 = tx.query_row(
                     "INSERT INTO messages (conversation_id, direction, author, kind, text, provider_id, payload, processed, created_at)
                      VALUES (?1, 'in', 'resident', ?2, ?3, ?4, ?5, 0, ?6)
@@ -328,6 +328,12 @@ impl Store for SqliteStore {
                     text,
                     button: field("button"),
                     media: field("media"),
+                    findings: payload
+                        .get("findings")
+                        .cloned()
+                        .map(serde_json::from_value)
+                        .transpose()?
+                        .unwrap_or_default(),
                     received_at: parse_ts(&at)?,
                 });
             }

@@ -1,0 +1,128 @@
+//! The service: WhatsApp in, durable conversations, an outbox out, follow-ups that survive
+//! restarts.
+//!
+//! # Layout
+//! - [`config`]: defaults, `triage.toml`, the environment; secrets never printed.
+//! - [`clock`]: the system clock, or a test clock set through `/admin/clock`.
+//! - [`app`]: shared state, the router, the webhook and admin handlers.
+//! - [`workers`]: the processor, the scheduler and the sender.
+//! - [`metrics`]: counters and a histogram in Prometheus' text format.
+//!
+//! [`run`] takes a bound listener and a shutdown future (tests bind port 0), so the same code
+//! serves `cargo run --release` and the black-box tests.
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod metrics;
+pub mod workers;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::flows::FlowSet;
+use crate::graph::standin::StandIn;
+use crate::graph::{Client, ClientConfig};
+use crate::store::sqlite::SqliteStore;
+use app::AppState;
+use clock::{Clock, SystemClock, TestClock};
+use config::Config;
+
+/// The token the service uses towards its own stand-in in demo mode.
+const DEMO_ACCESS_TOKEN: &str = "demo-access-token";
+
+/// Builds the state: flows (refusing to start on errors), store, clock, stand-in.
+pub fn build(
+    config: Config,
+    test_clock: bool,
+    local: std::net::SocketAddr,
+) -> Result<(Arc<AppState>, Client), String> {
+    config.validate(test_clock)?;
+    let (flows, warnings) = FlowSet::load(&config.flows, &config.rules).map_err(|diags| {
+        let shown: Vec<String> = diags.iter().map(ToString::to_string).collect();
+        format!("the flows do not load:\n{}", shown.join("\n"))
+    })?;
+    for w in &warnings {
+        tracing::warn!(%w, "flows");
+    }
+    let store = SqliteStore::open(&config.sqlite_path()?).map_err(|e| e.to_string())?;
+    let test_clock = test_clock.then(|| Arc::new(TestClock::default()));
+    let clock: Arc<dyn Clock> = match &test_clock {
+        Some(tc) => tc.clone(),
+        None => Arc::new(SystemClock),
+    };
+    let demo = config.demo();
+    let standin = demo.then(StandIn::new);
+    let w = &config.whatsapp;
+    let client_config = if demo {
+        ClientConfig::new(
+            format!("http://{local}/standin"),
+            w.phone_number_id.clone(),
+            DEMO_ACCESS_TOKEN,
+        )
+    } else {
+        let mut c = ClientConfig::new(
+            w.api_base.clone(),
+            w.phone_number_id.clone(),
+            w.access_token.clone(),
+        );
+        c.version = w.api_version.clone();
+        c
+    };
+    let client = Client::new(client_config).map_err(|e| e.to_string())?;
+    let state = AppState::new(config, flows, Arc::new(store), clock, test_clock, standin);
+    Ok((Arc::new(state), client))
+}
+
+/// Serves until `shutdown` resolves, then stops the workers and returns.
+pub async fn run(
+    state: Arc<AppState>,
+    client: Client,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let workers = tokio::spawn(workers::run(state.clone(), client, stop_rx));
+    let router = app::router(state.clone());
+    let served = axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| format!("server: {e}"));
+    let _ = stop_tx.send(true);
+    let _ = workers.await;
+    served
+}
+
+/// Resolves on Ctrl+C or SIGTERM; reloads the flows on SIGHUP meanwhile.
+pub async fn signals(state: Arc<AppState>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut hup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => break,
+                _ = term.recv() => break,
+                _ = hup.recv() => {
+                    let s = state.clone();
+                    let _ = tokio::task::spawn_blocking(move || s.reload()).await;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = state;
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,376 @@
+//! The HTTP side: the shared state, the router, and the handlers for the webhook, health,
+//! metrics, reload and the test clock.
+//!
+//! The webhook handler does the least that makes a message safe: verify the signature over the
+//! raw bytes, parse, mask personal data, store in one transaction, answer 200. Deciding and
+//! sending happen in the workers ([`super::workers`]), woken through [`AppState::wake`].
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use tokio::sync::Notify;
+
+use super::clock::{Clock, TestClock};
+use super::config::Config;
+use super::metrics::Metrics;
+use crate::flows::FlowSet;
+use crate::graph::standin::StandIn;
+use crate::source::Diagnostic;
+use crate::store::{DeliveryUpdate, Inserted, NewInbound, Store};
+use crate::whatsapp::{self, SignatureError};
+
+/// WhatsApp allows webhook bodies of up to 3 MB.
+pub const MAX_WEBHOOK_BYTES: usize = 3 * 1024 * 1024;
+
+/// The result of the last reload, for the editors.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReloadStatus {
+    pub at: DateTime<Utc>,
+    pub ok: bool,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// What every handler and worker shares.
+pub struct AppState {
+    pub config: Config,
+    flows: RwLock<Arc<FlowSet>>,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    /// Present with `--test-clock`: `/admin/clock` moves it.
+    pub test_clock: Option<Arc<TestClock>>,
+    /// The demo's stand-in of the Graph API, served at `/standin`.
+    pub standin: Option<StandIn>,
+    pub metrics: Metrics,
+    /// Wakes the processor (new inbound messages) and the sender (new outbox rows).
+    pub wake_processor: Notify,
+    pub wake_sender: Notify,
+    pub last_reload: Mutex<Option<ReloadStatus>>,
+    request_ids: AtomicU64,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(
+        config: Config,
+        flows: FlowSet,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        test_clock: Option<Arc<TestClock>>,
+        standin: Option<StandIn>,
+    ) -> Self {
+        AppState {
+            config,
+            flows: RwLock::new(Arc::new(flows)),
+            store,
+            clock,
+            test_clock,
+            standin,
+            metrics: Metrics::default(),
+            wake_processor: Notify::new(),
+            wake_sender: Notify::new(),
+            last_reload: Mutex::new(None),
+            request_ids: AtomicU64::new(1),
+        }
+    }
+
+    /// The flows in force (a cheap clone of an `Arc`).
+    pub fn flows(&self) -> Arc<FlowSet> {
+        self.flows
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Validates the files again; only a valid set replaces the one in force.
+    pub fn reload(&self) -> ReloadStatus {
+        let at = self.clock.now();
+        let status = match FlowSet::load(&self.config.flows, &self.config.rules) {
+            Ok((set, warnings)) => {
+                *self
+                    .flows
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(set);
+                tracing::info!(warnings = warnings.len(), "flows reloaded");
+                ReloadStatus {
+                    at,
+                    ok: true,
+                    diagnostics: warnings,
+                }
+            }
+            Err(diags) => {
+                for d in &diags {
+                    tracing::warn!(%d, "reload refused; the previous flows keep serving");
+                }
+                ReloadStatus {
+                    at,
+                    ok: false,
+                    diagnostics: diags,
+                }
+            }
+        };
+        *self
+            .last_reload
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(status.clone());
+        status
+    }
+}
+
+/// The routes. The caller serves them (see [`super::run`]).
+pub fn router(state: Arc<AppState>) -> Router {
+    let mut r = Router::new()
+        .route("/webhook", get(verify).post(receive))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
+        .route("/admin/reload", post(reload))
+        .route("/admin/clock", get(clock).post(set_clock))
+        .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES));
+    if let Some(standin) = &state.standin {
+        r = r.nest_service("/standin", standin.router());
+    }
+    r.with_state(state)
+}
+
+#[derive(Debug, Deserialize)]
+struct Subscribe {
+    #[serde(rename = "hub.mode")]
+    mode: Option<String>,
+    #[serde(rename = "hub.verify_token")]
+    token: Option<String>,
+    #[serde(rename = "hub.challenge")]
+    challenge: Option<String>,
+}
+
+async fn verify(State(s): State<Arc<AppState>>, Query(q): Query<Subscribe>) -> Response {
+    match whatsapp::verify_subscription(
+        q.mode.as_deref(),
+        q.token.as_deref(),
+        q.challenge.as_deref(),
+        s.config.verify_token(),
+    ) {
+        Some(challenge) => (StatusCode::OK, challenge).into_response(),
+        None => (StatusCode::FORBIDDEN, "verification refused").into_response(),
+    }
+}
+
+async fn receive(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let started = Instant::now();
+    let request_id = s.request_ids.fetch_add(1, Ordering::Relaxed);
+    let span = tracing::info_span!("webhook", request_id);
+    let _enter = span.enter();
+    let signature = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
+    if let Err(e) = whatsapp::verify_signature(s.config.app_secret().as_bytes(), &body, signature) {
+        s.metrics.inc(&s.metrics.webhooks_rejected);
+        tracing::warn!(error = %e, bytes = body.len(), "webhook refused");
+        let status = match e {
+            SignatureError::Missing => StatusCode::UNAUTHORIZED,
+            SignatureError::Malformed | SignatureError::Mismatch => StatusCode::FORBIDDEN,
+        };
+        return (status, e.to_string()).into_response();
+    }
+    let hook = match whatsapp::parse_webhook(&body) {
+        Ok(h) => h,
+        Err(e) => {
+            s.metrics.inc(&s.metrics.webhooks_rejected);
+            tracing::warn!(error = %e, bytes = body.len(), "webhook not understood");
+            return (StatusCode::BAD_REQUEST, e.to_string()).into_response();
+        }
+    };
+    drop(_enter);
+    let now = s.clock.now();
+    let flows = s.flows();
+    // Mask before anything is stored: the store never sees the raw text.
+    let inbound: Vec<NewInbound> = hook
+        .messages
+        .iter()
+        .map(|m| {
+            let redaction = flows.privacy.redact(m.kind.text());
+            NewInbound {
+                provider_id: m.id.clone(),
+                channel: "whatsapp".into(),
+                resident: m.from.clone(),
+                resident_name: m.profile_name.clone(),
+                kind: kind_name(&m.kind).to_string(),
+                text: redaction.text,
+                button: m.kind.button_payload().map(str::to_string),
+                media: m.kind.media_label().map(str::to_string),
+                findings: crate::engine::summarize(&redaction.findings),
+                received_at: now,
+            }
+        })
+        .collect();
+    let statuses: Vec<DeliveryUpdate> = hook
+        .statuses
+        .iter()
+        .map(|st| DeliveryUpdate {
+            provider_id: st.id.clone(),
+            status: st.status.as_str().to_string(),
+            at: st.timestamp,
+            error: st.errors.first().map(ToString::to_string),
+            outbox_id: st
+                .biz_opaque_callback_data
+                .as_deref()
+                .and_then(|c| c.strip_prefix("outbox:"))
+                .and_then(|id| id.parse().ok()),
+        })
+        .collect();
+    let store = s.store.clone();
+    let stored = tokio::task::spawn_blocking(move || -> crate::store::Result<Vec<Inserted>> {
+        let inserted = if inbound.is_empty() {
+            Vec::new()
+        } else {
+            store.insert_inbound(&inbound)?
+        };
+        if !statuses.is_empty() {
+            store.record_statuses(&statuses)?;
+        }
+        Ok(inserted)
+    })
+    .await;
+    let inserted = match stored {
+        Ok(Ok(i)) => i,
+        Ok(Err(e)) => {
+            tracing::error!(request_id, error = %e, "webhook not stored; the provider will retry");
+            return (StatusCode::SERVICE_UNAVAILABLE, "not stored, try again").into_response();
+        }
+        Err(e) => {
+            tracing::error!(request_id, error = %e, "webhook task failed");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+        }
+    };
+    let new = inserted
+        .iter()
+        .filter(|i| matches!(i, Inserted::New { .. }))
+        .count();
+    let m = &s.metrics;
+    m.inc(&m.webhooks);
+    m.add(&m.messages_in, new as u64);
+    m.add(&m.duplicates, (inserted.len() - new) as u64);
+    m.add(&m.statuses, hook.statuses.len() as u64);
+    if new > 0 {
+        s.wake_processor.notify_one();
+    }
+    m.observe_webhook(started.elapsed().as_secs_f64());
+    tracing::info!(
+        request_id,
+        messages = new,
+        duplicates = inserted.len() - new,
+        statuses = hook.statuses.len(),
+        skipped = hook.skipped,
+        "webhook stored"
+    );
+    (StatusCode::OK, "EVENT_RECEIVED").into_response()
+}
+
+/// The channel's name for a message kind, as stored.
+fn kind_name(kind: &whatsapp::InboundKind) -> &'static str {
+    use whatsapp::{InboundKind as K, MediaKind as M};
+    match kind {
+        K::Text { .. } => "text",
+        K::Media { media, .. } => match media {
+            M::Image => "image",
+            M::Audio => "audio",
+            M::Voice => "voice",
+            M::Video => "video",
+            M::Document => "document",
+            M::Sticker => "sticker",
+        },
+        K::Location { .. } => "location",
+        K::Contacts { .. } => "contacts",
+        K::ButtonReply { .. } | K::ListReply { .. } | K::QuickReply { .. } => "button",
+        K::Reaction { .. } => "reaction",
+        K::Order { .. } => "order",
+        K::System { .. } => "system",
+        K::Unsupported { .. } => "unsupported",
+    }
+}
+
+async fn ready(State(s): State<Arc<AppState>>) -> Response {
+    let store = s.store.clone();
+    match tokio::task::spawn_blocking(move || store.counts()).await {
+        Ok(Ok(_)) => (StatusCode::OK, "ready").into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "store unavailable").into_response(),
+    }
+}
+
+async fn metrics(State(s): State<Arc<AppState>>) -> Response {
+    let store = s.store.clone();
+    let counts = tokio::task::spawn_blocking(move || store.counts())
+        .await
+        .ok()
+        .and_then(Result::ok);
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        s.metrics.render(counts.as_ref()),
+    )
+        .into_response()
+}
+
+async fn reload(State(s): State<Arc<AppState>>) -> Response {
+    let state = s.clone();
+    match tokio::task::spawn_blocking(move || state.reload()).await {
+        Ok(status) => {
+            let code = if status.ok {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            (code, Json(status)).into_response()
+        }
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "reload failed").into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct SetClock {
+    /// Set the clock to this instant (RFC 3339).
+    at: Option<DateTime<chrono::FixedOffset>>,
+    /// Or move it forward by this many seconds.
+    advance_seconds: Option<i64>,
+}
+
+async fn clock(State(s): State<Arc<AppState>>) -> Response {
+    Json(serde_json::json!({
+        "now": s.clock.now().to_rfc3339(),
+        "test_clock": s.test_clock.is_some(),
+    }))
+    .into_response()
+}
+
+async fn set_clock(State(s): State<Arc<AppState>>, Json(req): Json<SetClock>) -> Response {
+    let Some(tc) = &s.test_clock else {
+        return (
+            StatusCode::NOT_FOUND,
+            "the clock can only be set with `triage serve --test-clock`",
+        )
+            .into_response();
+    };
+    if let Some(at) = req.at {
+        tc.set(at.with_timezone(&Utc));
+    }
+    if let Some(secs) = req.advance_seconds {
+        tc.advance(chrono::Duration::seconds(secs));
+    }
+    // Follow-ups may have fallen due.
+    s.wake_processor.notify_one();
+    Json(serde_json::json!({ "now": s.clock.now().to_rfc3339() })).into_response()
+}

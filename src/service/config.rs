@@ -1,0 +1,279 @@
+//! The service's configuration: defaults that work on a fresh clone, then `triage.toml` when it
+//! exists, then the environment. Secrets are never printed: `Debug` redacts them.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Everything `triage serve` needs.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on (`TRIAGE_LISTEN`).
+    pub listen: SocketAddr,
+    /// `sqlite:PATH` or a plain path (`TRIAGE_DATABASE_URL`).
+    pub database_url: String,
+    /// Directory with the flow files.
+    pub flows: PathBuf,
+    /// Directory with office-hours.yaml, privacy.yaml and departments.yaml.
+    pub rules: PathBuf,
+    /// Log lines as JSON (`TRIAGE_LOG_FORMAT=json`).
+    pub log_json: bool,
+    /// A production configuration refuses the test clock.
+    pub production: bool,
+    pub whatsapp: WhatsAppConfig,
+}
+
+/// The WhatsApp Cloud API account. Without an access token the service runs in demo mode and
+/// sends to its built-in stand-in of the Graph API.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WhatsAppConfig {
+    /// `WHATSAPP_APP_SECRET`: the key of the webhook signatures.
+    pub app_secret: String,
+    /// `WHATSAPP_VERIFY_TOKEN`: what Meta sends when the webhook is subscribed.
+    pub verify_token: String,
+    /// `WHATSAPP_ACCESS_TOKEN`: the system user's token for sending.
+    pub access_token: String,
+    /// `WHATSAPP_API_BASE`: the Graph API base URL (tests point it at a local server).
+    pub api_base: String,
+    /// `WHATSAPP_API_VERSION`.
+    pub api_version: String,
+    /// `WHATSAPP_PHONE_NUMBER_ID`: the business number that sends.
+    pub phone_number_id: String,
+}
+
+/// The secret and token the demo uses when none are configured; printed at start-up so that a
+/// person can sign their own test webhooks.
+pub const DEMO_APP_SECRET: &str = "demo-app-secret";
+pub const DEMO_VERIFY_TOKEN: &str = "demo-verify-token";
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "sqlite:data/triage.db".into(),
+            flows: PathBuf::from("flows"),
+            rules: PathBuf::from("rules"),
+            log_json: false,
+            production: false,
+            whatsapp: WhatsAppConfig::default(),
+        }
+    }
+}
+
+impl Default for WhatsAppConfig {
+    fn default() -> Self {
+        WhatsAppConfig {
+            app_secret: String::new(),
+            verify_token: String::new(),
+            access_token: String::new(),
+            api_base: String::new(),
+            api_version: "v21.0".into(),
+            phone_number_id: "demo-phone-number-id".into(),
+        }
+    }
+}
+
+fn redacted(s: &str) -> &'static str {
+    if s.is_empty() {
+        "<unset>"
+    } else {
+        "<redacted>"
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &self.database_url)
+            .field("flows", &self.flows)
+            .field("rules", &self.rules)
+            .field("log_json", &self.log_json)
+            .field("production", &self.production)
+            .field("whatsapp", &self.whatsapp)
+            .finish()
+    }
+}
+
+impl fmt::Debug for WhatsAppConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WhatsAppConfig")
+            .field("app_secret", &redacted(&self.app_secret))
+            .field("verify_token", &redacted(&self.verify_token))
+            .field("access_token", &redacted(&self.access_token))
+            .field("api_base", &self.api_base)
+            .field("api_version", &self.api_version)
+            .field("phone_number_id", &self.phone_number_id)
+            .finish()
+    }
+}
+
+impl Config {
+    /// Defaults, then `file` if it exists (an explicitly named file must exist), then `env`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, String> {
+        let (path, required) = match file {
+            Some(p) => (p.to_path_buf(), true),
+            None => (PathBuf::from("triage.toml"), false),
+        };
+        let mut config = match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                toml::from_str::<Config>(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            Err(e) if required || e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(format!("cannot read `{}`: {e}", path.display()))
+            }
+            Err(_) => Config::default(),
+        };
+        let w = &mut config.whatsapp;
+        for (name, field) in [
+            ("WHATSAPP_APP_SECRET", &mut w.app_secret),
+            ("WHATSAPP_VERIFY_TOKEN", &mut w.verify_token),
+            ("WHATSAPP_ACCESS_TOKEN", &mut w.access_token),
+            ("WHATSAPP_API_BASE", &mut w.api_base),
+            ("WHATSAPP_API_VERSION", &mut w.api_version),
+            ("WHATSAPP_PHONE_NUMBER_ID", &mut w.phone_number_id),
+            ("TRIAGE_DATABASE_URL", &mut config.database_url),
+        ] {
+            if let Some(v) = env(name).filter(|v| !v.is_empty()) {
+                *field = v;
+            }
+        }
+        if let Some(v) = env("TRIAGE_LISTEN").filter(|v| !v.is_empty()) {
+            config.listen = v.parse().map_err(|e| {
+                format!("TRIAGE_LISTEN `{v}` is not an address like 127.0.0.1:8080: {e}")
+            })?;
+        }
+        if let Some(v) = env("TRIAGE_LOG_FORMAT") {
+            config.log_json = v.eq_ignore_ascii_case("json");
+        }
+        if let Some(v) = env("TRIAGE_PRODUCTION") {
+            config.production = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        Ok(config)
+    }
+
+    /// Demo mode: no WhatsApp account, replies go to the built-in stand-in.
+    pub fn demo(&self) -> bool {
+        self.whatsapp.access_token.is_empty()
+    }
+
+    /// The webhook secret in force (the demo's when none is configured, outside production).
+    pub fn app_secret(&self) -> &str {
+        if self.whatsapp.app_secret.is_empty() && !self.production {
+            DEMO_APP_SECRET
+        } else {
+            &self.whatsapp.app_secret
+        }
+    }
+
+    pub fn verify_token(&self) -> &str {
+        if self.whatsapp.verify_token.is_empty() && !self.production {
+            DEMO_VERIFY_TOKEN
+        } else {
+            &self.whatsapp.verify_token
+        }
+    }
+
+    /// The SQLite file named by `database_url`, or an error for a database this build cannot use.
+    pub fn sqlite_path(&self) -> Result<PathBuf, String> {
+        let url = self.database_url.as_str();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Err(
+                "PostgreSQL is not supported yet: use a SQLite file (`sqlite:data/triage.db`)"
+                    .into(),
+            );
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() {
+            return Err("TRIAGE_DATABASE_URL is empty".into());
+        }
+        Ok(PathBuf::from(path))
+    }
+
+    /// Refuses settings that cannot work, before anything starts.
+    pub fn validate(&self, test_clock: bool) -> Result<(), String> {
+        if test_clock && self.production {
+            return Err("the test clock is refused in a production configuration".into());
+        }
+        if self.production {
+            if self.whatsapp.app_secret.is_empty() {
+                return Err("production needs WHATSAPP_APP_SECRET".into());
+            }
+            if self.whatsapp.verify_token.is_empty() {
+                return Err("production needs WHATSAPP_VERIFY_TOKEN".into());
+            }
+            if self.demo() {
+                return Err("production needs WHATSAPP_ACCESS_TOKEN".into());
+            }
+        }
+        if !self.demo() && self.whatsapp.api_base.is_empty() {
+            return Err("WHATSAPP_API_BASE is needed with an access token (e.g. https://graph.facebook.com)".into());
+        }
+        self.sqlite_path().map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_the_file_and_secrets_never_print() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("triage.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\n[whatsapp]\napp_secret = \"from-file\"\n",
+        )
+        .unwrap();
+        let env = |k: &str| match k {
+            "WHATSAPP_ACCESS_TOKEN" => Some("EAAG-secret-token".to_string()),
+            "TRIAGE_LISTEN" => Some("127.0.0.1:9100".to_string()),
+            _ => None,
+        };
+        let c = Config::load(Some(&file), env).unwrap();
+        assert_eq!(c.listen.port(), 9100);
+        assert_eq!(c.whatsapp.app_secret, "from-file");
+        assert!(!c.demo());
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("EAAG-secret-token") && !shown.contains("from-file"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn fresh_clone_defaults_are_demo_mode_on_sqlite() {
+        let c = Config::load(Some(Path::new("/nonexistent/triage.toml")), |_| None);
+        assert!(c.is_err(), "a named file must exist");
+        let c = Config::default();
+        assert!(c.demo());
+        assert_eq!(c.sqlite_path().unwrap(), PathBuf::from("data/triage.db"));
+        assert!(c.validate(true).is_ok());
+        let prod = Config {
+            production: true,
+            ..Config::default()
+        };
+        assert!(prod.validate(true).unwrap_err().contains("test clock"));
+        assert!(prod.validate(false).is_err());
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("triage.toml");
+        std::fs::write(&file, "lisen = \"127.0.0.1:9000\"\n").unwrap();
+        let e = Config::load(Some(&file), |_| None).unwrap_err();
+        assert!(e.contains("lisen"), "{e}");
+    }
+}

@@ -1,0 +1,373 @@
+//! The background workers: the processor (decides on stored messages), the sender (works the
+//! outbox), and the scheduler (asks follow-up questions when they fall due).
+//!
+//! Each loops until shutdown, waking on its `Notify` or on a short tick, and does its work in
+//! batches: one store transaction per batch. Every step can be run once by tests (`*_once`), the
+//! "drain everything pending" of the service.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::app::AppState;
+use crate::engine::{self, ConversationState, Decision, Message, Reply, SERVICE_WINDOW};
+use crate::graph::{Client, SendError};
+use crate::store::{Applied, OutboundText, OutboxItem, SendResult};
+use crate::whatsapp::{self, ErrorAction};
+
+/// How many messages one batch handles.
+const BATCH: usize = 256;
+/// How often the workers look even when nobody woke them.
+const TICK: StdDuration = StdDuration::from_millis(500);
+/// A send left "in flight" this long (a crash, a hang) is tried again; see the README.
+pub const SEND_GRACE: i64 = 60;
+/// Attempts before a send is given up.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// Decides on every stored, undecided message; returns how many.
+pub async fn process_once(state: &Arc<AppState>) -> Result<usize, String> {
+    let mut total = 0;
+    loop {
+        let store = state.store.clone();
+        let pending = tokio::task::spawn_blocking(move || store.pending_inbound(BATCH))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        if pending.is_empty() {
+            return Ok(total);
+        }
+        let flows = state.flows();
+        // Several messages of one conversation in a batch: each sees the state the previous left.
+        let mut states: HashMap<i64, ConversationState> = HashMap::new();
+        let mut batch = Vec::with_capacity(pending.len());
+        for p in &pending {
+            let st = states
+                .get(&p.conversation.id)
+                .cloned()
+                .unwrap_or_else(|| p.conversation.state.clone());
+            let message = Message {
+                text: p.text.clone(),
+                button: p.button.clone(),
+                media: p.media.clone(),
+                masked: Some(p.findings.clone()),
+            };
+            let d = engine::decide(&flows, &st, &message, p.received_at);
+            state.metrics.outcome(d.outcome.as_str());
+            states.insert(p.conversation.id, d.state.clone());
+            batch.push(applied(
+                p.conversation.id,
+                Some(p.message_id),
+                d,
+                p.received_at,
+            ));
+        }
+        let n = batch.len();
+        let store = state.store.clone();
+        tokio::task::spawn_blocking(move || store.apply(&batch))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        tracing::debug!(messages = n, "decided");
+        total += n;
+        state.wake_sender.notify_one();
+    }
+}
+
+/// A decision as the store keeps it: links written under the answer they belong to.
+fn applied(
+    conversation_id: i64,
+    message_id: Option<i64>,
+    d: Decision,
+    at: DateTime<Utc>,
+) -> Applied {
+    let mut replies: Vec<OutboundText> = d
+        .replies
+        .iter()
+        .cloned()
+        .map(|reply| OutboundText {
+            reply,
+            author: "bot".into(),
+        })
+        .collect();
+    if !d.links.is_empty() {
+        if let Some(Reply::Text { text, .. }) = replies.first_mut().map(|r| &mut r.reply) {
+            text.push('\n');
+            for l in &d.links {
+                text.push_str(&format!("\n🔗 {}: {}", l.title, l.url));
+            }
+        }
+    }
+    Applied {
+        conversation_id,
+        message_id,
+        state: d.state.clone(),
+        outcome: d.outcome.as_str().to_string(),
+        topic: d.topic.clone(),
+        decision: serde_json::to_value(&d).unwrap_or_default(),
+        replies,
+        at,
+    }
+}
+
+/// Asks every follow-up that is due; returns how many.
+pub async fn follow_up_once(state: &Arc<AppState>) -> Result<usize, String> {
+    let now = state.clock.now();
+    let store = state.store.clone();
+    let due = tokio::task::spawn_blocking(move || store.due_follow_ups(now, BATCH))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let flows = state.flows();
+    let batch: Vec<Applied> = due
+        .iter()
+        .map(|c| {
+            let d = engine::follow_up(&flows, &c.state, now);
+            state.metrics.outcome(d.outcome.as_str());
+            if d.outcome == engine::Outcome::FollowUp {
+                state.metrics.inc(&state.metrics.follow_ups);
+            }
+            applied(c.id, None, d, now)
+        })
+        .collect();
+    let n = batch.len();
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || store.apply(&batch))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    state.wake_sender.notify_one();
+    Ok(n)
+}
+
+/// Sends every outbox row that is due; returns how many were tried.
+pub async fn send_once(state: &Arc<AppState>, client: &Client) -> Result<usize, String> {
+    let mut total = 0;
+    loop {
+        let now = state.clock.now();
+        let store = state.store.clone();
+        let due = tokio::task::spawn_blocking(move || store.take_due_outbox(now, BATCH))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        if due.is_empty() {
+            return Ok(total);
+        }
+        total += due.len();
+        let mut tasks = JoinSet::new();
+        for item in due {
+            let client = client.clone();
+            tasks.spawn(async move { send_one(&client, item, now).await });
+        }
+        let mut results = Vec::new();
+        while let Some(r) = tasks.join_next().await {
+            if let Ok(r) = r {
+                results.push(r);
+            }
+        }
+        let m = &state.metrics;
+        for r in &results {
+            match r {
+                SendResult::Sent { .. } => m.inc(&m.sends_ok),
+                SendResult::Retry { .. } => m.inc(&m.send_retries),
+                SendResult::Failed { .. } => m.inc(&m.send_failures),
+            }
+        }
+        let store = state.store.clone();
+        tokio::task::spawn_blocking(move || store.record_sends(&results))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+    }
+}
+
+/// The Graph API body for an outbox row, or why it must not be sent.
+pub fn body_for(item: &OutboxItem, now: DateTime<Utc>) -> Result<serde_json::Value, String> {
+    let callback = format!("outbox:{}", item.id);
+    match &item.reply {
+        Reply::Text { text, buttons } => {
+            let inside = item
+                .last_inbound_at
+                .is_some_and(|t| now - t < SERVICE_WINDOW);
+            if !inside {
+                return Err(
+                    "outside the 24-hour window: free text cannot be sent; use a template".into(),
+                );
+            }
+            if buttons.is_empty() {
+                Ok(whatsapp::text_body(&item.to, text, Some(&callback)))
+            } else {
+                let pairs: Vec<(&str, &str)> = buttons
+                    .iter()
+                    .map(|b| (b.id.as_str(), b.title.as_str()))
+                    .collect();
+                Ok(whatsapp::buttons_body(
+                    &item.to,
+                    text,
+                    &pairs,
+                    Some(&callback),
+                ))
+            }
+        }
+        Reply::Template {
+            name,
+            language,
+            parameters,
+        } => Ok(whatsapp::template_body(
+            &item.to,
+            name,
+            language,
+            parameters,
+            Some(&callback),
+        )),
+    }
+}
+
+async fn send_one(client: &Client, item: OutboxItem, now: DateTime<Utc>) -> SendResult {
+    let body = match body_for(&item, now) {
+        Ok(b) => b,
+        Err(why) => {
+            tracing::warn!(outbox = item.id, "{why}");
+            return SendResult::Failed {
+                id: item.id,
+                error: why,
+                at: now,
+            };
+        }
+    };
+    match client.send(&body).await {
+        Ok(ok) => SendResult::Sent {
+            id: item.id,
+            provider_id: ok.message_id,
+            at: now,
+        },
+        Err(e) => after_error(&item, &e, now),
+    }
+}
+
+/// What to do after a failed send: the WhatsApp error codes decide.
+fn after_error(item: &OutboxItem, e: &SendError, now: DateTime<Utc>) -> SendResult {
+    let action = match (e.code, e.http_status) {
+        (Some(code), status) => whatsapp::classify(code, status.unwrap_or(400)),
+        (None, Some(status)) => whatsapp::classify(0, status),
+        // No answer: it may have arrived; retrying risks a duplicate, not retrying loses it.
+        (None, None) => ErrorAction::Retry,
+    };
+    let error = format!(
+        "{}{}",
+        e.code.map(|c| format!("{c}: ")).unwrap_or_default(),
+        e.message
+    );
+    tracing::warn!(outbox = item.id, attempts = item.attempts, ?action, code = ?e.code, "send failed");
+    match action {
+        ErrorAction::RetryLater | ErrorAction::Retry if item.attempts < MAX_ATTEMPTS => {
+            let base = if action == ErrorAction::RetryLater {
+                6
+            } else {
+                2
+            };
+            SendResult::Retry {
+                id: item.id,
+                next_at: now + backoff(base, item.attempts, item.id),
+                error,
+            }
+        }
+        ErrorAction::OutsideWindow => SendResult::Failed {
+            id: item.id,
+            error: format!("{error} (outside the 24-hour window: answer with a template)"),
+            at: now,
+        },
+        _ => SendResult::Failed {
+            id: item.id,
+            error,
+            at: now,
+        },
+    }
+}
+
+/// Exponential backoff from `base` seconds, at most 15 minutes, with a little jitter per row so
+/// that a burst of retries does not come back at once.
+pub fn backoff(base: i64, attempts: u32, id: i64) -> Duration {
+    let exp = base.saturating_mul(1i64 << attempts.min(10).saturating_sub(1));
+    let jitter = id.rem_euclid(1000);
+    Duration::seconds(exp.min(900)) + Duration::milliseconds(jitter)
+}
+
+/// Runs the processor, the scheduler and the sender until `shutdown` turns true.
+pub async fn run(state: Arc<AppState>, client: Client, mut shutdown: watch::Receiver<bool>) {
+    let mut tasks = JoinSet::new();
+    {
+        let state = state.clone();
+        let mut stop = shutdown.clone();
+        tasks.spawn(async move {
+            loop {
+                if let Err(e) = process_once(&state).await {
+                    tracing::error!(error = %e, "processing failed; trying again");
+                }
+                if let Err(e) = follow_up_once(&state).await {
+                    tracing::error!(error = %e, "follow-ups failed; trying again");
+                }
+                tokio::select! {
+                    _ = state.wake_processor.notified() => {}
+                    _ = tokio::time::sleep(TICK) => {}
+                    _ = stop.changed() => break,
+                }
+            }
+        });
+    }
+    {
+        let state = state.clone();
+        let mut stop = shutdown.clone();
+        tasks.spawn(async move {
+            let mut last_recovery = None::<DateTime<Utc>>;
+            loop {
+                let now = state.clock.now();
+                if last_recovery.is_none_or(|t| now - t > Duration::seconds(SEND_GRACE / 2)) {
+                    let store = state.store.clone();
+                    let recovered = tokio::task::spawn_blocking(move || {
+                        store.recover_sending(now, Duration::seconds(SEND_GRACE))
+                    })
+                    .await;
+                    if let Ok(Ok(n)) = recovered {
+                        if n > 0 {
+                            tracing::warn!(rows = n, "sends interrupted earlier are tried again");
+                        }
+                    }
+                    last_recovery = Some(now);
+                }
+                if let Err(e) = send_once(&state, &client).await {
+                    tracing::error!(error = %e, "sending failed; trying again");
+                }
+                tokio::select! {
+                    _ = state.wake_sender.notified() => {}
+                    _ = tokio::time::sleep(TICK) => {}
+                    _ = stop.changed() => break,
+                }
+            }
+        });
+    }
+    let _ = shutdown.changed().await;
+    while tasks.join_next().await.is_some() {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert_eq!(backoff(2, 1, 0), Duration::seconds(2));
+        assert_eq!(backoff(2, 3, 0), Duration::seconds(8));
+        assert_eq!(
+            backoff(6, 2, 5),
+            Duration::seconds(12) + Duration::milliseconds(5)
+        );
+        assert_eq!(backoff(2, 30, 0), Duration::seconds(900));
+    }
+}

@@ -1,0 +1,418 @@
+//! The service from the outside: the real server on port 0 with a temporary database and the
+//! Graph API stand-in on its own loopback port, talked to over HTTP with signed webhooks.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+use triage::graph::standin::{Fault, Recorded, Running, StandIn};
+use triage::service::app::AppState;
+use triage::service::config::Config;
+
+const SECRET: &str = "test-app-secret";
+const FRIDAY_EVENING: &str = "2026-11-27T19:30:00+01:00";
+
+struct TestApp {
+    base: String,
+    http: reqwest::Client,
+    graph: StandIn,
+    _graph_server: Running,
+    state: Arc<AppState>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<Result<(), String>>>,
+    dir: Arc<tempfile::TempDir>,
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+impl TestApp {
+    async fn start() -> TestApp {
+        TestApp::start_with_files(root()).await
+    }
+
+    /// With the flows and rules under `files` instead of the shipped ones.
+    async fn start_with_files(files: PathBuf) -> TestApp {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        let graph = StandIn::new();
+        let running = graph.start().await.unwrap();
+        TestApp::launch(dir, graph, running, files).await
+    }
+
+    async fn start_with(dir: Arc<tempfile::TempDir>, graph: StandIn, running: Running) -> TestApp {
+        TestApp::launch(dir, graph, running, root()).await
+    }
+
+    async fn launch(
+        dir: Arc<tempfile::TempDir>,
+        graph: StandIn,
+        running: Running,
+        files: PathBuf,
+    ) -> TestApp {
+        let mut config = Config {
+            database_url: format!("sqlite:{}", dir.path().join("triage.db").display()),
+            flows: files.join("flows"),
+            rules: files.join("rules"),
+            ..Config::default()
+        };
+        config.whatsapp.app_secret = SECRET.into();
+        config.whatsapp.verify_token = "verify-me".into();
+        config.whatsapp.access_token = "test-token".into();
+        config.whatsapp.api_base = running.base_url();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let local = listener.local_addr().unwrap();
+        let (state, client) = triage::service::build(config, true, local).unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(triage::service::run(
+            state.clone(),
+            client,
+            listener,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        let app = TestApp {
+            base: format!("http://{local}"),
+            http: reqwest::Client::new(),
+            graph,
+            _graph_server: running,
+            state,
+            stop: Some(stop),
+            server: Some(server),
+            dir,
+        };
+        app.set_clock(FRIDAY_EVENING).await;
+        app
+    }
+
+    /// Stops the server and its workers, as a graceful shutdown does.
+    async fn stop(mut self) -> (Arc<tempfile::TempDir>, StandIn, Running) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(h) = self.server.take() {
+            h.await.unwrap().unwrap();
+        }
+        (self.dir.clone(), self.graph.clone(), self._graph_server)
+    }
+
+    async fn set_clock(&self, at: &str) {
+        let r = self
+            .http
+            .post(format!("{}/admin/clock", self.base))
+            .json(&json!({ "at": at }))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+
+    async fn post_raw(&self, body: &[u8], signature: Option<String>) -> reqwest::Response {
+        let mut req = self
+            .http
+            .post(format!("{}/webhook", self.base))
+            .header("content-type", "application/json")
+            .body(body.to_vec());
+        if let Some(s) = signature {
+            req = req.header("x-hub-signature-256", s);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn post(&self, payload: &Value) -> reqwest::Response {
+        let body = serde_json::to_vec(payload).unwrap();
+        let sig = triage::whatsapp::sign(SECRET.as_bytes(), &body);
+        self.post_raw(&body, Some(sig)).await
+    }
+
+    /// Waits until the stand-in has received `n` messages (or fails after 10 s).
+    async fn sent(&self, n: usize) -> Vec<Recorded> {
+        for _ in 0..200 {
+            let sent = self.graph.messages();
+            if sent.len() >= n {
+                return sent;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "expected {n} messages at the Graph API, got {:#?}",
+            self.graph.messages()
+        );
+    }
+}
+
+fn text_message(id: &str, from: &str, text: &str) -> Value {
+    envelope(json!({
+        "contacts": [{ "profile": { "name": "Fatima" }, "wa_id": from }],
+        "messages": [{ "from": from, "id": id, "timestamp": "1764268200", "type": "text", "text": { "body": text } }]
+    }))
+}
+
+fn envelope(value: Value) -> Value {
+    let mut value = value;
+    value["messaging_product"] = json!("whatsapp");
+    value["metadata"] =
+        json!({ "display_phone_number": "31115000000", "phone_number_id": "123456" });
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": "1", "changes": [{ "field": "messages", "value": value }] }]
+    })
+}
+
+fn body_text(r: &Recorded) -> String {
+    r.body["text"]["body"]
+        .as_str()
+        .or_else(|| r.body["interactive"]["body"]["text"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn db_bytes(dir: &tempfile::TempDir) -> Vec<u8> {
+    let mut all = Vec::new();
+    for name in ["triage.db", "triage.db-wal"] {
+        if let Ok(b) = std::fs::read(dir.path().join(name)) {
+            all.extend(b);
+        }
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verification_and_signatures() {
+    let app = TestApp::start().await;
+    let ok = app
+        .http
+        .get(format!(
+            "{}/webhook?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=42",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.text().await.unwrap(), "42");
+    let wrong = app
+        .http
+        .get(format!(
+            "{}/webhook?hub.mode=subscribe&hub.verify_token=nope&hub.challenge=42",
+            app.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 403);
+
+    let body = serde_json::to_vec(&text_message("wamid.F1", "31600000001", "hoi")).unwrap();
+    assert_eq!(app.post_raw(&body, None).await.status(), 401);
+    let forged = triage::whatsapp::sign(b"not-the-secret", &body);
+    assert_eq!(app.post_raw(&body, Some(forged)).await.status(), 403);
+    assert_eq!(
+        app.post_raw(&body, Some("sha256=zz".into())).await.status(),
+        403
+    );
+    let signed = triage::whatsapp::sign(SECRET.as_bytes(), b"{not json");
+    assert_eq!(app.post_raw(b"{not json", Some(signed)).await.status(), 400);
+    let big = vec![b' '; 3 * 1024 * 1024 + 10];
+    let sig = triage::whatsapp::sign(SECRET.as_bytes(), &big);
+    assert_eq!(app.post_raw(&big, Some(sig)).await.status(), 413);
+    // Nothing of the refused requests was stored.
+    let counts = app.state.store.counts().unwrap();
+    assert_eq!(counts.inbound_pending + counts.outbox_pending, 0);
+    assert!(app.graph.messages().is_empty());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_is_answered_once_even_when_delivered_twice() {
+    let app = TestApp::start().await;
+    app.set_clock("2026-11-24T10:00:00+01:00").await;
+    let m = text_message("wamid.A1", "31600000001", "ik wil een nieuw paspoort");
+    assert_eq!(app.post(&m).await.status(), 200);
+    assert_eq!(app.post(&m).await.status(), 200);
+    let sent = app.sent(1).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let sent_after = app.graph.messages();
+    assert_eq!(sent_after.len(), 1, "one answer: {sent_after:#?}");
+    assert_eq!(sent[0].to.as_deref(), Some("31600000001"));
+    assert_eq!(
+        sent[0].body["type"], "interactive",
+        "the paspoort answer has buttons"
+    );
+    assert!(
+        body_text(&sent[0]).contains("paspoort"),
+        "{}",
+        body_text(&sent[0])
+    );
+    assert_eq!(sent[0].body["biz_opaque_callback_data"], "outbox:1");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn personal_data_is_masked_before_it_is_stored() {
+    let app = TestApp::start().await;
+    app.set_clock("2026-11-24T10:00:00+01:00").await;
+    app.post(&text_message(
+        "wamid.P1",
+        "31600000003",
+        "ik ben verhuisd, mijn bsn is 123456782",
+    ))
+    .await;
+    let sent = app.sent(1).await;
+    let text = body_text(&sent[0]);
+    assert!(text.contains("verhuis") || text.contains("DigiD"), "{text}");
+    assert!(!text.contains("123456782"));
+    let (dir, ..) = app.stop().await;
+    let bytes = db_bytes(&dir);
+    assert!(!bytes.is_empty());
+    let raw = b"123456782";
+    assert!(
+        !bytes.windows(raw.len()).any(|w| w == raw),
+        "the raw BSN reached the database"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_hours_reply_then_monday_follow_up_survives_a_restart() {
+    let app = TestApp::start().await;
+    app.post(&text_message(
+        "wamid.O1",
+        "31600000004",
+        "ik wil een wmo voorziening aanvragen",
+    ))
+    .await;
+    let sent = app.sent(1).await;
+    assert!(
+        body_text(&sent[0]).contains("maandag 30 november om 08:30"),
+        "{}",
+        body_text(&sent[0])
+    );
+    // Saturday, same closed period: no second out-of-hours reply.
+    app.set_clock("2026-11-28T10:00:00+01:00").await;
+    app.post(&text_message("wamid.O2", "31600000004", "hallo??"))
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.graph.messages().len(), 1);
+
+    // The server goes down over the weekend and comes back after the follow-up fell due.
+    let (dir, graph, running) = app.stop().await;
+    let app = TestApp::start_with(dir, graph, running).await;
+    app.set_clock("2026-11-30T09:15:00+01:00").await;
+    let sent = app.sent(2).await;
+    assert_eq!(
+        sent[1].body["type"], "template",
+        "more than 24 hours: a template"
+    );
+    assert_eq!(sent[1].body["template"]["name"], "vraag_nog_open");
+    // And never twice, also not after another restart.
+    let (dir, graph, running) = app.stop().await;
+    let app = TestApp::start_with(dir, graph, running).await;
+    app.set_clock("2026-11-30T10:00:00+01:00").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(app.graph.messages().len(), 2);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_are_retried_and_undeliverable_numbers_given_up() {
+    let app = TestApp::start().await;
+    app.set_clock("2026-11-24T10:00:00+01:00").await;
+    app.graph.inject(Fault::error(131056).times(1)).unwrap();
+    app.post(&text_message(
+        "wamid.R1",
+        "31600000005",
+        "ik wil een nieuw paspoort",
+    ))
+    .await;
+    // The retry comes after its backoff (6 s for a pair rate limit): move the clock past it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(app.graph.messages().is_empty());
+    app.set_clock("2026-11-24T10:00:30+01:00").await;
+    let sent = app.sent(1).await;
+    assert_eq!(sent.len(), 1);
+
+    app.graph.inject(Fault::error(131026).times(1)).unwrap();
+    app.post(&text_message(
+        "wamid.R2",
+        "31600000006",
+        "ik wil een nieuw paspoort",
+    ))
+    .await;
+    for _ in 0..100 {
+        if app.state.store.counts().unwrap().outbox_failed == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.state.store.counts().unwrap().outbox_failed, 1);
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("triage_outbox_retries_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("triage_outbox_failures_total 1"),
+        "{metrics}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_reload_keeps_the_old_flows() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["flows", "rules"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        for e in std::fs::read_dir(root().join(sub)).unwrap() {
+            let p = e.unwrap().path();
+            std::fs::copy(&p, dir.path().join(sub).join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let app = TestApp::start_with_files(dir.path().to_path_buf()).await;
+    app.set_clock("2026-11-24T10:00:00+01:00").await;
+    let departments = dir.path().join("rules/departments.yaml");
+    let text = std::fs::read_to_string(&departments).unwrap();
+    std::fs::write(
+        &departments,
+        text.replacen("default: kcc", "default: kccc", 1),
+    )
+    .unwrap();
+    let r = app
+        .http
+        .post(format!("{}/admin/reload", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["diagnostics"][0]["message"], "unknown department `kccc`");
+    // The previous flows keep answering.
+    app.post(&text_message(
+        "wamid.L1",
+        "31600000007",
+        "ik wil een nieuw paspoort",
+    ))
+    .await;
+    let sent = app.sent(1).await;
+    assert!(body_text(&sent[0]).contains("paspoort"));
+    // Fixed: the reload goes through.
+    std::fs::write(&departments, text).unwrap();
+    let r = app
+        .http
+        .post(format!("{}/admin/reload", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.stop().await;
+}
