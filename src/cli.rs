@@ -20,7 +20,7 @@ use crate::source::{Diagnostic, Severity};
     name = "triage",
     version,
     about = "Rule-driven chatbot and triage engine: check, try and test the flows",
-    after_help = "Without a command: check the flows and run the conversation tests."
+    after_help = "Without a command: serve (the same as `triage serve`)."
 )]
 pub struct Cli {
     /// Directory with the flow files
@@ -72,6 +72,23 @@ pub enum Command {
         #[arg(long)]
         test_clock: bool,
     },
+    /// Send a message as a resident to a running demo service and print the bot's replies
+    Say {
+        /// The message
+        message: String,
+        /// The service's address
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// The resident's WhatsApp number
+        #[arg(long, default_value = "31612345678")]
+        from: String,
+        /// The resident's profile name
+        #[arg(long, default_value = "Demo")]
+        name: String,
+        /// The webhook secret (default: the demo's, or WHATSAPP_APP_SECRET)
+        #[arg(long)]
+        secret: Option<String>,
+    },
     /// Print the JSON Schema of a file kind, or write them all to a directory
     Schema {
         /// flow, departments, privacy, office-hours or conversation-test (default: flow)
@@ -91,7 +108,7 @@ pub enum Format {
 /// Runs the command line; the binary's `main` is just this.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        None => default(&cli.flows, &cli.rules),
+        None => serve(None, false),
         Some(Command::Check { format, tests }) => check(&cli.flows, &cli.rules, format, &tests),
         Some(Command::Try {
             message,
@@ -102,6 +119,13 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Test { paths }) => test(&cli.flows, &cli.rules, &paths),
         Some(Command::Schema { kind, write }) => schema(kind.as_deref(), write.as_deref()),
         Some(Command::Serve { config, test_clock }) => serve(config.as_deref(), test_clock),
+        Some(Command::Say {
+            message,
+            url,
+            from,
+            name,
+            secret,
+        }) => say(&message, &url, &from, &name, secret),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -443,32 +467,129 @@ fn init_logging(json: bool) {
     };
 }
 
-/// Without a command (`cargo run --release`): check, then test, then show what to try next.
-fn default(flows: &Path, rules: &Path) -> CliResult {
-    println!(
-        "triage: checking {} and {}",
-        flows.display(),
-        rules.display()
-    );
-    let checked = check(flows, rules, Format::Text, Path::new(convtest::DEFAULT_DIR))?;
-    if !checked {
-        return Ok(false);
+/// `triage say`: a signed text webhook to a running demo service, then the replies it sent to
+/// the stand-in Graph API (a resident simulator for the terminal).
+fn say(message: &str, url: &str, from: &str, name: &str, secret: Option<String>) -> CliResult {
+    let secret = secret
+        .or_else(|| {
+            std::env::var("WHATSAPP_APP_SECRET")
+                .ok()
+                .filter(|s| !s.is_empty())
+        })
+        .unwrap_or_else(|| crate::service::config::DEMO_APP_SECRET.to_string());
+    let url = url.trim_end_matches('/').to_string();
+    let now = chrono::Utc::now();
+    let id = format!("wamid.say{}", now.timestamp_nanos_opt().unwrap_or_default());
+    let payload = serde_json::json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": "demo", "changes": [{ "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": { "display_phone_number": "0000", "phone_number_id": "demo-phone-number-id" },
+            "contacts": [{ "profile": { "name": name }, "wa_id": from }],
+            "messages": [{ "from": from, "id": id, "timestamp": now.timestamp().to_string(),
+                           "type": "text", "text": { "body": message } }]
+        }}]}]
+    });
+    let body = serde_json::to_vec(&payload).map_err(|e| e.to_string())?;
+    let signature = crate::whatsapp::sign(secret.as_bytes(), &body);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let http = reqwest::Client::new();
+        let messages = format!("{url}/standin/_standin/messages");
+        let since = last_seq(&http, &messages, from).await.unwrap_or(0);
+        let r = http
+            .post(format!("{url}/webhook"))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", signature)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot reach the service at {url}: {e} (is `cargo run --release` running?)"
+                )
+            })?;
+        if !r.status().is_success() {
+            return Err(format!("the service answered {}", r.status()));
+        }
+        let mut shown = 0;
+        for _ in 0..30 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let list: Vec<serde_json::Value> = match http
+                .get(format!("{messages}?to={from}&since={since}"))
+                .send()
+                .await
+            {
+                Ok(r) if r.status().is_success() => r.json().await.unwrap_or_default(),
+                _ => return Err("the service is not in demo mode: replies went to WhatsApp".into()),
+            };
+            for m in list.iter().skip(shown) {
+                print_sent(&m["body"]);
+                shown += 1;
+            }
+            if shown > 0 {
+                // Give a second reply of the same decision a moment to follow.
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                let rest: Vec<serde_json::Value> = http
+                    .get(format!("{messages}?to={from}&since={since}"))
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .json()
+                    .await
+                    .unwrap_or_default();
+                for m in rest.iter().skip(shown) {
+                    print_sent(&m["body"]);
+                }
+                return Ok(true);
+            }
+        }
+        println!("(no reply: the bot stays quiet here, or a colleague has the conversation)");
+        Ok(true)
+    })
+}
+
+async fn last_seq(http: &reqwest::Client, messages: &str, to: &str) -> Option<u64> {
+    let list: Vec<serde_json::Value> = http
+        .get(format!("{messages}?to={to}"))
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    list.last().and_then(|m| m["seq"].as_u64())
+}
+
+/// A sent message as a phone would show it.
+fn print_sent(body: &serde_json::Value) {
+    match body["type"].as_str() {
+        Some("text") => println!("bot: {}", body["text"]["body"].as_str().unwrap_or_default()),
+        Some("interactive") => {
+            println!(
+                "bot: {}",
+                body["interactive"]["body"]["text"]
+                    .as_str()
+                    .unwrap_or_default()
+            );
+            for b in body["interactive"]["action"]["buttons"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                println!(
+                    "     [{}]",
+                    b["reply"]["title"].as_str().unwrap_or_default()
+                );
+            }
+        }
+        Some("template") => println!(
+            "bot: (template `{}`)",
+            body["template"]["name"].as_str().unwrap_or_default()
+        ),
+        _ => println!("bot: {body}"),
     }
-    let tested = if Path::new(convtest::DEFAULT_DIR).exists() {
-        test(flows, rules, &[])?
-    } else {
-        true
-    };
-    let me = std::env::args()
-        .next()
-        .unwrap_or_else(|| "triage".to_string());
-    println!();
-    println!("Try a message:   {me} try \"ik wil een nieuw paspoort\"");
-    println!(
-        "Out of hours:    {me} try \"ik wil een wmo voorziening aanvragen\" --at 2026-11-27T19:30:00+01:00"
-    );
-    println!("Personal data:   {me} try \"ik ben verhuisd, mijn bsn is 123456782\"");
-    println!("Run the tests:   {me} test");
-    println!("All commands:    {me} --help");
-    Ok(tested)
 }
