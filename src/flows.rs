@@ -23,6 +23,8 @@ pub use validate::{check_url, placeholders};
 
 /// WhatsApp's limit on a text message body, in characters.
 pub const MAX_TEXT_CHARS: usize = 4096;
+/// WhatsApp's limit on the body of a message with reply buttons, in characters.
+pub const MAX_INTERACTIVE_CHARS: usize = 1024;
 /// WhatsApp's limit on a reply button title, in characters.
 pub const MAX_BUTTON_TITLE_CHARS: usize = 20;
 /// WhatsApp's limit on reply buttons per message.

@@ -110,6 +110,8 @@ impl fmt::Debug for Conversation {
 #[derive(Clone, PartialEq)]
 pub struct PendingInbound {
     pub message_id: i64,
+    /// The provider's id of the message (to mark it as read).
+    pub provider_id: String,
     pub conversation: Conversation,
     pub text: String,
     pub button: Option<String>,

@@ -669,3 +669,23 @@ fn follow_up_answers_are_read_as_a_person_would() {
     assert_eq!(outcome("graag, maar het is gelukt"), Outcome::FollowUpYes);
     assert_eq!(outcome("dat weet ik niet"), Outcome::FollowUpOther);
 }
+
+#[test]
+fn answers_with_buttons_fit_an_interactive_message() {
+    let f = Fixture::new();
+    let long = "b".repeat(1000);
+    f.write(
+        "flows/main.yaml",
+        FLOWS
+            .replace(
+                "Een paspoort vraag je aan op het gemeentehuis, {name}.",
+                &long,
+            )
+            .as_bytes(),
+    );
+    let errors = f.errors();
+    assert_has(
+        &errors,
+        &["characters; WhatsApp allows 1024 in a message with reply buttons"],
+    );
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
-use triage::graph::standin::{Fault, Recorded, Running, StandIn};
+use triage::graph::standin::{Fault, Recorded, RecordedKind, Running, StandIn};
 use triage::service::app::AppState;
 use triage::service::config::Config;
 
@@ -247,6 +247,15 @@ async fn a_question_is_answered_once_even_when_delivered_twice() {
         body_text(&sent[0])
     );
     assert_eq!(sent[0].body["biz_opaque_callback_data"], "outbox:1");
+    // The resident's message is marked as read.
+    let read = app
+        .graph
+        .sent()
+        .into_iter()
+        .filter(|r| r.kind == RecordedKind::Read)
+        .map(|r| r.message_id)
+        .collect::<Vec<_>>();
+    assert_eq!(read, vec!["wamid.A1".to_string()]);
     app.stop().await;
 }
 

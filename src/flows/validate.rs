@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::model::*;
 use super::{Button, ButtonAction, Department, FlowSet, FollowUp, Origin, Topic};
-use super::{MAX_BUTTONS, MAX_BUTTON_TITLE_CHARS, MAX_TEXT_CHARS};
+use super::{MAX_BUTTONS, MAX_BUTTON_TITLE_CHARS, MAX_INTERACTIVE_CHARS, MAX_TEXT_CHARS};
 use crate::calendar::OfficeHours;
 use crate::matcher::{Matcher, MatcherBuilder, TermKind};
 use crate::privacy::Detector;
@@ -412,16 +412,22 @@ impl Validator {
             .iter()
             .map(|l| l.title.chars().count() + l.url.chars().count() + 4)
             .sum();
+        // With reply buttons the answer is an interactive message, whose body is shorter.
+        let (limit, what) = if t.buttons.is_empty() {
+            (MAX_TEXT_CHARS, "")
+        } else {
+            (MAX_INTERACTIVE_CHARS, " with reply buttons")
+        };
         for (j, a) in t.answers.iter().enumerate() {
             let ap = format!("{path}.answers[{j}]");
             self.text(file, &ap, a, TOPIC_VARS);
             let len = a.chars().count();
-            if len <= MAX_TEXT_CHARS && len + links_len > MAX_TEXT_CHARS {
+            if len <= MAX_TEXT_CHARS && len + links_len > limit {
                 self.error(
                     file,
                     &ap,
                     format!(
-                        "this answer with its links is {} characters; WhatsApp allows {MAX_TEXT_CHARS}",
+                        "this answer with its links is {} characters; WhatsApp allows {limit} in a message{what}",
                         len + links_len
                     ),
                 );
@@ -559,6 +565,14 @@ impl Validator {
 
     fn follow_up(&mut self, file: &SourceFile, f: &FollowUpDef) {
         self.text(file, "follow_up.text", &f.text, FOLLOW_UP_VARS);
+        let n = f.text.chars().count();
+        if n > MAX_INTERACTIVE_CHARS {
+            self.error(
+                file,
+                "follow_up.text",
+                format!("the follow-up question is {n} characters; with its Ja/Nee buttons WhatsApp allows {MAX_INTERACTIVE_CHARS}"),
+            );
+        }
         self.text(file, "follow_up.yes_reply", &f.yes_reply, FOLLOW_UP_VARS);
         self.text(file, "follow_up.no_reply", &f.no_reply, FOLLOW_UP_VARS);
         self.button_title(file, "follow_up.yes_button", &f.yes_button);

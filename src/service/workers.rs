@@ -28,8 +28,9 @@ pub const SEND_GRACE: i64 = 60;
 /// Attempts before a send is given up.
 const MAX_ATTEMPTS: u32 = 8;
 
-/// Decides on every stored, undecided message; returns how many.
-pub async fn process_once(state: &Arc<AppState>) -> Result<usize, String> {
+/// Decides on every stored, undecided message, then marks them as read at WhatsApp (best
+/// effort: a lost read receipt costs nothing); returns how many.
+pub async fn process_once(state: &Arc<AppState>, client: &Client) -> Result<usize, String> {
     let mut total = 0;
     loop {
         let store = state.store.clone();
@@ -72,6 +73,17 @@ pub async fn process_once(state: &Arc<AppState>) -> Result<usize, String> {
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
         tracing::debug!(messages = n, "decided");
+        for p in pending
+            .iter()
+            .filter(|p| p.conversation.channel == "whatsapp")
+        {
+            let (client, id) = (client.clone(), p.provider_id.clone());
+            tokio::spawn(async move {
+                if let Err(e) = client.mark_read(&id).await {
+                    tracing::debug!(code = ?e.code, "mark as read failed");
+                }
+            });
+        }
         total += n;
         state.wake_sender.notify_one();
     }
@@ -93,10 +105,12 @@ fn applied(
             author: "bot".into(),
         })
         .collect();
-    if !d.links.is_empty() {
-        if let Some(Reply::Text { text, .. }) = replies.first_mut().map(|r| &mut r.reply) {
+    if let Some(Reply::Text { text, .. }) = replies.first_mut().map(|r| &mut r.reply) {
+        // A link the text already names (the privacy reply's `{url}`) is not repeated.
+        let links: Vec<_> = d.links.iter().filter(|l| !text.contains(&l.url)).collect();
+        if !links.is_empty() {
             text.push('\n');
-            for l in &d.links {
+            for l in links {
                 text.push_str(&format!("\n🔗 {}: {}", l.title, l.url));
             }
         }
@@ -304,10 +318,11 @@ pub async fn run(state: Arc<AppState>, client: Client, mut shutdown: watch::Rece
     let mut tasks = JoinSet::new();
     {
         let state = state.clone();
+        let client = client.clone();
         let mut stop = shutdown.clone();
         tasks.spawn(async move {
             loop {
-                if let Err(e) = process_once(&state).await {
+                if let Err(e) = process_once(&state, &client).await {
                     tracing::error!(error = %e, "processing failed; trying again");
                 }
                 if let Err(e) = follow_up_once(&state).await {

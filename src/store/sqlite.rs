@@ -299,7 +299,7 @@ impl Store for SqliteStore {
     fn pending_inbound(&self, limit: usize) -> Result<Vec<PendingInbound>> {
         self.with_tx(|tx| {
             let sql = format!(
-                "SELECT m.id, m.text, m.payload, m.created_at, {CONVERSATION_COLUMNS}
+                "SELECT m.id, m.text, m.payload, m.created_at, m.provider_id, {CONVERSATION_COLUMNS}
                  FROM messages m JOIN conversations c ON c.id = m.conversation_id
                  WHERE m.processed = 0 AND m.direction = 'in'
                  ORDER BY m.id LIMIT ?1"
@@ -310,12 +310,13 @@ impl Store for SqliteStore {
                 let text: String = r.get(1)?;
                 let payload: Option<String> = r.get(2)?;
                 let at: String = r.get(3)?;
-                let conv = raw_conversation(r, 4)?;
-                Ok((id, text, payload, at, conv))
+                let provider_id: Option<String> = r.get(4)?;
+                let conv = raw_conversation(r, 5)?;
+                Ok((id, text, payload, at, provider_id, conv))
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (message_id, text, payload, at, conv) = row?;
+                let (message_id, text, payload, at, provider_id, conv) = row?;
                 let payload: serde_json::Value = payload
                     .as_deref()
                     .map(serde_json::from_str)
@@ -324,6 +325,7 @@ impl Store for SqliteStore {
                 let field = |k: &str| payload.get(k).and_then(|v| v.as_str()).map(str::to_string);
                 out.push(PendingInbound {
                     message_id,
+                    provider_id: provider_id.unwrap_or_default(),
                     conversation: conv.finish()?,
                     text,
                     button: field("button"),
