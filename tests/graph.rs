@@ -431,3 +431,119 @@ fn configs_that_cannot_work_are_refused() {
         assert!(!err.to_string().contains(TOKEN));
     }
 }
+
+/// A webhook receiver for the stand-in's status callback: verifies the signature, records the
+/// statuses, and refuses the first `refuse` requests with a 503 (the service being down).
+async fn status_receiver(
+    secret: &'static str,
+    refuse: usize,
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+    tokio::task::JoinHandle<()>,
+) {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, StatusCode};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let refused = Arc::new(AtomicUsize::new(0));
+    let kept = seen.clone();
+    let app = axum::Router::new().route(
+        "/webhook",
+        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+            let kept = kept.clone();
+            let refused = refused.clone();
+            async move {
+                if refused.fetch_add(1, Ordering::SeqCst) < refuse {
+                    return StatusCode::SERVICE_UNAVAILABLE;
+                }
+                let sig = headers
+                    .get("x-hub-signature-256")
+                    .and_then(|v| v.to_str().ok());
+                if triage::whatsapp::verify_signature(secret.as_bytes(), &body, sig).is_err() {
+                    return StatusCode::FORBIDDEN;
+                }
+                let hook = triage::whatsapp::parse_webhook(&body).unwrap();
+                assert_eq!(hook.statuses.len(), 1);
+                let raw: Value = serde_json::from_slice(&body).unwrap();
+                kept.lock()
+                    .unwrap()
+                    .push(raw["entry"][0]["changes"][0]["value"]["statuses"][0].clone());
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/webhook", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, seen, task)
+}
+
+#[tokio::test]
+async fn accepted_messages_are_followed_by_signed_sent_and_delivered_statuses() {
+    use triage::graph::standin::StatusCallback;
+    let (standin, running) = start().await;
+    // Without a callback nothing is reported.
+    client(&running)
+        .send(&text("31600000001", "geen status"))
+        .await
+        .unwrap();
+    let (url, seen, server) = status_receiver("callback-secret", 2).await;
+    standin.set_status_callback(Some(StatusCallback::new(url, "callback-secret")));
+    let mut body = text("31600000002", "met status");
+    body["biz_opaque_callback_data"] = json!("outbox:42");
+    let ok = client(&running).send(&body).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while standin.callback_stats().delivered < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            standin.callback_stats()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stats = standin.callback_stats();
+    assert_eq!((stats.given_up, stats.in_flight), (0, 0));
+    let seen = seen.lock().unwrap().clone();
+    let statuses: Vec<&str> = seen.iter().map(|s| s["status"].as_str().unwrap()).collect();
+    assert_eq!(
+        statuses,
+        ["sent", "delivered"],
+        "refused twice, then retried"
+    );
+    for s in &seen {
+        assert_eq!(s["id"], json!(ok.message_id));
+        assert_eq!(s["recipient_id"], json!("31600000002"));
+        assert_eq!(s["biz_opaque_callback_data"], json!("outbox:42"));
+    }
+    server.abort();
+}
+
+#[tokio::test]
+async fn a_status_nobody_accepts_is_given_up_after_its_time() {
+    use triage::graph::standin::StatusCallback;
+    let (standin, running) = start().await;
+    let (url, seen, server) = status_receiver("callback-secret", usize::MAX).await;
+    let mut cb = StatusCallback::new(url, "callback-secret");
+    cb.retry_for = Duration::from_millis(300);
+    standin.set_status_callback(Some(cb));
+    client(&running)
+        .send(&text("31600000003", "niemand luistert"))
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while standin.callback_stats().given_up < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            standin.callback_stats()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(standin.callback_stats().delivered, 0);
+    assert!(seen.lock().unwrap().is_empty());
+    server.abort();
+}

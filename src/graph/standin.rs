@@ -20,6 +20,12 @@
 //! needs [`StandIn::serve`] (or [`StandIn::start`]); inside another server's router the stand-in
 //! answers 500 instead.
 //!
+//! With a [`StatusCallback`] (off by default), every accepted message is followed, like on the
+//! real platform, by signed `statuses` webhooks to the service: `sent`, then `delivered`, each
+//! carrying the request's `biz_opaque_callback_data`. They go out fire-and-forget after a small
+//! delay; one that does not get a 2xx is tried again with backoff for a bounded time (as Meta
+//! retries webhooks), so a status survives a restart of the service.
+//!
 //! Logs carry sequence numbers, ids and lengths, never a recipient or a body.
 
 use std::collections::VecDeque;
@@ -212,12 +218,61 @@ impl std::fmt::Display for FaultError {
 
 impl std::error::Error for FaultError {}
 
+/// Where and how the stand-in reports delivery statuses of accepted messages.
+#[derive(Clone)]
+pub struct StatusCallback {
+    /// The service's webhook URL, e.g. `http://127.0.0.1:8080/webhook`.
+    pub url: String,
+    /// The app secret that signs the webhooks (`X-Hub-Signature-256`).
+    pub app_secret: String,
+    /// Wait this long after accepting a message before reporting `sent`.
+    pub delay: Duration,
+    /// Keep retrying a status webhook that got no 2xx this long, then give it up.
+    pub retry_for: Duration,
+}
+
+impl StatusCallback {
+    /// Statuses to `url`, signed with `app_secret`, 20 ms after the send, retried for 30 s.
+    pub fn new(url: impl Into<String>, app_secret: impl Into<String>) -> Self {
+        StatusCallback {
+            url: url.into(),
+            app_secret: app_secret.into(),
+            delay: Duration::from_millis(20),
+            retry_for: Duration::from_secs(30),
+        }
+    }
+}
+
+impl std::fmt::Debug for StatusCallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatusCallback")
+            .field("url", &self.url)
+            .field("app_secret", &"<redacted>")
+            .field("delay", &self.delay)
+            .field("retry_for", &self.retry_for)
+            .finish()
+    }
+}
+
+/// What became of the status webhooks so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallbackStats {
+    /// Status webhooks answered with a 2xx.
+    pub delivered: u64,
+    /// Status webhooks given up after `retry_for`.
+    pub given_up: u64,
+    /// Status webhooks not yet answered nor given up.
+    pub in_flight: u64,
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     last_seq: u64,
     recorded: VecDeque<Recorded>,
     faults: VecDeque<Fault>,
     required_token: Option<String>,
+    callback: Option<(StatusCallback, reqwest::Client)>,
+    callbacks: CallbackStats,
 }
 
 impl Inner {
@@ -343,6 +398,17 @@ impl StandIn {
     /// How many sends the queued faults still affect.
     pub fn pending_faults(&self) -> u64 {
         self.lock().faults.iter().map(|f| u64::from(f.count)).sum()
+    }
+
+    /// Reports `sent` and `delivered` for every message accepted from now on (see
+    /// [`StatusCallback`]); `None` turns it off again.
+    pub fn set_status_callback(&self, callback: Option<StatusCallback>) {
+        self.lock().callback = callback.map(|cb| (cb, reqwest::Client::new()));
+    }
+
+    /// How the status webhooks fared so far.
+    pub fn callback_stats(&self) -> CallbackStats {
+        self.lock().callbacks
     }
 
     /// Serves the stand-in on a listener the caller bound, until `shutdown` resolves.
@@ -677,6 +743,10 @@ async fn deliver(
     }
 
     let body_len = body.to_string().len();
+    let opaque = body
+        .get("biz_opaque_callback_data")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let rec = s.lock().record(
         &phone_number_id,
         RecordedKind::Message,
@@ -685,12 +755,94 @@ async fn deliver(
         body,
     );
     tracing::debug!(seq = rec.seq, message_id = %rec.message_id, body_len, "stand-in accepted a message");
+    let callback = s.lock().callback.clone();
+    if let Some((cb, http)) = callback {
+        let status = StatusEvent {
+            phone_number_id: phone_number_id.clone(),
+            message_id: rec.message_id.clone(),
+            to: to.clone(),
+            opaque,
+        };
+        tokio::spawn(report_statuses(s.clone(), cb, http, status));
+    }
     Json(json!({
         "messaging_product": "whatsapp",
         "contacts": [{ "input": to, "wa_id": to }],
         "messages": [{ "id": rec.message_id }],
     }))
     .into_response()
+}
+
+/// What a status webhook reports about one accepted message.
+struct StatusEvent {
+    phone_number_id: String,
+    message_id: String,
+    to: String,
+    opaque: Option<String>,
+}
+
+impl StatusEvent {
+    /// The webhook body for one status, as the Cloud API sends it.
+    fn webhook(&self, status: &str) -> Vec<u8> {
+        let mut st = json!({
+            "id": self.message_id,
+            "status": status,
+            "timestamp": Utc::now().timestamp().to_string(),
+            "recipient_id": self.to,
+            "conversation": { "id": "STANDIN", "origin": { "type": "service" } },
+            "pricing": { "billable": true, "pricing_model": "PMP", "category": "service" },
+        });
+        if let (Some(opaque), Some(map)) = (&self.opaque, st.as_object_mut()) {
+            map.insert("biz_opaque_callback_data".into(), json!(opaque));
+        }
+        let body = json!({
+            "object": "whatsapp_business_account",
+            "entry": [{ "id": "STANDIN", "changes": [{ "field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": { "display_phone_number": "0000", "phone_number_id": self.phone_number_id },
+                "statuses": [st],
+            }}]}],
+        });
+        body.to_string().into_bytes()
+    }
+}
+
+/// Posts `sent`, then `delivered`, each retried with backoff until a 2xx or `retry_for` ends.
+async fn report_statuses(s: StandIn, cb: StatusCallback, http: reqwest::Client, ev: StatusEvent) {
+    s.lock().callbacks.in_flight += 2;
+    tokio::time::sleep(cb.delay).await;
+    for status in ["sent", "delivered"] {
+        let body = ev.webhook(status);
+        let signature = crate::whatsapp::sign(cb.app_secret.as_bytes(), &body);
+        let deadline = tokio::time::Instant::now() + cb.retry_for;
+        let mut pause = Duration::from_millis(50);
+        let delivered = loop {
+            let answer = http
+                .post(&cb.url)
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("x-hub-signature-256", &signature)
+                .timeout(Duration::from_secs(5))
+                .body(body.clone())
+                .send()
+                .await;
+            if answer.is_ok_and(|r| r.status().is_success()) {
+                break true;
+            }
+            if tokio::time::Instant::now() + pause > deadline {
+                break false;
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(1));
+        };
+        let mut inner = s.lock();
+        inner.callbacks.in_flight = inner.callbacks.in_flight.saturating_sub(1);
+        if delivered {
+            inner.callbacks.delivered += 1;
+        } else {
+            inner.callbacks.given_up += 1;
+            tracing::warn!(message_id = %ev.message_id, status, "stand-in gave up a status webhook");
+        }
+    }
 }
 
 fn invalid(message: &str, trace: u64) -> Response {
