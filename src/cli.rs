@@ -89,6 +89,11 @@ pub enum Command {
         #[arg(long)]
         secret: Option<String>,
     },
+    /// Manage the users of the agents' API
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
     /// Print the JSON Schema of a file kind, or write them all to a directory
     Schema {
         /// flow, departments, privacy, office-hours or conversation-test (default: flow)
@@ -96,6 +101,24 @@ pub enum Command {
         /// Write every schema into this directory as <kind>.schema.json
         #[arg(long, value_name = "DIR")]
         write: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user in the configured database and print their new token (once)
+    Add {
+        /// The user's name (letters, digits, `-`, `_`, `.`)
+        name: String,
+        /// agent, editor or admin
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// Department ids whose queues the user works, comma-separated
+        #[arg(long, value_delimiter = ',', value_name = "IDS")]
+        departments: Vec<String>,
+        /// A configuration file (default: ./triage.toml when it exists)
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -119,6 +142,15 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Test { paths }) => test(&cli.flows, &cli.rules, &paths),
         Some(Command::Schema { kind, write }) => schema(kind.as_deref(), write.as_deref()),
         Some(Command::Serve { config, test_clock }) => serve(config.as_deref(), test_clock),
+        Some(Command::User {
+            action:
+                UserCommand::Add {
+                    name,
+                    role,
+                    departments,
+                    config,
+                },
+        }) => user_add(&name, &role, &departments, config.as_deref()),
         Some(Command::Say {
             message,
             url,
@@ -444,6 +476,13 @@ fn serve(config: Option<&Path>, test_clock: bool) -> CliResult {
                 crate::service::config::DEMO_APP_SECRET
             );
         }
+        if demo {
+            println!(
+                "  agents' API:     http://{local}/api/queues with `Authorization: Bearer {}` (demo-agent) or `{}` (demo-admin, also for /admin/*)",
+                crate::service::api::DEMO_AGENT_TOKEN,
+                crate::service::api::DEMO_ADMIN_TOKEN
+            );
+        }
         if test_clock {
             println!("  test clock:      POST http://{local}/admin/clock {{\"at\": \"2026-11-27T19:30:00+01:00\"}}");
         }
@@ -451,6 +490,43 @@ fn serve(config: Option<&Path>, test_clock: bool) -> CliResult {
         let signals = crate::service::signals(state.clone());
         crate::service::run(state, client, listener, signals).await
     })?;
+    Ok(true)
+}
+
+/// `triage user add`: a user in the configured database, with a new random token printed once.
+fn user_add(name: &str, role: &str, departments: &[String], config: Option<&Path>) -> CliResult {
+    use crate::store::Store;
+    let config = crate::service::config::Config::load(config, |k| std::env::var(k).ok())?;
+    let Some((flows, _)) = load(&config.flows, &config.rules) else {
+        return Ok(false);
+    };
+    let token = crate::service::api::new_token()?;
+    let user = crate::service::api::new_user(&flows, name, role, departments, &token, Utc::now())?;
+    let store = crate::store::sqlite::SqliteStore::open(&config.sqlite_path()?)
+        .map_err(|e| e.to_string())?;
+    let Some(created) = store.add_user(&user, false).map_err(|e| e.to_string())? else {
+        return Err(format!("there is a user `{}` already", user.name));
+    };
+    store
+        .audit(&crate::store::AuditRecord {
+            at: Utc::now(),
+            actor: "cli".into(),
+            action: "user_add".into(),
+            conversation_id: None,
+            detail: Some(format!("{} ({})", created.name, created.role.as_str())),
+        })
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "created {} `{}`{}; the token is shown only now:",
+        created.role.as_str(),
+        created.name,
+        if created.departments.is_empty() {
+            String::new()
+        } else {
+            format!(" for {}", created.departments.join(", "))
+        }
+    );
+    println!("{token}");
     Ok(true)
 }
 

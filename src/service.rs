@@ -5,12 +5,14 @@
 //! - [`config`]: defaults, `triage.toml`, the environment; secrets never printed.
 //! - [`clock`]: the system clock, or a test clock set through `/admin/clock`.
 //! - [`app`]: shared state, the router, the webhook and admin handlers.
+//! - [`api`]: the agents' API: users with bearer tokens, queues, conversations, actions.
 //! - [`workers`]: the processor, the scheduler and the sender.
 //! - [`metrics`]: counters and a histogram in Prometheus' text format.
 //!
 //! [`run`] takes a bound listener and a shutdown future (tests bind port 0), so the same code
 //! serves `cargo run --release` and the black-box tests.
 
+pub mod api;
 pub mod app;
 pub mod clock;
 pub mod config;
@@ -49,6 +51,10 @@ pub fn build(
         tracing::warn!(%w, "flows");
     }
     let store = SqliteStore::open(&config.sqlite_path()?).map_err(|e| e.to_string())?;
+    if config.demo() {
+        // Demo mode only (production refuses to run without an access token).
+        api::ensure_demo_users(&store, &flows, chrono::Utc::now()).map_err(|e| e.to_string())?;
+    }
     let test_clock = test_clock.then(|| Arc::new(TestClock::default()));
     let clock: Arc<dyn Clock> = match &test_clock {
         Some(tc) => tc.clone(),

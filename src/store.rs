@@ -221,6 +221,189 @@ pub struct Counts {
     pub queued: Vec<(String, i64)>,
 }
 
+/// What a user of the agents' API may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Works the queues of their own departments.
+    Agent,
+    /// Sees every queue; reloads the flows.
+    Editor,
+    /// Sees everything and manages users.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Editor => "editor",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The role named `s` (`agent`, `editor`, `admin`).
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "agent" => Some(Role::Agent),
+            "editor" => Some(Role::Editor),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A user of the agents' API. The token itself is never stored, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    /// Department ids whose queues an agent works.
+    pub departments: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A user to create.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub name: String,
+    pub role: Role,
+    pub departments: Vec<String>,
+    /// SHA-256 of the token, lower-case hex.
+    pub token_hash: String,
+    pub at: DateTime<Utc>,
+}
+
+impl fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewUser")
+            .field("name", &self.name)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A conversation waiting in a queue, with its latest message from the resident.
+#[derive(Clone, PartialEq)]
+pub struct Waiting {
+    pub id: i64,
+    pub resident: String,
+    pub resident_name: Option<String>,
+    pub phase: String,
+    pub department: Option<String>,
+    pub agent: Option<String>,
+    pub on_top: bool,
+    pub waiting_since: Option<DateTime<Utc>>,
+    /// The resident's latest message (masked) and when it came.
+    pub last_message: Option<(String, DateTime<Utc>)>,
+}
+
+impl fmt::Debug for Waiting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Waiting")
+            .field("id", &self.id)
+            .field("department", &self.department)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One message of a conversation's history, with the outbox's view of an outbound one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryMessage {
+    pub id: i64,
+    /// `in` (resident), `out` (bot or agent), `internal` (an agent's note, never sent).
+    pub direction: String,
+    /// `resident`, `bot`, `agent:<name>`.
+    pub author: String,
+    /// `text`, `template`, `note`, or the channel's kind of an inbound message.
+    pub kind: String,
+    /// Masked text.
+    pub text: String,
+    pub at: DateTime<Utc>,
+    /// The outbox row's status (`pending`, `sending`, `sent`, `failed`), for outbound messages.
+    pub send_status: Option<String>,
+    /// The delivery status the provider reported (`accepted`, `sent`, `delivered`, `read`,
+    /// `failed`).
+    pub delivery: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A decision of the bot, trace included.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DecisionRecord {
+    pub id: i64,
+    pub message_id: Option<i64>,
+    pub outcome: String,
+    pub topic: Option<String>,
+    pub department: Option<String>,
+    pub decision: serde_json::Value,
+    pub at: DateTime<Utc>,
+}
+
+/// One line of the audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditRecord {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub conversation_id: Option<i64>,
+    pub detail: Option<String>,
+}
+
+/// A conversation with everything an agent needs to see.
+#[derive(Clone, PartialEq)]
+pub struct ConversationView {
+    pub conversation: Conversation,
+    pub resident_name: Option<String>,
+    pub on_top: bool,
+    pub waiting_since: Option<DateTime<Utc>>,
+    /// Changes whenever the conversation does: [`Store::agent_change`] compares it.
+    pub version: String,
+    pub messages: Vec<HistoryMessage>,
+    pub decisions: Vec<DecisionRecord>,
+    pub audit: Vec<AuditRecord>,
+}
+
+impl fmt::Debug for ConversationView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConversationView")
+            .field("conversation", &self.conversation)
+            .field("messages", &self.messages.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A message an agent adds: a reply (sent through the outbox) or a note (never sent).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentMessage {
+    Reply(OutboundText),
+    Note { author: String, text: String },
+}
+
+/// What an agent's action does to a conversation, stored in one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentChange {
+    pub conversation_id: i64,
+    /// The [`ConversationView::version`] the change was computed from.
+    pub version: String,
+    /// The new state; the columns (phase, department, on top) follow it.
+    pub state: ConversationState,
+    pub agent: Option<String>,
+    pub messages: Vec<AgentMessage>,
+    pub audit: AuditRecord,
+    pub at: DateTime<Utc>,
+}
+
+/// Whether an agent's change was stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeOutcome {
+    /// Stored; the outbox ids of the replies it queued.
+    Done { outbox: Vec<i64> },
+    /// The conversation changed since it was read (or is gone): read it again.
+    Stale,
+}
+
 /// The storage interface. Methods block: call them from `spawn_blocking` or a worker thread.
 pub trait Store: Send + Sync + 'static {
     /// Stores a webhook's messages in one transaction; a known `provider_id` is a duplicate.
@@ -253,4 +436,29 @@ pub trait Store: Send + Sync + 'static {
 
     /// Queue sizes and backlog, for metrics.
     fn counts(&self) -> Result<Counts>;
+
+    /// Creates a user; when the name is taken, replaces it if `replace`, else returns `None`.
+    fn add_user(&self, user: &NewUser, replace: bool) -> Result<Option<User>>;
+
+    /// The user whose token has this SHA-256 (hex).
+    fn user_by_token(&self, token_hash: &str) -> Result<Option<User>>;
+
+    /// Every user, by name.
+    fn users(&self) -> Result<Vec<User>>;
+
+    /// Removes a user; `false` when there was none of that name.
+    fn remove_user(&self, name: &str) -> Result<bool>;
+
+    /// Conversations waiting for a person (queued or awaiting a follow-up answer), any department.
+    fn waiting(&self) -> Result<Vec<Waiting>>;
+
+    /// A conversation with its history, decisions and audit trail.
+    fn conversation_view(&self, id: i64) -> Result<Option<ConversationView>>;
+
+    /// Stores an agent's action in one transaction (state and columns, messages and outbox rows,
+    /// the follow-up schedule, the audit line), if the conversation is still at `version`.
+    fn agent_change(&self, change: &AgentChange) -> Result<ChangeOutcome>;
+
+    /// Adds a line to the audit trail.
+    fn audit(&self, record: &AuditRecord) -> Result<()>;
 }

@@ -141,7 +141,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .route("/admin/reload", post(reload))
         .route("/admin/clock", get(clock).post(set_clock))
-        .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES));
+        .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES))
+        .merge(super::api::router());
     if let Some(standin) = &state.standin {
         r = r.nest_service("/standin", standin.router());
     }
@@ -325,7 +326,10 @@ async fn metrics(State(s): State<Arc<AppState>>) -> Response {
         .into_response()
 }
 
-async fn reload(State(s): State<Arc<AppState>>) -> Response {
+async fn reload(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    if let Err(e) = super::api::authorize_admin(&s, &headers).await {
+        return e.into_response();
+    }
     let state = s.clone();
     match tokio::task::spawn_blocking(move || state.reload()).await {
         Ok(status) => {
@@ -356,7 +360,14 @@ async fn clock(State(s): State<Arc<AppState>>) -> Response {
     .into_response()
 }
 
-async fn set_clock(State(s): State<Arc<AppState>>, Json(req): Json<SetClock>) -> Response {
+async fn set_clock(
+    State(s): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Json(req): Json<SetClock>,
+) -> Response {
+    if let Err(e) = super::api::authorize_admin(&s, &headers).await {
+        return e.into_response();
+    }
     let Some(tc) = &s.test_clock else {
         return (
             StatusCode::NOT_FOUND,

@@ -11,13 +11,15 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::{
-    Applied, Conversation, Counts, DeliveryUpdate, Inserted, NewInbound, OutboxItem,
-    PendingInbound, Result, SendResult, Store, StoreError,
+    AgentChange, AgentMessage, Applied, AuditRecord, ChangeOutcome, Conversation, ConversationView,
+    Counts, DecisionRecord, DeliveryUpdate, HistoryMessage, Inserted, NewInbound, NewUser,
+    OutboxItem, PendingInbound, Result, Role, SendResult, Store, StoreError, User, Waiting,
 };
 use crate::engine::{ConversationState, Phase, Reply};
 
 /// The schema, one step per version. Never edit a step that has shipped: add one.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE conversations (
     id INTEGER PRIMARY KEY,
     channel TEXT NOT NULL,
@@ -92,7 +94,20 @@ CREATE TABLE audit (
     conversation_id INTEGER,
     detail TEXT
 );
-"];
+",
+    r"
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    departments TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX audit_conversation ON audit (conversation_id, id);
+CREATE INDEX conversations_waiting ON conversations (phase, waiting_since);
+",
+];
 
 /// The SQLite store.
 pub struct SqliteStore {
@@ -567,6 +582,361 @@ impl Store for SqliteStore {
             Ok(counts)
         })
     }
+
+    fn add_user(&self, user: &NewUser, replace: bool) -> Result<Option<User>> {
+        self.with_tx(|tx| {
+            let departments = serde_json::to_string(&user.departments)?;
+            let sql = if replace {
+                "INSERT INTO users (name, role, departments, token_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (name) DO UPDATE SET role = excluded.role,
+                   departments = excluded.departments, token_hash = excluded.token_hash
+                 RETURNING id"
+            } else {
+                "INSERT INTO users (name, role, departments, token_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (name) DO NOTHING
+                 RETURNING id"
+            };
+            let id: Option<i64> = tx
+                .query_row(
+                    sql,
+                    params![
+                        user.name,
+                        user.role.as_str(),
+                        departments,
+                        user.token_hash,
+                        ts(user.at)
+                    ],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match id {
+                Some(id) => user_where(tx, "id = ?1", &id),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn user_by_token(&self, token_hash: &str) -> Result<Option<User>> {
+        self.with_tx(|tx| user_where(tx, "token_hash = ?1", &token_hash))
+    }
+
+    fn users(&self) -> Result<Vec<User>> {
+        self.with_tx(|tx| {
+            let mut stmt = tx.prepare_cached(&format!("{USER_SELECT} ORDER BY name"))?;
+            let rows = stmt.query_map([], raw_user)?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(finish_user(row?)?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn remove_user(&self, name: &str) -> Result<bool> {
+        self.with_tx(|tx| Ok(tx.execute("DELETE FROM users WHERE name = ?1", [name])? > 0))
+    }
+
+    fn waiting(&self) -> Result<Vec<Waiting>> {
+        self.with_tx(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "SELECT c.id, c.resident, c.resident_name, c.phase, c.department, c.agent, c.on_top,
+                        c.waiting_since,
+                        (SELECT m.text FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'
+                         ORDER BY m.id DESC LIMIT 1),
+                        (SELECT m.created_at FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'
+                         ORDER BY m.id DESC LIMIT 1)
+                 FROM conversations c
+                 WHERE c.phase IN ('queued', 'awaiting_follow_up')
+                 ORDER BY c.id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, bool>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                    r.get::<_, Option<String>>(9)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, resident, resident_name, phase, department, agent, on_top, since, text, at) =
+                    row?;
+                let last_message = match (text, at) {
+                    (Some(text), Some(at)) => Some((text, parse_ts(&at)?)),
+                    _ => None,
+                };
+                out.push(Waiting {
+                    id,
+                    resident,
+                    resident_name,
+                    phase,
+                    department,
+                    agent,
+                    on_top,
+                    waiting_since: parse_ts_opt(since)?,
+                    last_message,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn conversation_view(&self, id: i64) -> Result<Option<ConversationView>> {
+        self.with_tx(|tx| {
+            let sql = format!(
+                "SELECT {CONVERSATION_COLUMNS}, c.on_top, c.waiting_since, c.updated_at
+                 FROM conversations c WHERE c.id = ?1"
+            );
+            let row = tx
+                .query_row(&sql, [id], |r| {
+                    Ok((
+                        raw_conversation(r, 0)?,
+                        r.get::<_, bool>(6)?,
+                        r.get::<_, Option<String>>(7)?,
+                        r.get::<_, String>(8)?,
+                    ))
+                })
+                .optional()?;
+            let Some((raw, on_top, since, version)) = row else {
+                return Ok(None);
+            };
+            let resident_name = raw.name.clone();
+            let conversation = raw.finish()?;
+
+            let mut stmt = tx.prepare_cached(
+                "SELECT m.id, m.direction, m.author, m.kind, m.text, m.created_at,
+                        o.status, o.delivery, o.last_error
+                 FROM messages m LEFT JOIN outbox o ON o.message_id = m.id
+                 WHERE m.conversation_id = ?1 ORDER BY m.id",
+            )?;
+            let rows = stmt.query_map([id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                ))
+            })?;
+            let mut messages = Vec::new();
+            for row in rows {
+                let (id, direction, author, kind, text, at, send_status, delivery, error) = row?;
+                messages.push(HistoryMessage {
+                    id,
+                    direction,
+                    author,
+                    kind,
+                    text,
+                    at: parse_ts(&at)?,
+                    send_status,
+                    delivery,
+                    error,
+                });
+            }
+            drop(stmt);
+
+            let mut stmt = tx.prepare_cached(
+                "SELECT id, message_id, outcome, topic, department, decision, created_at
+                 FROM decisions WHERE conversation_id = ?1 ORDER BY id",
+            )?;
+            let rows = stmt.query_map([id], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            })?;
+            let mut decisions = Vec::new();
+            for row in rows {
+                let (id, message_id, outcome, topic, department, decision, at) = row?;
+                decisions.push(DecisionRecord {
+                    id,
+                    message_id,
+                    outcome,
+                    topic,
+                    department,
+                    decision: serde_json::from_str(&decision)?,
+                    at: parse_ts(&at)?,
+                });
+            }
+            drop(stmt);
+
+            let mut stmt = tx.prepare_cached(
+                "SELECT at, actor, action, conversation_id, detail
+                 FROM audit WHERE conversation_id = ?1 ORDER BY id",
+            )?;
+            let rows = stmt.query_map([id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                ))
+            })?;
+            let mut audit = Vec::new();
+            for row in rows {
+                let (at, actor, action, conversation_id, detail) = row?;
+                audit.push(AuditRecord {
+                    at: parse_ts(&at)?,
+                    actor,
+                    action,
+                    conversation_id,
+                    detail,
+                });
+            }
+            drop(stmt);
+
+            Ok(Some(ConversationView {
+                conversation,
+                resident_name,
+                on_top,
+                waiting_since: parse_ts_opt(since)?,
+                version,
+                messages,
+                decisions,
+                audit,
+            }))
+        })
+    }
+
+    fn agent_change(&self, change: &AgentChange) -> Result<ChangeOutcome> {
+        self.with_tx(|tx| {
+            let at = ts(change.at);
+            let st = &change.state;
+            let updated = tx.execute(
+                "UPDATE conversations SET
+                   state = ?3, phase = ?4, department = ?5, on_top = ?6, agent = ?7,
+                   waiting_since = CASE WHEN ?4 = 'queued' OR ?4 = 'awaiting_follow_up'
+                                        THEN COALESCE(waiting_since, ?8) ELSE NULL END,
+                   updated_at = ?8
+                 WHERE id = ?1 AND updated_at = ?2",
+                params![
+                    change.conversation_id,
+                    change.version,
+                    serde_json::to_string(st)?,
+                    st.phase.as_str(),
+                    st.department,
+                    st.on_top,
+                    change.agent,
+                    at
+                ],
+            )?;
+            if updated == 0 {
+                return Ok(ChangeOutcome::Stale);
+            }
+            let mut outbox = Vec::new();
+            for m in &change.messages {
+                match m {
+                    AgentMessage::Reply(r) => {
+                        let kind = match r.reply {
+                            Reply::Text { .. } => "text",
+                            Reply::Template { .. } => "template",
+                        };
+                        let reply = serde_json::to_string(&r.reply)?;
+                        let message_id: i64 = tx.query_row(
+                            "INSERT INTO messages (conversation_id, direction, author, kind, text, payload, processed, created_at)
+                             VALUES (?1, 'out', ?2, ?3, ?4, ?5, 1, ?6) RETURNING id",
+                            params![change.conversation_id, r.author, kind, r.reply.display(), reply, at],
+                            |row| row.get(0),
+                        )?;
+                        let id: i64 = tx.query_row(
+                            "INSERT INTO outbox (conversation_id, message_id, reply, status, attempts, next_attempt_at, created_at, updated_at)
+                             VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?4, ?4) RETURNING id",
+                            params![change.conversation_id, message_id, reply, at],
+                            |row| row.get(0),
+                        )?;
+                        outbox.push(id);
+                    }
+                    AgentMessage::Note { author, text } => {
+                        tx.execute(
+                            "INSERT INTO messages (conversation_id, direction, author, kind, text, processed, created_at)
+                             VALUES (?1, 'internal', ?2, 'note', ?3, 1, ?4)",
+                            params![change.conversation_id, author, text, at],
+                        )?;
+                    }
+                }
+            }
+            match st.follow_up_at {
+                Some(due) => {
+                    tx.execute(
+                        "INSERT INTO follow_ups (conversation_id, due_at, status) VALUES (?1, ?2, 'scheduled')
+                         ON CONFLICT (conversation_id) DO UPDATE SET due_at = excluded.due_at, status = 'scheduled'",
+                        params![change.conversation_id, ts(due)],
+                    )?;
+                }
+                None => {
+                    tx.execute(
+                        "UPDATE follow_ups SET status = 'done' WHERE conversation_id = ?1 AND status = 'scheduled'",
+                        [change.conversation_id],
+                    )?;
+                }
+            }
+            insert_audit(tx, &change.audit)?;
+            Ok(ChangeOutcome::Done { outbox })
+        })
+    }
+
+    fn audit(&self, record: &AuditRecord) -> Result<()> {
+        self.with_tx(|tx| insert_audit(tx, record))
+    }
+}
+
+fn insert_audit(tx: &Transaction<'_>, a: &AuditRecord) -> Result<()> {
+    tx.execute(
+        "INSERT INTO audit (at, actor, action, conversation_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![ts(a.at), a.actor, a.action, a.conversation_id, a.detail],
+    )?;
+    Ok(())
+}
+
+const USER_SELECT: &str = "SELECT id, name, role, departments, created_at FROM users";
+
+type RawUser = (i64, String, String, String, String);
+
+fn raw_user(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawUser> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn finish_user((id, name, role, departments, at): RawUser) -> Result<User> {
+    Ok(User {
+        id,
+        role: Role::parse(&role).ok_or_else(|| StoreError(format!("unknown role `{role}`")))?,
+        name,
+        departments: serde_json::from_str(&departments)?,
+        created_at: parse_ts(&at)?,
+    })
+}
+
+fn user_where(
+    tx: &Transaction<'_>,
+    condition: &str,
+    value: &dyn rusqlite::ToSql,
+) -> Result<Option<User>> {
+    let raw = tx
+        .query_row(
+            &format!("{USER_SELECT} WHERE {condition}"),
+            [value],
+            raw_user,
+        )
+        .optional()?;
+    raw.map(finish_user).transpose()
 }
 
 /// Whether a phase counts as waiting for a person.

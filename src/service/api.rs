@@ -1,0 +1,1064 @@
+//! The agents' API: JSON over HTTP with a bearer token per user.
+//!
+//! Agents work the queues of their own departments; anything else is 403, also by direct URL.
+//! Editors and admins see every queue; only admins manage users. Every action that changes a
+//! conversation is one store transaction (state, columns, messages, outbox rows, audit line),
+//! computed from the conversation as read and stored only if it has not changed since
+//! ([`Store::agent_change`]); otherwise it is computed again.
+//!
+//! Phone numbers are shown masked to their last four digits; message text is masked before it is
+//! stored, so the history shows only masked text. Log lines name conversation ids and user
+//! names, never numbers or text.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Duration, Utc};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::app::AppState;
+use crate::engine::{render, ConversationState, Phase, Reply, SERVICE_WINDOW};
+use crate::flows::{FlowSet, MAX_TEXT_CHARS};
+use crate::store::{
+    AgentChange, AgentMessage, AuditRecord, ChangeOutcome, ConversationView, NewUser, OutboundText,
+    Role, Store, StoreError, User, Waiting,
+};
+
+/// The OpenAPI 3.1 description of this API, served at `/api/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// Demo users' tokens: only created in demo mode (no WhatsApp access token), which production
+/// refuses.
+pub const DEMO_AGENT_TOKEN: &str = "demo-agent-token";
+pub const DEMO_ADMIN_TOKEN: &str = "demo-admin-token";
+
+/// The service goal: an answer within one business hour.
+pub const GOAL_SECONDS: i64 = 3600;
+/// "Due soon": this little business time left of the goal.
+pub const DUE_SOON_SECONDS: i64 = 15 * 60;
+/// Request bodies of the API are small.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+/// How often an action is computed again when the conversation changed under it.
+const ATTEMPTS: usize = 3;
+
+/// The API's routes; [`super::app::router`] merges them.
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/me", get(me))
+        .route("/api/queues", get(queues))
+        .route("/api/queues/{department}", get(queue))
+        .route("/api/conversations/{id}", get(conversation))
+        .route("/api/conversations/{id}/claim", post(claim))
+        .route("/api/conversations/{id}/reply", post(reply))
+        .route("/api/conversations/{id}/forward", post(forward))
+        .route("/api/conversations/{id}/resolve", post(resolve))
+        .route("/api/conversations/{id}/reopen", post(reopen))
+        .route("/api/users", get(users).post(add_user))
+        .route("/api/users/{name}", delete(remove_user))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/// Every error of the API: a status and a JSON body `{"error": "...", "message": "..."}`.
+/// Internal causes are logged, never sent.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    error: &'static str,
+    message: String,
+    extra: Option<(&'static str, Value)>,
+    /// What went wrong inside, for the log only.
+    internal: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            error,
+            message: message.into(),
+            extra: None,
+            internal: None,
+        }
+    }
+
+    fn with(mut self, key: &'static str, value: Value) -> Self {
+        self.extra = Some((key, value));
+        self
+    }
+
+    pub fn unauthorized(message: &str) -> Self {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    fn not_found(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    fn bad_request(error: &'static str, message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, error, message)
+    }
+
+    fn conflict(error: &'static str, message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::CONFLICT, error, message)
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let mut e = ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "something went wrong on our side; try again",
+        );
+        e.internal = Some(cause.to_string());
+        e
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        let mut err = ApiError::internal(e);
+        err.status = StatusCode::SERVICE_UNAVAILABLE;
+        err.error = "unavailable";
+        err.message = "the store is not available; try again".into();
+        err
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(
+                status = self.status.as_u16(),
+                error = self.error,
+                cause = self.internal.as_deref().unwrap_or(""),
+                "api request failed"
+            );
+        }
+        let mut body = json!({ "error": self.error, "message": self.message });
+        if let Some((k, v)) = self.extra {
+            body[k] = v;
+        }
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Runs a blocking store call off the async threads.
+async fn blocking<T, F>(state: &Arc<AppState>, f: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&dyn Store) -> crate::store::Result<T> + Send + 'static,
+{
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || f(store.as_ref()))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::from)
+}
+
+/// A JSON body, with a JSON error when it is not what the route takes.
+fn parse_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request("bad_request", format!("the body is not valid: {e}")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users and tokens
+
+/// The SHA-256 of a token, lower-case hex: what the store keeps.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A new random token: 32 bytes from `/dev/urandom`, hex.
+pub fn new_token() -> Result<String, String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
+    Ok(hex::encode(bytes))
+}
+
+/// Checks a new user's name, role and departments against the flows.
+pub fn new_user(
+    flows: &FlowSet,
+    name: &str,
+    role: &str,
+    departments: &[String],
+    token: &str,
+    at: DateTime<Utc>,
+) -> Result<NewUser, String> {
+    let name = name.trim();
+    if name.is_empty()
+        || name.chars().count() > 64
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(format!(
+            "invalid user name `{name}`: use 1 to 64 letters, digits, `-`, `_` or `.`"
+        ));
+    }
+    let role = Role::parse(role).ok_or_else(|| {
+        let hint = crate::text::did_you_mean(role, ["agent", "editor", "admin"])
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_default();
+        format!("unknown role `{role}`: use agent, editor or admin{hint}")
+    })?;
+    let mut ids = Vec::new();
+    for d in departments
+        .iter()
+        .map(|d| d.trim())
+        .filter(|d| !d.is_empty())
+    {
+        check_department(flows, d)?;
+        if !ids.iter().any(|x: &String| x == d) {
+            ids.push(d.to_string());
+        }
+    }
+    if role == Role::Agent && ids.is_empty() {
+        return Err("an agent needs at least one department".into());
+    }
+    Ok(NewUser {
+        name: name.to_string(),
+        role,
+        departments: ids,
+        token_hash: token_hash(token),
+        at,
+    })
+}
+
+/// An error with a "did you mean" when `id` is not a department of the flows.
+fn check_department(flows: &FlowSet, id: &str) -> Result<(), String> {
+    if flows.department_index(id).is_some() {
+        return Ok(());
+    }
+    let hint = crate::text::did_you_mean(id, flows.departments.iter().map(|d| d.id.as_str()))
+        .map(|s| format!("; did you mean `{s}`?"))
+        .unwrap_or_default();
+    Err(format!("unknown department `{id}`{hint}"))
+}
+
+/// In demo mode: `demo-agent` (agent of every department) and `demo-admin`, with fixed tokens.
+pub fn ensure_demo_users(
+    store: &dyn Store,
+    flows: &FlowSet,
+    at: DateTime<Utc>,
+) -> crate::store::Result<()> {
+    let every: Vec<String> = flows.departments.iter().map(|d| d.id.clone()).collect();
+    for (name, role, departments, token) in [
+        ("demo-agent", Role::Agent, every, DEMO_AGENT_TOKEN),
+        ("demo-admin", Role::Admin, Vec::new(), DEMO_ADMIN_TOKEN),
+    ] {
+        store.add_user(
+            &NewUser {
+                name: name.into(),
+                role,
+                departments,
+                token_hash: token_hash(token),
+                at,
+            },
+            true,
+        )?;
+    }
+    Ok(())
+}
+
+/// The bearer token of a request, if any.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+async fn user_of(state: &Arc<AppState>, headers: &HeaderMap) -> ApiResult<User> {
+    let token = bearer(headers).ok_or_else(|| {
+        ApiError::unauthorized("an `Authorization: Bearer <token>` header is needed")
+    })?;
+    let hash = token_hash(token);
+    blocking(state, move |s| s.user_by_token(&hash))
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("unknown token"))
+}
+
+/// For `/admin/reload` and `/admin/clock`: once users exist, an editor's or admin's token.
+pub async fn authorize_admin(state: &Arc<AppState>, headers: &HeaderMap) -> ApiResult<()> {
+    let any = blocking(state, |s| s.users()).await?;
+    if any.is_empty() {
+        return Ok(());
+    }
+    let user = user_of(state, headers).await?;
+    match user.role {
+        Role::Admin | Role::Editor => Ok(()),
+        Role::Agent => Err(ApiError::forbidden("this needs an editor or an admin")),
+    }
+}
+
+/// The user a request comes from.
+pub struct Caller(pub User);
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        user_of(state, &parts.headers).await.map(Caller)
+    }
+}
+
+impl Caller {
+    /// Whether the user sees conversations of `department` (none: only editors and admins).
+    fn sees(&self, department: Option<&str>) -> bool {
+        match self.0.role {
+            Role::Admin | Role::Editor => true,
+            Role::Agent => department.is_some_and(|d| self.0.departments.iter().any(|x| x == d)),
+        }
+    }
+
+    fn author(&self) -> String {
+        format!("agent:{}", self.0.name)
+    }
+
+    fn require_admin(&self) -> ApiResult<()> {
+        if self.0.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("only admins manage users"))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Presentation
+
+/// A phone number as agents see it: `******5678`.
+pub fn mask_number(number: &str) -> String {
+    let digits: Vec<char> = number.chars().collect();
+    let tail: String = if digits.len() > 4 {
+        digits[digits.len() - 4..].iter().collect()
+    } else {
+        String::new()
+    };
+    format!("******{tail}")
+}
+
+/// Business seconds waited (rounded) and the goal state.
+pub fn goal(
+    flows: &FlowSet,
+    since: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> (i64, &'static str) {
+    let waited = since
+        .map(|t| flows.office.business_time_between(t, now))
+        .unwrap_or_else(Duration::zero);
+    let secs = (waited.num_milliseconds() + 500).div_euclid(1000);
+    let left = GOAL_SECONDS - secs;
+    let state = if left < 0 {
+        "late"
+    } else if left <= DUE_SOON_SECONDS {
+        "due_soon"
+    } else {
+        "on_time"
+    };
+    (secs, state)
+}
+
+fn department_name(flows: &FlowSet, id: &str) -> String {
+    flows
+        .department_index(id)
+        .map(|i| flows.departments[i as usize].name.clone())
+        .unwrap_or_else(|| id.to_string())
+}
+
+/// The templates the flows name, with their parameters filled in for this conversation.
+fn templates(flows: &FlowSet, st: &ConversationState) -> Vec<Reply> {
+    let department = st
+        .department
+        .as_deref()
+        .map(|d| department_name(flows, d))
+        .unwrap_or_else(|| flows.default_department().name.clone());
+    let vars = [
+        ("name", st.resident_name.clone().unwrap_or_default()),
+        ("department", department),
+    ];
+    let t = &flows.follow_up.def.template;
+    vec![Reply::Template {
+        name: t.name.clone(),
+        language: t.language.clone(),
+        parameters: t.parameters.iter().map(|p| render(p, &vars)).collect(),
+    }]
+}
+
+fn templates_json(list: &[Reply]) -> Value {
+    Value::Array(
+        list.iter()
+            .filter_map(|r| match r {
+                Reply::Template {
+                    name,
+                    language,
+                    parameters,
+                } => Some(json!({ "name": name, "language": language, "parameters": parameters })),
+                Reply::Text { .. } => None,
+            })
+            .collect(),
+    )
+}
+
+fn in_window(st: &ConversationState, now: DateTime<Utc>) -> bool {
+    st.last_inbound_at.is_some_and(|t| now - t < SERVICE_WINDOW)
+}
+
+fn user_json(u: &User) -> Value {
+    json!({
+        "name": u.name,
+        "role": u.role.as_str(),
+        "departments": u.departments,
+        "created_at": u.created_at,
+    })
+}
+
+fn queue_entry(flows: &FlowSet, w: &Waiting, now: DateTime<Utc>) -> Value {
+    let (secs, goal_state) = goal(flows, w.waiting_since, now);
+    json!({
+        "id": w.id,
+        "resident_name": w.resident_name,
+        "resident": mask_number(&w.resident),
+        "last_message": w.last_message.as_ref().map(|(text, at)| json!({ "text": text, "at": at })),
+        "waiting_since": w.waiting_since,
+        "waiting_business_seconds": secs,
+        "goal": goal_state,
+        "phase": w.phase,
+        "department": w.department,
+        "agent": w.agent,
+        "on_top": w.on_top,
+    })
+}
+
+fn conversation_json(flows: &FlowSet, v: &ConversationView, now: DateTime<Utc>) -> Value {
+    let c = &v.conversation;
+    let st = &c.state;
+    let window = in_window(st, now);
+    let waiting = matches!(st.phase, Phase::Queued | Phase::AwaitingFollowUp);
+    let (secs, goal_state) = goal(flows, v.waiting_since.filter(|_| waiting), now);
+    json!({
+        "id": c.id,
+        "channel": c.channel,
+        "resident": mask_number(&c.resident),
+        "resident_name": v.resident_name,
+        "phase": st.phase.as_str(),
+        "department": st.department,
+        "agent": c.agent,
+        "on_top": v.on_top,
+        "waiting_since": v.waiting_since,
+        "waiting_business_seconds": waiting.then_some(secs),
+        "goal": waiting.then_some(goal_state),
+        "last_inbound_at": st.last_inbound_at,
+        "in_window": window,
+        "window_closes_at": st.last_inbound_at.map(|t| t + SERVICE_WINDOW),
+        "templates": if window { json!([]) } else { templates_json(&templates(flows, st)) },
+        "messages": v.messages,
+        "decisions": v.decisions,
+        "audit": v.audit,
+    })
+}
+
+/// `id` from the path; anything but a number is a conversation that does not exist.
+fn conversation_id(raw: &str) -> ApiResult<i64> {
+    raw.parse()
+        .map_err(|_| ApiError::not_found(format!("no conversation `{raw}`")))
+}
+
+/// Loads a conversation the caller may see.
+async fn visible(state: &Arc<AppState>, caller: &Caller, id: i64) -> ApiResult<ConversationView> {
+    let view = blocking(state, move |s| s.conversation_view(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no conversation {id}")))?;
+    if !caller.sees(view.conversation.state.department.as_deref()) {
+        tracing::info!(
+            user = %caller.0.name,
+            conversation = id,
+            "conversation of another department refused"
+        );
+        return Err(ApiError::forbidden(
+            "this conversation is not in one of your departments",
+        ));
+    }
+    Ok(view)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers: reading
+
+async fn openapi(_caller: Caller) -> Response {
+    ([("content-type", "application/json")], OPENAPI).into_response()
+}
+
+async fn me(caller: Caller) -> Json<Value> {
+    Json(user_json(&caller.0))
+}
+
+async fn queues(State(s): State<Arc<AppState>>, caller: Caller) -> ApiResult<Json<Value>> {
+    let flows = s.flows();
+    let now = s.clock.now();
+    let waiting = blocking(&s, |st| st.waiting()).await?;
+    let mut ids: Vec<(String, String)> = flows
+        .departments
+        .iter()
+        .map(|d| (d.id.clone(), d.name.clone()))
+        .collect();
+    // Conversations left in a department that a reload removed stay visible to editors.
+    for w in &waiting {
+        if let Some(d) = &w.department {
+            if !ids.iter().any(|(id, _)| id == d) {
+                ids.push((d.clone(), d.clone()));
+            }
+        }
+    }
+    let list: Vec<Value> = ids
+        .iter()
+        .filter(|(id, _)| caller.sees(Some(id)))
+        .map(|(id, name)| {
+            let here: Vec<&Waiting> = waiting
+                .iter()
+                .filter(|w| w.department.as_deref() == Some(id.as_str()))
+                .collect();
+            let late = here
+                .iter()
+                .filter(|w| goal(&flows, w.waiting_since, now).1 == "late")
+                .count();
+            json!({ "id": id, "name": name, "waiting": here.len(), "late": late })
+        })
+        .collect();
+    Ok(Json(json!({ "now": now, "queues": list })))
+}
+
+async fn queue(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(department): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let flows = s.flows();
+    let now = s.clock.now();
+    let waiting = blocking(&s, |st| st.waiting()).await?;
+    let known = flows.department_index(&department).is_some()
+        || waiting
+            .iter()
+            .any(|w| w.department.as_deref() == Some(department.as_str()));
+    if !known {
+        return Err(ApiError::not_found(
+            check_department(&flows, &department)
+                .err()
+                .unwrap_or_default(),
+        ));
+    }
+    if !caller.sees(Some(&department)) {
+        tracing::info!(user = %caller.0.name, %department, "queue of another department refused");
+        return Err(ApiError::forbidden(
+            "this queue is not one of your departments",
+        ));
+    }
+    let mut here: Vec<(i64, &Waiting)> = waiting
+        .iter()
+        .filter(|w| w.department.as_deref() == Some(department.as_str()))
+        .map(|w| (goal(&flows, w.waiting_since, now).0, w))
+        .collect();
+    // On top first, then the longest wait in business hours, then the oldest conversation.
+    here.sort_by(|(a_secs, a), (b_secs, b)| {
+        b.on_top
+            .cmp(&a.on_top)
+            .then(b_secs.cmp(a_secs))
+            .then(a.waiting_since.cmp(&b.waiting_since))
+            .then(a.id.cmp(&b.id))
+    });
+    let list: Vec<Value> = here
+        .iter()
+        .map(|(_, w)| queue_entry(&flows, w, now))
+        .collect();
+    Ok(Json(json!({
+        "id": department,
+        "name": department_name(&flows, &department),
+        "now": now,
+        "conversations": list,
+    })))
+}
+
+async fn conversation(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let id = conversation_id(&id)?;
+    let view = visible(&s, &caller, id).await?;
+    Ok(Json(conversation_json(&s.flows(), &view, s.clock.now())))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers: acting
+
+/// What an action does, computed from the conversation as read.
+struct Plan {
+    state: ConversationState,
+    agent: Option<String>,
+    messages: Vec<AgentMessage>,
+    action: &'static str,
+    detail: Option<String>,
+}
+
+/// Reads the conversation, plans, and stores the plan if the conversation did not change
+/// meanwhile (else plans again).
+async fn act<F>(s: &Arc<AppState>, caller: &Caller, raw_id: &str, plan: F) -> ApiResult<Json<Value>>
+where
+    F: Fn(&ConversationView, &FlowSet, DateTime<Utc>) -> ApiResult<Plan>,
+{
+    let id = conversation_id(raw_id)?;
+    for _ in 0..ATTEMPTS {
+        let view = visible(s, caller, id).await?;
+        let flows = s.flows();
+        let now = s.clock.now();
+        let p = plan(&view, &flows, now)?;
+        let change = AgentChange {
+            conversation_id: id,
+            version: view.version.clone(),
+            state: p.state.clone(),
+            agent: p.agent.clone(),
+            messages: p.messages,
+            audit: AuditRecord {
+                at: now,
+                actor: caller.0.name.clone(),
+                action: p.action.to_string(),
+                conversation_id: Some(id),
+                detail: p.detail,
+            },
+            at: now,
+        };
+        match blocking(s, move |st| st.agent_change(&change)).await? {
+            ChangeOutcome::Done { outbox } => {
+                if !outbox.is_empty() {
+                    s.wake_sender.notify_one();
+                }
+                tracing::info!(user = %caller.0.name, conversation = id, action = p.action, "agent action");
+                return Ok(Json(json!({
+                    "id": id,
+                    "phase": p.state.phase.as_str(),
+                    "department": p.state.department,
+                    "agent": p.agent,
+                    "on_top": p.state.on_top,
+                    "outbox": outbox,
+                })));
+            }
+            ChangeOutcome::Stale => continue,
+        }
+    }
+    Err(ApiError::conflict(
+        "busy",
+        "the conversation keeps changing; try again",
+    ))
+}
+
+async fn claim(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    act(&s, &caller, &id, |v, _, _| {
+        let mut st = v.conversation.state.clone();
+        let before = v.conversation.agent.clone();
+        st.phase = Phase::WithAgent;
+        st.follow_up_at = None;
+        Ok(Plan {
+            state: st,
+            agent: Some(caller.0.name.clone()),
+            messages: Vec::new(),
+            action: "claim",
+            detail: before
+                .filter(|b| *b != caller.0.name)
+                .map(|b| format!("taken over from {b}")),
+        })
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplyRequest {
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    template: Option<String>,
+}
+
+async fn reply(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let req: ReplyRequest = parse_body(&body)?;
+    let text = req.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    match (text, &req.template) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(
+                "bad_request",
+                "give either `text` or `template`, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                "bad_request",
+                "give `text` (inside the 24-hour window) or `template`",
+            ))
+        }
+        (Some(t), None) if t.chars().count() > MAX_TEXT_CHARS => {
+            return Err(ApiError::bad_request(
+                "text_too_long",
+                format!(
+                    "the text has {} characters; WhatsApp takes at most {MAX_TEXT_CHARS}",
+                    t.chars().count()
+                ),
+            ))
+        }
+        _ => {}
+    }
+    let text = text.map(str::to_string);
+    act(&s, &caller, &id, |v, flows, now| {
+        let mut st = v.conversation.state.clone();
+        let available = templates(flows, &st);
+        let (out, detail) = match (&text, &req.template) {
+            (Some(t), _) => {
+                if !in_window(&st, now) {
+                    return Err(ApiError::conflict(
+                        "outside_window",
+                        "the resident last wrote more than 24 hours ago: WhatsApp only takes a template now",
+                    )
+                    .with("templates", templates_json(&available)));
+                }
+                let reply = Reply::Text {
+                    text: t.clone(),
+                    buttons: Vec::new(),
+                };
+                (reply, format!("text, {} characters", t.chars().count()))
+            }
+            (None, Some(name)) => {
+                let found = available.iter().find(
+                    |r| matches!(r, Reply::Template { name: n, .. } if n == name),
+                );
+                let Some(reply) = found.cloned() else {
+                    let names = available.iter().filter_map(|r| match r {
+                        Reply::Template { name, .. } => Some(name.as_str()),
+                        Reply::Text { .. } => None,
+                    });
+                    let hint = crate::text::did_you_mean(name, names)
+                        .map(|n| format!("; did you mean `{n}`?"))
+                        .unwrap_or_default();
+                    return Err(ApiError::bad_request(
+                        "unknown_template",
+                        format!("the flows name no template `{name}`{hint}"),
+                    )
+                    .with("templates", templates_json(&available)));
+                };
+                (reply, format!("template {name}"))
+            }
+            (None, None) => {
+                return Err(ApiError::bad_request("bad_request", "nothing to send"));
+            }
+        };
+        st.phase = Phase::WithAgent;
+        st.follow_up_at = None;
+        Ok(Plan {
+            state: st,
+            agent: Some(caller.0.name.clone()),
+            messages: vec![AgentMessage::Reply(OutboundText {
+                reply: out,
+                author: caller.author(),
+            })],
+            action: "reply",
+            detail: Some(detail),
+        })
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForwardRequest {
+    department: String,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+async fn forward(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let req: ForwardRequest = parse_body(&body)?;
+    let department = req.department.trim().to_string();
+    check_department(&s.flows(), &department)
+        .map_err(|m| ApiError::bad_request("unknown_department", m))?;
+    let note = req
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    if note
+        .as_deref()
+        .is_some_and(|n| n.chars().count() > MAX_TEXT_CHARS)
+    {
+        return Err(ApiError::bad_request(
+            "text_too_long",
+            format!("a note takes at most {MAX_TEXT_CHARS} characters"),
+        ));
+    }
+    act(&s, &caller, &id, |v, flows, _| {
+        let mut st = v.conversation.state.clone();
+        let from = st.department.clone().unwrap_or_else(|| "-".into());
+        st.phase = Phase::Queued;
+        st.department = Some(department.clone());
+        let messages = note
+            .iter()
+            .map(|n| AgentMessage::Note {
+                author: caller.author(),
+                // Notes are masked like everything else that is stored.
+                text: flows.privacy.redact(n).text,
+            })
+            .collect();
+        Ok(Plan {
+            state: st,
+            agent: None,
+            messages,
+            action: "forward",
+            detail: Some(format!(
+                "from {from} to {department}{}",
+                if note.is_some() { ", with a note" } else { "" }
+            )),
+        })
+    })
+    .await
+}
+
+async fn resolve(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    act(&s, &caller, &id, |v, _, _| {
+        let mut st = v.conversation.state.clone();
+        if st.phase == Phase::Resolved {
+            return Err(ApiError::conflict(
+                "already_resolved",
+                "the conversation is resolved already",
+            ));
+        }
+        st.phase = Phase::Resolved;
+        st.on_top = false;
+        st.follow_up_at = None;
+        Ok(Plan {
+            state: st,
+            agent: None,
+            messages: Vec::new(),
+            action: "resolve",
+            detail: None,
+        })
+    })
+    .await
+}
+
+async fn reopen(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    act(&s, &caller, &id, |v, flows, _| {
+        let mut st = v.conversation.state.clone();
+        if matches!(st.phase, Phase::Queued | Phase::AwaitingFollowUp) {
+            return Err(ApiError::conflict(
+                "already_waiting",
+                "the conversation is waiting in a queue already",
+            ));
+        }
+        st.phase = Phase::Queued;
+        st.on_top = false;
+        if st.department.is_none() {
+            st.department = Some(flows.default_department().id.clone());
+        }
+        let detail = st.department.as_ref().map(|d| format!("queued in {d}"));
+        Ok(Plan {
+            state: st,
+            agent: None,
+            messages: Vec::new(),
+            action: "reopen",
+            detail,
+        })
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handlers: users (admins only)
+
+async fn users(State(s): State<Arc<AppState>>, caller: Caller) -> ApiResult<Json<Value>> {
+    caller.require_admin()?;
+    let list = blocking(&s, |st| st.users()).await?;
+    Ok(Json(
+        json!({ "users": list.iter().map(user_json).collect::<Vec<_>>() }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUserRequest {
+    name: String,
+    role: String,
+    #[serde(default)]
+    departments: Vec<String>,
+}
+
+async fn add_user(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    body: Bytes,
+) -> ApiResult<Response> {
+    caller.require_admin()?;
+    let req: NewUserRequest = parse_body(&body)?;
+    let token = new_token().map_err(ApiError::internal)?;
+    let now = s.clock.now();
+    let user = new_user(
+        &s.flows(),
+        &req.name,
+        &req.role,
+        &req.departments,
+        &token,
+        now,
+    )
+    .map_err(|m| ApiError::bad_request("invalid_user", m))?;
+    let name = user.name.clone();
+    let audit = AuditRecord {
+        at: now,
+        actor: caller.0.name.clone(),
+        action: "user_add".into(),
+        conversation_id: None,
+        detail: Some(format!("{name} ({})", user.role.as_str())),
+    };
+    let created = blocking(&s, move |st| {
+        let created = st.add_user(&user, false)?;
+        if created.is_some() {
+            st.audit(&audit)?;
+        }
+        Ok(created)
+    })
+    .await?
+    .ok_or_else(|| {
+        ApiError::conflict("user_exists", format!("there is a user `{name}` already"))
+    })?;
+    let mut body = user_json(&created);
+    body["token"] = json!(token);
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+async fn remove_user(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require_admin()?;
+    if name == caller.0.name {
+        return Err(ApiError::bad_request(
+            "bad_request",
+            "you cannot remove yourself",
+        ));
+    }
+    let audit = AuditRecord {
+        at: s.clock.now(),
+        actor: caller.0.name.clone(),
+        action: "user_remove".into(),
+        conversation_id: None,
+        detail: Some(name.clone()),
+    };
+    let n = name.clone();
+    let removed = blocking(&s, move |st| {
+        let removed = st.remove_user(&n)?;
+        if removed {
+            st.audit(&audit)?;
+        }
+        Ok(removed)
+    })
+    .await?;
+    if removed {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(format!("no user `{name}`")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_masked_to_their_last_four_digits() {
+        assert_eq!(mask_number("31612345678"), "******5678");
+        assert_eq!(mask_number("123"), "******");
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let a = new_token().unwrap();
+        let b = new_token().unwrap();
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn bearer_tokens_are_read() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer(&h), None);
+        h.insert(AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        assert_eq!(bearer(&h), Some("abc"));
+        h.insert(AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer(&h), None);
+    }
+
+    #[test]
+    fn the_openapi_description_is_json() {
+        let v: Value = serde_json::from_str(OPENAPI).unwrap();
+        assert_eq!(v["openapi"], "3.1.0");
+    }
+}
