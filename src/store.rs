@@ -94,6 +94,8 @@ pub struct Conversation {
     pub state: ConversationState,
     /// The agent who claimed it.
     pub agent: Option<String>,
+    /// Bumped by every change of the state; a decision applies only to the version it was made on.
+    pub version: i64,
 }
 
 impl fmt::Debug for Conversation {
@@ -133,6 +135,8 @@ impl fmt::Debug for PendingInbound {
 #[derive(Debug, Clone)]
 pub struct Applied {
     pub conversation_id: i64,
+    /// The conversation's version the decision was made on ([`Conversation::version`]).
+    pub version: i64,
     /// The inbound message decided on; `None` for a follow-up.
     pub message_id: Option<i64>,
     pub state: ConversationState,
@@ -414,7 +418,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores decisions in one transaction: conversation state, the decision, outbound message
     /// rows and their outbox rows, the follow-up schedule, and marks the inbound as processed.
-    fn apply(&self, batch: &[Applied]) -> Result<()>;
+    /// A decision made on a version that has changed since (an agent claimed the conversation
+    /// meanwhile) is skipped with the rest of its conversation's batch; its message stays
+    /// pending and is decided again on the new state. Returns how many were applied.
+    fn apply(&self, batch: &[Applied]) -> Result<usize>;
 
     /// Outbox rows due at `now`, oldest first; they are marked as being sent (attempts + 1) in
     /// the same transaction so that a second sender does not take them too.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 use triage::engine::{ConversationState, Phase, Reply};
 use triage::store::sqlite::SqliteStore;
 use triage::store::{
-    Applied, DeliveryUpdate, Inserted, NewInbound, OutboundText, SendResult, Store,
+    Applied, Conversation, DeliveryUpdate, Inserted, NewInbound, OutboundText, SendResult, Store,
 };
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -38,14 +38,15 @@ fn text(t: &str) -> OutboundText {
 }
 
 fn applied(
-    conversation_id: i64,
+    conversation: &Conversation,
     message_id: Option<i64>,
     state: ConversationState,
     replies: Vec<OutboundText>,
     when: &str,
 ) -> Applied {
     Applied {
-        conversation_id,
+        conversation_id: conversation.id,
+        version: conversation.version,
         message_id,
         state,
         outcome: "handover".into(),
@@ -104,7 +105,7 @@ fn a_decision_becomes_messages_outbox_rows_and_a_follow_up_in_one_go() {
         ..Default::default()
     };
     s.apply(&[applied(
-        p.conversation.id,
+        &p.conversation,
         Some(p.message_id),
         state,
         vec![text("eerste"), text("tweede")],
@@ -149,7 +150,7 @@ fn a_decision_becomes_messages_outbox_rows_and_a_follow_up_in_one_go() {
     fired.phase = Phase::AwaitingFollowUp;
     fired.follow_up_at = None;
     s.apply(&[applied(
-        due[0].id,
+        &due[0],
         None,
         fired,
         vec![text("nog nodig?")],
@@ -171,7 +172,7 @@ fn retries_wait_their_turn_and_failures_stay_failed() {
         .unwrap();
     let p = s.pending_inbound(1).unwrap().remove(0);
     s.apply(&[applied(
-        p.conversation.id,
+        &p.conversation,
         Some(p.message_id),
         ConversationState::default(),
         vec![text("a")],
@@ -212,7 +213,7 @@ fn delivery_statuses_never_go_backwards() {
         .unwrap();
     let p = s.pending_inbound(1).unwrap().remove(0);
     s.apply(&[applied(
-        p.conversation.id,
+        &p.conversation,
         Some(p.message_id),
         ConversationState::default(),
         vec![text("a")],
@@ -252,7 +253,7 @@ fn a_crash_between_sending_and_recording_is_recovered() {
         .unwrap();
         for p in s.pending_inbound(10).unwrap() {
             s.apply(&[applied(
-                p.conversation.id,
+                &p.conversation,
                 Some(p.message_id),
                 ConversationState::default(),
                 vec![text("a")],
@@ -295,4 +296,54 @@ fn a_crash_between_sending_and_recording_is_recovered() {
         .take_due_outbox(at(T0) + Duration::seconds(61), 10)
         .unwrap();
     assert_eq!(again.iter().map(|i| i.id).collect::<Vec<_>>(), vec![second]);
+}
+
+#[test]
+fn a_decision_made_before_an_agent_claimed_is_not_applied() {
+    use triage::store::{AgentChange, AuditRecord, ChangeOutcome};
+    let s = SqliteStore::in_memory().unwrap();
+    s.insert_inbound(&[inbound("wamid.1", "31600000001", "paspoort", T0)])
+        .unwrap();
+    // The processor reads the message and its conversation ...
+    let p = s.pending_inbound(1).unwrap().remove(0);
+    // ... an agent claims the conversation meanwhile ...
+    let view = s.conversation_view(p.conversation.id).unwrap().unwrap();
+    let claimed = ConversationState {
+        phase: Phase::WithAgent,
+        ..view.conversation.state.clone()
+    };
+    let outcome = s
+        .agent_change(&AgentChange {
+            conversation_id: p.conversation.id,
+            version: view.version.clone(),
+            state: claimed,
+            agent: Some("anna".into()),
+            messages: Vec::new(),
+            audit: AuditRecord {
+                at: at(T0),
+                actor: "anna".into(),
+                action: "claim".into(),
+                conversation_id: Some(p.conversation.id),
+                detail: None,
+            },
+            at: at(T0),
+        })
+        .unwrap();
+    assert!(matches!(outcome, ChangeOutcome::Done { .. }));
+    // ... so the bot's answer, decided on the old state, is not applied and not sent.
+    let n = s
+        .apply(&[applied(
+            &p.conversation,
+            Some(p.message_id),
+            ConversationState::default(),
+            vec![text("het FAQ-antwoord")],
+            T0,
+        )])
+        .unwrap();
+    assert_eq!(n, 0);
+    assert!(s.take_due_outbox(at(T0), 10).unwrap().is_empty());
+    // The message is decided again, on the state with the agent.
+    let again = s.pending_inbound(1).unwrap().remove(0);
+    assert_eq!(again.message_id, p.message_id);
+    assert_eq!(again.conversation.state.phase, Phase::WithAgent);
 }

@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 use super::app::AppState;
 use crate::engine::{self, ConversationState, Decision, Message, Reply, SERVICE_WINDOW};
 use crate::graph::{Client, SendError};
-use crate::store::{Applied, OutboundText, OutboxItem, SendResult};
+use crate::store::{Applied, Conversation, OutboundText, OutboxItem, SendResult};
 use crate::whatsapp::{self, ErrorAction};
 
 /// How many messages one batch handles.
@@ -60,7 +60,7 @@ pub async fn process_once(state: &Arc<AppState>, client: &Client) -> Result<usiz
             state.metrics.outcome(d.outcome.as_str());
             states.insert(p.conversation.id, d.state.clone());
             batch.push(applied(
-                p.conversation.id,
+                &p.conversation,
                 Some(p.message_id),
                 d,
                 p.received_at,
@@ -91,7 +91,7 @@ pub async fn process_once(state: &Arc<AppState>, client: &Client) -> Result<usiz
 
 /// A decision as the store keeps it: links written under the answer they belong to.
 fn applied(
-    conversation_id: i64,
+    conversation: &Conversation,
     message_id: Option<i64>,
     d: Decision,
     at: DateTime<Utc>,
@@ -116,7 +116,8 @@ fn applied(
         }
     }
     Applied {
-        conversation_id,
+        conversation_id: conversation.id,
+        version: conversation.version,
         message_id,
         state: d.state.clone(),
         outcome: d.outcome.as_str().to_string(),
@@ -147,7 +148,7 @@ pub async fn follow_up_once(state: &Arc<AppState>) -> Result<usize, String> {
             if d.outcome == engine::Outcome::FollowUp {
                 state.metrics.inc(&state.metrics.follow_ups);
             }
-            applied(c.id, None, d, now)
+            applied(c, None, d, now)
         })
         .collect();
     let n = batch.len();

@@ -107,6 +107,11 @@ CREATE TABLE users (
 CREATE INDEX audit_conversation ON audit (conversation_id, id);
 CREATE INDEX conversations_waiting ON conversations (phase, waiting_since);
 ",
+    // A version that every change of the state bumps (not a new message): the processor and the
+    // scheduler apply a decision only to the state it was made on.
+    r"
+ALTER TABLE conversations ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+",
 ];
 
 /// The SQLite store.
@@ -224,6 +229,7 @@ struct RawConversation {
     name: Option<String>,
     state: String,
     agent: Option<String>,
+    version: i64,
 }
 
 /// Reads [`CONVERSATION_COLUMNS`] starting at column `offset`.
@@ -235,6 +241,7 @@ fn raw_conversation(r: &rusqlite::Row<'_>, offset: usize) -> rusqlite::Result<Ra
         name: r.get(offset + 3)?,
         state: r.get(offset + 4)?,
         agent: r.get(offset + 5)?,
+        version: r.get(offset + 6)?,
     })
 }
 
@@ -251,11 +258,13 @@ impl RawConversation {
             resident: self.resident,
             state,
             agent: self.agent,
+            version: self.version,
         })
     }
 }
 
-const CONVERSATION_COLUMNS: &str = "c.id, c.channel, c.resident, c.resident_name, c.state, c.agent";
+const CONVERSATION_COLUMNS: &str =
+    "c.id, c.channel, c.resident, c.resident_name, c.state, c.agent, c.version";
 
 fn status_rank(status: &str) -> i64 {
     match status {
@@ -358,21 +367,29 @@ impl Store for SqliteStore {
         })
     }
 
-    fn apply(&self, batch: &[Applied]) -> Result<()> {
+    fn apply(&self, batch: &[Applied]) -> Result<usize> {
         self.with_tx(|tx| {
+            // The version each conversation has after the decisions applied so far in this batch.
+            let mut versions: std::collections::HashMap<i64, i64> = Default::default();
+            let mut stale: std::collections::HashSet<i64> = Default::default();
+            let mut applied = 0;
             for a in batch {
+                if stale.contains(&a.conversation_id) {
+                    continue;
+                }
+                let expected = versions.get(&a.conversation_id).copied().unwrap_or(a.version);
                 let at = ts(a.at);
                 let st = &a.state;
                 let phase = st.phase.as_str();
-                tx.execute(
+                let updated = tx.execute(
                     "UPDATE conversations SET
                        state = ?2, phase = ?3, department = ?4, on_top = ?5,
                        last_inbound_at = ?6,
                        waiting_since = CASE WHEN ?3 = 'queued' OR ?3 = 'awaiting_follow_up'
                                             THEN COALESCE(waiting_since, ?7) ELSE NULL END,
                        agent = CASE WHEN ?3 = 'with_agent' THEN agent ELSE NULL END,
-                       updated_at = ?7
-                     WHERE id = ?1",
+                       updated_at = ?7, version = version + 1
+                     WHERE id = ?1 AND version = ?8",
                     params![
                         a.conversation_id,
                         serde_json::to_string(st)?,
@@ -380,9 +397,16 @@ impl Store for SqliteStore {
                         st.department,
                         st.on_top,
                         st.last_inbound_at.map(ts),
-                        at
+                        at,
+                        expected
                     ],
                 )?;
+                if updated == 0 {
+                    stale.insert(a.conversation_id);
+                    continue;
+                }
+                versions.insert(a.conversation_id, expected + 1);
+                applied += 1;
                 tx.execute(
                     "INSERT INTO decisions (conversation_id, message_id, outcome, topic, department, decision, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -433,7 +457,7 @@ impl Store for SqliteStore {
                     tx.execute("UPDATE messages SET processed = 1 WHERE id = ?1", [id])?;
                 }
             }
-            Ok(())
+            Ok(applied)
         })
     }
 
@@ -699,9 +723,9 @@ impl Store for SqliteStore {
                 .query_row(&sql, [id], |r| {
                     Ok((
                         raw_conversation(r, 0)?,
-                        r.get::<_, bool>(6)?,
-                        r.get::<_, Option<String>>(7)?,
-                        r.get::<_, String>(8)?,
+                        r.get::<_, bool>(7)?,
+                        r.get::<_, Option<String>>(8)?,
+                        r.get::<_, String>(9)?,
                     ))
                 })
                 .optional()?;
@@ -825,7 +849,7 @@ impl Store for SqliteStore {
                    state = ?3, phase = ?4, department = ?5, on_top = ?6, agent = ?7,
                    waiting_since = CASE WHEN ?4 = 'queued' OR ?4 = 'awaiting_follow_up'
                                         THEN COALESCE(waiting_since, ?8) ELSE NULL END,
-                   updated_at = ?8
+                   updated_at = ?8, version = version + 1
                  WHERE id = ?1 AND updated_at = ?2",
                 params![
                     change.conversation_id,
