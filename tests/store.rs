@@ -347,3 +347,33 @@ fn a_decision_made_before_an_agent_claimed_is_not_applied() {
     assert_eq!(again.message_id, p.message_id);
     assert_eq!(again.conversation.state.phase, Phase::WithAgent);
 }
+
+#[test]
+fn concurrent_webhooks_share_commits_and_still_deduplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = std::sync::Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
+    // Eight "webhooks" at once, each delivering 50 messages, half of them also sent by another.
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                let batch: Vec<NewInbound> = (0..50)
+                    .map(|i| {
+                        let id = (t / 2) * 50 + i; // threads 2k and 2k+1 send the same ids
+                        inbound(&format!("wamid.{id}"), &format!("316{id:08}"), "x", T0)
+                    })
+                    .collect();
+                s.insert_inbound(&batch).unwrap()
+            })
+        })
+        .collect();
+    let results: Vec<Vec<Inserted>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let new = results
+        .iter()
+        .flatten()
+        .filter(|r| matches!(r, Inserted::New { .. }))
+        .count();
+    assert_eq!(new, 200, "each of the 200 distinct ids stored once");
+    assert_eq!(results.iter().map(Vec::len).sum::<usize>(), 400);
+    assert_eq!(s.pending_inbound(1000).unwrap().len(), 200);
+}

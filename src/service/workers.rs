@@ -20,7 +20,7 @@ use crate::store::{Applied, Conversation, OutboundText, OutboxItem, SendResult};
 use crate::whatsapp::{self, ErrorAction};
 
 /// How many messages one batch handles.
-const BATCH: usize = 256;
+const BATCH: usize = 64;
 /// How often the workers look even when nobody woke them.
 const TICK: StdDuration = StdDuration::from_millis(500);
 /// A send left "in flight" this long (a crash, a hang) is tried again; see the README.

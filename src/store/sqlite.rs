@@ -5,7 +5,7 @@
 //! (`ON CONFLICT`, `RETURNING`, `CASE`), with timestamps as sortable RFC 3339 text in UTC.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
@@ -116,7 +116,20 @@ ALTER TABLE conversations ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 
 /// The SQLite store.
 pub struct SqliteStore {
+    /// The one writer. Every write is one transaction on it.
     conn: Mutex<Connection>,
+    /// A second connection for reads (WAL lets it read while the writer writes), so that
+    /// metrics, queues and the processor's selects never wait behind a commit. `None` in memory.
+    read: Option<Mutex<Connection>>,
+    /// Webhook batches waiting for the writer: whoever gets the writer commits all of them in
+    /// one transaction (group commit), so concurrent webhooks share one fsync.
+    inbound_queue: Mutex<Vec<InboundJob>>,
+}
+
+/// One webhook's messages waiting for the group commit, and where its result goes.
+struct InboundJob {
+    batch: Vec<NewInbound>,
+    slot: Arc<Mutex<Option<Result<Vec<Inserted>>>>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -147,8 +160,11 @@ impl SqliteStore {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError(format!("cannot create `{}`: {e}", dir.display())))?;
         }
-        let conn = Connection::open(path)?;
-        Self::init(conn)
+        let mut store = Self::init(Connection::open(path)?)?;
+        let read = Connection::open(path)?;
+        tune(&read)?;
+        store.read = Some(Mutex::new(read));
+        Ok(store)
     }
 
     /// An in-memory database, for tests.
@@ -159,11 +175,12 @@ impl SqliteStore {
     fn init(mut conn: Connection) -> Result<SqliteStore> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        tune(&conn)?;
         migrate(&mut conn)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            read: None,
+            inbound_queue: Mutex::new(Vec::new()),
         })
     }
 
@@ -182,15 +199,89 @@ impl SqliteStore {
     }
 
     fn with_tx<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self
-            .conn
-            .lock()
-            .map_err(|_| StoreError("the connection lock is poisoned".into()))?;
+        let mut conn = lock(&self.conn)?;
         let tx = conn.transaction()?;
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
     }
+
+    /// A read-only transaction on the read connection (a consistent snapshot).
+    fn with_read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let Some(read) = &self.read else {
+            return self.with_tx(f);
+        };
+        let mut conn = lock(read)?;
+        let tx = conn.transaction()?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+fn lock(m: &Mutex<Connection>) -> Result<std::sync::MutexGuard<'_, Connection>> {
+    m.lock()
+        .map_err(|_| StoreError("the connection lock is poisoned".into()))
+}
+
+/// Settings of every connection: a page cache that holds the hot part of the tables (the default
+/// 2 MB is outgrown after ~50,000 messages), foreign keys, and patience with the other one.
+fn tune(conn: &Connection) -> Result<()> {
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "cache_size", -65_536)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(())
+}
+
+/// Stores many webhooks' messages in one transaction; one result per webhook.
+fn insert_jobs(tx: &Transaction<'_>, jobs: &[InboundJob]) -> Result<Vec<Vec<Inserted>>> {
+    let mut known = tx.prepare_cached("SELECT id FROM messages WHERE provider_id = ?1")?;
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO conversations (channel, resident, resident_name, phase, state, created_at, updated_at)
+         VALUES (?1, ?2, ?3, 'bot', ?4, ?5, ?5)
+         ON CONFLICT (channel, resident) DO UPDATE SET
+           resident_name = COALESCE(excluded.resident_name, conversations.resident_name)
+         RETURNING id",
+    )?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO messages (conversation_id, direction, author, kind, text, provider_id, payload, processed, created_at)
+         VALUES (?1, 'in', 'resident', ?2, ?3, ?4, ?5, 0, ?6)
+         RETURNING id",
+    )?;
+    let state = serde_json::to_string(&ConversationState::default())?;
+    let mut all = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let mut out = Vec::with_capacity(job.batch.len());
+        for m in &job.batch {
+            let seen: Option<i64> = known.query_row([&m.provider_id], |r| r.get(0)).optional()?;
+            if seen.is_some() {
+                out.push(Inserted::Duplicate);
+                continue;
+            }
+            let now = ts(m.received_at);
+            let conversation_id: i64 = upsert.query_row(
+                params![m.channel, m.resident, m.resident_name, state, now],
+                |r| r.get(0),
+            )?;
+            let payload =
+                serde_json::json!({ "button": m.button, "media": m.media, "findings": m.findings });
+            let message_id: i64 = insert.query_row(
+                params![
+                    conversation_id,
+                    m.kind,
+                    m.text,
+                    m.provider_id,
+                    payload.to_string(),
+                    now
+                ],
+                |r| r.get(0),
+            )?;
+            out.push(Inserted::New { message_id });
+        }
+        all.push(out);
+    }
+    Ok(all)
 }
 
 fn migrate(conn: &mut Connection) -> Result<()> {
@@ -280,48 +371,56 @@ const RANK_SQL: &str = "CASE COALESCE(delivery, '') WHEN 'sent' THEN 1 WHEN 'del
 
 impl Store for SqliteStore {
     fn insert_inbound(&self, batch: &[NewInbound]) -> Result<Vec<Inserted>> {
-        self.with_tx(|tx| {
-            let mut out = Vec::with_capacity(batch.len());
-            for m in batch {
-                let known: Option<i64> = tx
-                    .query_row(
-                        "SELECT id FROM messages WHERE provider_id = ?1",
-                        [&m.provider_id],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                if known.is_some() {
-                    out.push(Inserted::Duplicate);
-                    continue;
+        let slot = Arc::new(Mutex::new(None));
+        self.inbound_queue
+            .lock()
+            .map_err(|_| StoreError("the queue lock is poisoned".into()))?
+            .push(InboundJob {
+                batch: batch.to_vec(),
+                slot: slot.clone(),
+            });
+        let take = |slot: &Mutex<Option<Result<Vec<Inserted>>>>| {
+            slot.lock().ok().and_then(|mut s| s.take())
+        };
+        let mut conn = lock(&self.conn)?;
+        // Another webhook's writer may have committed this batch with its own meanwhile.
+        if let Some(done) = take(&slot) {
+            return done;
+        }
+        let jobs = std::mem::take(
+            &mut *self
+                .inbound_queue
+                .lock()
+                .map_err(|_| StoreError("the queue lock is poisoned".into()))?,
+        );
+        let committed = (|| {
+            let tx = conn.transaction()?;
+            let results = insert_jobs(&tx, &jobs)?;
+            tx.commit()?;
+            Ok::<_, StoreError>(results)
+        })();
+        drop(conn);
+        match committed {
+            Ok(results) => {
+                for (job, r) in jobs.iter().zip(results) {
+                    if let Ok(mut s) = job.slot.lock() {
+                        *s = Some(Ok(r));
+                    }
                 }
-                let now = ts(m.received_at);
-                let state = serde_json::to_string(&ConversationState::default())?;
-                let conversation_id: i64 = tx.query_row(
-                    "INSERT INTO conversations (channel, resident, resident_name, phase, state, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, 'bot', ?4, ?5, ?5)
-                     ON CONFLICT (channel, resident) DO UPDATE SET
-                       resident_name = COALESCE(excluded.resident_name, conversations.resident_name),
-                       updated_at = excluded.updated_at
-                     RETURNING id",
-                    params![m.channel, m.resident, m.resident_name, state, now],
-                    |r| r.get(0),
-                )?;
-                let payload = serde_json::json!({ "button": m.button, "media": m.media, "findings": m.findings });
-                let message_id: i64 = tx.query_row(
-                    "INSERT INTO messages (conversation_id, direction, author, kind, text, provider_id, payload, processed, created_at)
-                     VALUES (?1, 'in', 'resident', ?2, ?3, ?4, ?5, 0, ?6)
-                     RETURNING id",
-                    params![conversation_id, m.kind, m.text, m.provider_id, payload.to_string(), now],
-                    |r| r.get(0),
-                )?;
-                out.push(Inserted::New { message_id });
             }
-            Ok(out)
-        })
+            Err(e) => {
+                for job in &jobs {
+                    if let Ok(mut s) = job.slot.lock() {
+                        *s = Some(Err(StoreError(e.0.clone())));
+                    }
+                }
+            }
+        }
+        take(&slot).unwrap_or_else(|| Err(StoreError("the group commit lost a batch".into())))
     }
 
     fn pending_inbound(&self, limit: usize) -> Result<Vec<PendingInbound>> {
-        self.with_tx(|tx| {
+        self.with_read(|tx| {
             let sql = format!(
                 "SELECT m.id, m.text, m.payload, m.created_at, m.provider_id, {CONVERSATION_COLUMNS}
                  FROM messages m JOIN conversations c ON c.id = m.conversation_id
@@ -381,7 +480,7 @@ impl Store for SqliteStore {
                 let at = ts(a.at);
                 let st = &a.state;
                 let phase = st.phase.as_str();
-                let updated = tx.execute(
+                let updated = tx.prepare_cached(
                     "UPDATE conversations SET
                        state = ?2, phase = ?3, department = ?4, on_top = ?5,
                        last_inbound_at = ?6,
@@ -390,6 +489,8 @@ impl Store for SqliteStore {
                        agent = CASE WHEN ?3 = 'with_agent' THEN agent ELSE NULL END,
                        updated_at = ?7, version = version + 1
                      WHERE id = ?1 AND version = ?8",
+                )?
+                .execute(
                     params![
                         a.conversation_id,
                         serde_json::to_string(st)?,
@@ -407,9 +508,11 @@ impl Store for SqliteStore {
                 }
                 versions.insert(a.conversation_id, expected + 1);
                 applied += 1;
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO decisions (conversation_id, message_id, outcome, topic, department, decision, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(
                     params![
                         a.conversation_id,
                         a.message_id,
@@ -426,35 +529,43 @@ impl Store for SqliteStore {
                         Reply::Template { .. } => "template",
                     };
                     let reply = serde_json::to_string(&r.reply)?;
-                    let message_id: i64 = tx.query_row(
+                    let message_id: i64 = tx.prepare_cached(
                         "INSERT INTO messages (conversation_id, direction, author, kind, text, payload, processed, created_at)
                          VALUES (?1, 'out', ?2, ?3, ?4, ?5, 1, ?6) RETURNING id",
+                    )?
+                    .query_row(
                         params![a.conversation_id, r.author, kind, r.reply.display(), reply, at],
                         |row| row.get(0),
                     )?;
-                    tx.execute(
+                    tx.prepare_cached(
                         "INSERT INTO outbox (conversation_id, message_id, reply, status, attempts, next_attempt_at, created_at, updated_at)
                          VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?4, ?4)",
+                    )?
+                    .execute(
                         params![a.conversation_id, message_id, reply, at],
                     )?;
                 }
                 match st.follow_up_at {
                     Some(due) => {
-                        tx.execute(
+                        tx.prepare_cached(
                             "INSERT INTO follow_ups (conversation_id, due_at, status) VALUES (?1, ?2, 'scheduled')
                              ON CONFLICT (conversation_id) DO UPDATE SET due_at = excluded.due_at, status = 'scheduled'",
+                        )?
+                        .execute(
                             params![a.conversation_id, ts(due)],
                         )?;
                     }
                     None => {
-                        tx.execute(
+                        tx.prepare_cached(
                             "UPDATE follow_ups SET status = 'done' WHERE conversation_id = ?1 AND status = 'scheduled'",
+                        )?
+                        .execute(
                             [a.conversation_id],
                         )?;
                     }
                 }
                 if let Some(id) = a.message_id {
-                    tx.execute("UPDATE messages SET processed = 1 WHERE id = ?1", [id])?;
+                    tx.prepare_cached("UPDATE messages SET processed = 1 WHERE id = ?1")?.execute([id])?;
                 }
             }
             Ok(applied)
@@ -499,8 +610,10 @@ impl Store for SqliteStore {
             }
             drop(stmt);
             for item in &out {
-                tx.execute(
+                tx.prepare_cached(
                     "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?2 WHERE id = ?1",
+                )?
+                .execute(
                     params![item.id, now_s],
                 )?;
             }
@@ -512,19 +625,25 @@ impl Store for SqliteStore {
         self.with_tx(|tx| {
             for r in results {
                 match r {
-                    SendResult::Sent { id, provider_id, at } => tx.execute(
+                    SendResult::Sent { id, provider_id, at } => tx.prepare_cached(
                         "UPDATE outbox SET status = 'sent', provider_id = ?2, last_error = NULL,
                            delivery = CASE WHEN delivery IS NULL THEN 'accepted' ELSE delivery END, updated_at = ?3
                          WHERE id = ?1",
+                    )?
+                    .execute(
                         params![id, provider_id, ts(*at)],
                     )?,
-                    SendResult::Retry { id, next_at, error } => tx.execute(
+                    SendResult::Retry { id, next_at, error } => tx.prepare_cached(
                         "UPDATE outbox SET status = 'pending', next_attempt_at = ?2, last_error = ?3, updated_at = ?2
                          WHERE id = ?1 AND status = 'sending'",
+                    )?
+                    .execute(
                         params![id, ts(*next_at), error],
                     )?,
-                    SendResult::Failed { id, error, at } => tx.execute(
+                    SendResult::Failed { id, error, at } => tx.prepare_cached(
                         "UPDATE outbox SET status = 'failed', last_error = ?2, updated_at = ?3 WHERE id = ?1",
+                    )?
+                    .execute(
                         params![id, error, ts(*at)],
                     )?,
                 };
@@ -538,9 +657,11 @@ impl Store for SqliteStore {
             for u in updates {
                 // A status naming our outbox id settles a send whose result a crash lost.
                 if let Some(id) = u.outbox_id {
-                    tx.execute(
+                    tx.prepare_cached(
                         "UPDATE outbox SET status = 'sent', provider_id = COALESCE(provider_id, ?2), updated_at = ?3
                          WHERE id = ?1 AND status IN ('sending', 'pending')",
+                    )?
+                    .execute(
                         params![id, u.provider_id, ts(u.at)],
                     )?;
                 }
@@ -558,7 +679,7 @@ impl Store for SqliteStore {
     }
 
     fn due_follow_ups(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Conversation>> {
-        self.with_tx(|tx| {
+        self.with_read(|tx| {
             let sql = format!(
                 "SELECT {CONVERSATION_COLUMNS} FROM follow_ups f JOIN conversations c ON c.id = f.conversation_id
                  WHERE f.status = 'scheduled' AND f.due_at <= ?1 ORDER BY f.due_at LIMIT ?2"
@@ -586,7 +707,7 @@ impl Store for SqliteStore {
     }
 
     fn counts(&self) -> Result<Counts> {
-        self.with_tx(|tx| {
+        self.with_read(|tx| {
             let one = |sql: &str| tx.query_row(sql, [], |r| r.get::<_, i64>(0));
             let mut counts = Counts {
                 inbound_pending: one("SELECT COUNT(*) FROM messages WHERE processed = 0")?,
@@ -643,11 +764,11 @@ impl Store for SqliteStore {
     }
 
     fn user_by_token(&self, token_hash: &str) -> Result<Option<User>> {
-        self.with_tx(|tx| user_where(tx, "token_hash = ?1", &token_hash))
+        self.with_read(|tx| user_where(tx, "token_hash = ?1", &token_hash))
     }
 
     fn users(&self) -> Result<Vec<User>> {
-        self.with_tx(|tx| {
+        self.with_read(|tx| {
             let mut stmt = tx.prepare_cached(&format!("{USER_SELECT} ORDER BY name"))?;
             let rows = stmt.query_map([], raw_user)?;
             let mut out = Vec::new();
@@ -663,7 +784,7 @@ impl Store for SqliteStore {
     }
 
     fn waiting(&self) -> Result<Vec<Waiting>> {
-        self.with_tx(|tx| {
+        self.with_read(|tx| {
             let mut stmt = tx.prepare_cached(
                 "SELECT c.id, c.resident, c.resident_name, c.phase, c.department, c.agent, c.on_top,
                         c.waiting_since,
@@ -714,7 +835,7 @@ impl Store for SqliteStore {
     }
 
     fn conversation_view(&self, id: i64) -> Result<Option<ConversationView>> {
-        self.with_tx(|tx| {
+        self.with_read(|tx| {
             let sql = format!(
                 "SELECT {CONVERSATION_COLUMNS}, c.on_top, c.waiting_since, c.updated_at
                  FROM conversations c WHERE c.id = ?1"
