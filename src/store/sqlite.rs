@@ -399,7 +399,8 @@ impl Store for SqliteStore {
             tx.commit()?;
             Ok::<_, StoreError>(results)
         })();
-        drop(conn);
+        // Results go into the slots while the writer is still held: a waiting webhook that gets
+        // the writer next must find its result there, not an empty slot.
         match committed {
             Ok(results) => {
                 for (job, r) in jobs.iter().zip(results) {
@@ -416,6 +417,7 @@ impl Store for SqliteStore {
                 }
             }
         }
+        drop(conn);
         take(&slot).unwrap_or_else(|| Err(StoreError("the group commit lost a batch".into())))
     }
 
