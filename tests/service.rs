@@ -425,3 +425,49 @@ async fn a_broken_reload_keeps_the_old_flows() {
     assert_eq!(r.status(), 200);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_cloud_api_payload_is_accepted_and_handled() {
+    let app = TestApp::start().await;
+    app.set_clock("2026-11-24T10:00:00+01:00").await;
+    let dir = root().join("fixtures/whatsapp");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 20, "{names:?}");
+    for path in &names {
+        let body = std::fs::read(path).unwrap();
+        let sig = triage::whatsapp::sign(SECRET.as_bytes(), &body);
+        let r = app.post_raw(&body, Some(sig)).await;
+        assert_eq!(r.status(), 200, "{}", path.display());
+    }
+    // Every stored message gets decided: nothing is left pending.
+    for _ in 0..100 {
+        if app.state.store.counts().unwrap().inbound_pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let counts = app.state.store.counts().unwrap();
+    assert_eq!(counts.inbound_pending, 0);
+    // Media, unsupported and unknown types went to a person; the statuses were recorded.
+    let metrics = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("triage_decisions_total{outcome=\"handover\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("triage_statuses_total "), "{metrics}");
+    assert!(!metrics.contains("triage_statuses_total 0\n"), "{metrics}");
+    app.stop().await;
+}
