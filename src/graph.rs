@@ -309,7 +309,13 @@ impl Client {
             .ok()
             .and_then(|v| v.get("success")?.as_bool());
         if success == Some(true) {
-            tracing::debug!(phone_number_id = %self.phone_number_id, %message_id, "marked read");
+            // A wamid encodes the resident's number near its start: log only its tail.
+            let tail = message_id
+                .char_indices()
+                .rev()
+                .nth(7)
+                .map_or(message_id, |(i, _)| &message_id[i..]);
+            tracing::debug!(phone_number_id = %self.phone_number_id, message_id_tail = tail, "marked read");
             Ok(())
         } else {
             Err(SendError {
