@@ -280,6 +280,16 @@ fn after_error(item: &OutboxItem, e: &SendError, now: DateTime<Utc>) -> SendResu
         e.message
     );
     tracing::warn!(outbox = item.id, attempts = item.attempts, ?action, code = ?e.code, "send failed");
+    if e.maybe_delivered() && item.attempts < MAX_ATTEMPTS {
+        // No answer (a timeout, a connection lost mid-request): the API may have taken it. Wait
+        // as long as after a crash, so that its status webhook (naming this outbox row) can
+        // settle it before it is sent again.
+        return SendResult::Retry {
+            id: item.id,
+            next_at: now + Duration::seconds(SEND_GRACE),
+            error,
+        };
+    }
     match action {
         ErrorAction::RetryLater | ErrorAction::Retry if item.attempts < MAX_ATTEMPTS => {
             let base = if action == ErrorAction::RetryLater {
