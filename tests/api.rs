@@ -1,125 +1,46 @@
 //! The agents' API from the outside: the real server on port 0 with a temporary database and the
 //! Graph API stand-in on loopback, residents as signed webhooks, agents as bearer tokens.
 
-use std::path::PathBuf;
-use std::sync::Arc;
+mod common;
+
+use std::ops::Deref;
 use std::time::Duration;
 
+use common::app::{body_text, text_message, Setup, TestApp, ADMIN, FRIDAY_EVENING};
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
-use triage::graph::standin::{Recorded, Running, StandIn};
-use triage::service::app::AppState;
-use triage::service::config::Config;
 
-const SECRET: &str = "test-app-secret";
-const ADMIN: &str = "test-admin-token";
-
-/// Office hours are Monday to Friday 08:30–17:00 (Europe/Amsterdam, UTC+1 in November).
+/// Office hours are Monday to Friday 08:30–17:00 (Europe/Amsterdam, UTC+1 in November);
+/// [`FRIDAY_EVENING`] is out of them.
 const TUESDAY_MORNING: &str = "2026-11-24T10:00:00+01:00";
 const FRIDAY_HANDOVER: &str = "2026-11-27T16:30:00+01:00";
-const FRIDAY_EVENING: &str = "2026-11-27T19:30:00+01:00";
 const MONDAY_NINE: &str = "2026-11-30T09:00:00+01:00";
 
-struct TestApp {
-    base: String,
-    http: reqwest::Client,
-    graph: StandIn,
-    _graph_server: Running,
-    state: Arc<AppState>,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<Result<(), String>>>,
-    _dir: tempfile::TempDir,
+/// The shared harness with one admin (token [`ADMIN`]) and the agents' side of the API. A
+/// wrapper rather than an extension trait: its `post` (as a user, to a path) would otherwise
+/// lose to the harness's own `post` (a signed webhook).
+struct ApiApp(TestApp);
+
+impl Deref for ApiApp {
+    type Target = TestApp;
+
+    fn deref(&self) -> &TestApp {
+        &self.0
+    }
 }
 
-impl TestApp {
+impl ApiApp {
     /// The service with the shipped flows and one admin (token [`ADMIN`]).
-    async fn start() -> TestApp {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let dir = tempfile::tempdir().unwrap();
-        let graph = StandIn::new();
-        let running = graph.start().await.unwrap();
-        let mut config = Config {
-            database_url: format!("sqlite:{}", dir.path().join("triage.db").display()),
-            flows: root.join("flows"),
-            rules: root.join("rules"),
-            ..Config::default()
-        };
-        config.whatsapp.app_secret = SECRET.into();
-        config.whatsapp.verify_token = "verify-me".into();
-        config.whatsapp.access_token = "test-token".into();
-        config.whatsapp.api_base = running.base_url();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let local = listener.local_addr().unwrap();
-        let (state, client) = triage::service::build(config, true, local).unwrap();
-        let admin = triage::service::api::new_user(
-            &state.flows(),
-            "beheer",
-            "admin",
-            &[],
-            ADMIN,
-            chrono::Utc::now(),
-        )
-        .unwrap();
-        state.store.add_user(&admin, false).unwrap().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(triage::service::run(
-            state.clone(),
-            client,
-            listener,
-            async move {
-                let _ = stopped.await;
-            },
-        ));
-        TestApp {
-            base: format!("http://{local}"),
-            http: reqwest::Client::new(),
-            graph,
-            _graph_server: running,
-            state,
-            stop: Some(stop),
-            server: Some(server),
-            _dir: dir,
-        }
+    async fn start() -> ApiApp {
+        ApiApp(TestApp::start_setup(Setup::with_admin()).await)
     }
 
-    async fn stop(mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(h) = self.server.take() {
-            h.await.unwrap().unwrap();
-        }
-    }
-
-    async fn set_clock(&self, at: &str) {
-        let r = self
-            .http
-            .post(format!("{}/admin/clock", self.base))
-            .bearer_auth(ADMIN)
-            .json(&json!({ "at": at }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
+    async fn stop(self) {
+        self.0.stop().await;
     }
 
     /// A resident's text message, signed as Meta signs it.
     async fn resident(&self, id: &str, from: &str, text: &str) {
-        let payload = envelope(json!({
-            "contacts": [{ "profile": { "name": "Fatima" }, "wa_id": from }],
-            "messages": [{ "from": from, "id": id, "timestamp": "1764268200", "type": "text", "text": { "body": text } }]
-        }));
-        let body = serde_json::to_vec(&payload).unwrap();
-        let sig = triage::whatsapp::sign(SECRET.as_bytes(), &body);
-        let r = self
-            .http
-            .post(format!("{}/webhook", self.base))
-            .header("content-type", "application/json")
-            .header("x-hub-signature-256", sig)
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let r = self.0.post(&text_message(id, from, text)).await;
         assert_eq!(r.status(), 200);
     }
 
@@ -191,45 +112,11 @@ impl TestApp {
         }
         panic!("conversation {id} did not get {n} decisions");
     }
-
-    /// Waits until the stand-in has received `n` messages (or fails after 10 s).
-    async fn sent(&self, n: usize) -> Vec<Recorded> {
-        for _ in 0..200 {
-            let sent = self.graph.messages();
-            if sent.len() >= n {
-                return sent;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!(
-            "expected {n} messages at the Graph API, got {:#?}",
-            self.graph.messages()
-        );
-    }
-}
-
-fn envelope(value: Value) -> Value {
-    let mut value = value;
-    value["messaging_product"] = json!("whatsapp");
-    value["metadata"] =
-        json!({ "display_phone_number": "31115000000", "phone_number_id": "123456" });
-    json!({
-        "object": "whatsapp_business_account",
-        "entry": [{ "id": "1", "changes": [{ "field": "messages", "value": value }] }]
-    })
-}
-
-fn body_text(r: &Recorded) -> String {
-    r.body["text"]["body"]
-        .as_str()
-        .or_else(|| r.body["interactive"]["body"]["text"].as_str())
-        .unwrap_or_default()
-        .to_string()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agents_see_their_queue_in_business_hours_and_nothing_else() {
-    let app = TestApp::start().await;
+    let app = ApiApp::start().await;
     let sanne = app.user("sanne", "agent", &["sociaal-domein"]).await;
     let bram = app.user("bram", "agent", &["burgerzaken"]).await;
 
@@ -344,7 +231,7 @@ async fn agents_see_their_queue_in_business_hours_and_nothing_else() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claim_reply_forward_resolve_reopen_all_audited() {
-    let app = TestApp::start().await;
+    let app = ApiApp::start().await;
     let kim = app.user("kim", "agent", &["kcc"]).await;
     let bram = app.user("bram", "agent", &["burgerzaken"]).await;
     app.set_clock(TUESDAY_MORNING).await;
@@ -532,7 +419,7 @@ async fn claim_reply_forward_resolve_reopen_all_audited() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outside_the_window_only_a_template_goes_out() {
-    let app = TestApp::start().await;
+    let app = ApiApp::start().await;
     let kim = app.user("kim", "agent", &["kcc"]).await;
     app.set_clock(FRIDAY_EVENING).await;
     app.resident(
@@ -602,7 +489,7 @@ async fn outside_the_window_only_a_template_goes_out() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_conversation_view_shows_context_but_never_a_bsn() {
-    let app = TestApp::start().await;
+    let app = ApiApp::start().await;
     let kim = app.user("kim", "agent", &["kcc"]).await;
     app.set_clock(TUESDAY_MORNING).await;
     app.resident(
@@ -647,7 +534,7 @@ async fn the_conversation_view_shows_context_but_never_a_bsn() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn users_are_managed_by_admins_and_guard_the_admin_endpoints() {
-    let app = TestApp::start().await;
+    let app = ApiApp::start().await;
     let kim = app.user("kim", "agent", &["kcc"]).await;
     let eva = app.user("eva", "editor", &[]).await;
     assert_eq!(kim.len(), 64);
@@ -734,7 +621,7 @@ async fn users_are_managed_by_admins_and_guard_the_admin_endpoints() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_description_names_every_route() {
-    let app = TestApp::start().await;
+    let app = ApiApp::start().await;
     let r = app
         .http
         .get(format!("{}/api/openapi.json", app.base))

@@ -21,6 +21,8 @@
 //! longer than that, or a status that is never sent) is sent a second time. This test does not
 //! cover it because its stand-in always calls back; the README and `docs/load.md` say so.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -29,6 +31,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset};
+use common::app::{metrics_text, webhook_request};
 use serde_json::json;
 use triage::graph::standin::{Fault, RecordedKind, StandIn, StatusCallback};
 
@@ -154,14 +157,7 @@ impl Server {
     }
 
     async fn metric(&self, http: &reqwest::Client, name: &str) -> f64 {
-        let text = http
-            .get(format!("{}/metrics", self.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = metrics_text(http, &self.base).await;
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
             .unwrap_or_else(|| panic!("no {name} in /metrics"))
@@ -188,12 +184,9 @@ impl Server {
 
 async fn post(http: &reqwest::Client, base: &str, body: &[u8]) -> Option<u16> {
     let signature = triage::whatsapp::sign(SECRET.as_bytes(), body);
-    let r = http
-        .post(format!("{base}/webhook"))
-        .header("content-type", "application/json")
+    let r = webhook_request(http, base, body)
         .header("x-hub-signature-256", signature)
         .timeout(Duration::from_secs(10))
-        .body(body.to_vec())
         .send()
         .await
         .ok()?;

@@ -1,174 +1,14 @@
 //! The service from the outside: the real server on port 0 with a temporary database and the
 //! Graph API stand-in on its own loopback port, talked to over HTTP with signed webhooks.
 
+mod common;
+
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{json, Value};
-use tokio::sync::oneshot;
-use triage::graph::standin::{Fault, Recorded, RecordedKind, Running, StandIn};
-use triage::service::app::AppState;
-use triage::service::config::Config;
-
-const SECRET: &str = "test-app-secret";
-const FRIDAY_EVENING: &str = "2026-11-27T19:30:00+01:00";
-
-struct TestApp {
-    base: String,
-    http: reqwest::Client,
-    graph: StandIn,
-    _graph_server: Running,
-    state: Arc<AppState>,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<Result<(), String>>>,
-    dir: Arc<tempfile::TempDir>,
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-impl TestApp {
-    async fn start() -> TestApp {
-        TestApp::start_with_files(root()).await
-    }
-
-    /// With the flows and rules under `files` instead of the shipped ones.
-    async fn start_with_files(files: PathBuf) -> TestApp {
-        let dir = Arc::new(tempfile::tempdir().unwrap());
-        let graph = StandIn::new();
-        let running = graph.start().await.unwrap();
-        TestApp::launch(dir, graph, running, files).await
-    }
-
-    async fn start_with(dir: Arc<tempfile::TempDir>, graph: StandIn, running: Running) -> TestApp {
-        TestApp::launch(dir, graph, running, root()).await
-    }
-
-    async fn launch(
-        dir: Arc<tempfile::TempDir>,
-        graph: StandIn,
-        running: Running,
-        files: PathBuf,
-    ) -> TestApp {
-        let mut config = Config {
-            database_url: format!("sqlite:{}", dir.path().join("triage.db").display()),
-            flows: files.join("flows"),
-            rules: files.join("rules"),
-            ..Config::default()
-        };
-        config.whatsapp.app_secret = SECRET.into();
-        config.whatsapp.verify_token = "verify-me".into();
-        config.whatsapp.access_token = "test-token".into();
-        config.whatsapp.api_base = running.base_url();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let local = listener.local_addr().unwrap();
-        let (state, client) = triage::service::build(config, true, local).unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(triage::service::run(
-            state.clone(),
-            client,
-            listener,
-            async move {
-                let _ = stopped.await;
-            },
-        ));
-        let app = TestApp {
-            base: format!("http://{local}"),
-            http: reqwest::Client::new(),
-            graph,
-            _graph_server: running,
-            state,
-            stop: Some(stop),
-            server: Some(server),
-            dir,
-        };
-        app.set_clock(FRIDAY_EVENING).await;
-        app
-    }
-
-    /// Stops the server and its workers, as a graceful shutdown does.
-    async fn stop(mut self) -> (Arc<tempfile::TempDir>, StandIn, Running) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(h) = self.server.take() {
-            h.await.unwrap().unwrap();
-        }
-        (self.dir.clone(), self.graph.clone(), self._graph_server)
-    }
-
-    async fn set_clock(&self, at: &str) {
-        let r = self
-            .http
-            .post(format!("{}/admin/clock", self.base))
-            .json(&json!({ "at": at }))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
-    }
-
-    async fn post_raw(&self, body: &[u8], signature: Option<String>) -> reqwest::Response {
-        let mut req = self
-            .http
-            .post(format!("{}/webhook", self.base))
-            .header("content-type", "application/json")
-            .body(body.to_vec());
-        if let Some(s) = signature {
-            req = req.header("x-hub-signature-256", s);
-        }
-        req.send().await.unwrap()
-    }
-
-    async fn post(&self, payload: &Value) -> reqwest::Response {
-        let body = serde_json::to_vec(payload).unwrap();
-        let sig = triage::whatsapp::sign(SECRET.as_bytes(), &body);
-        self.post_raw(&body, Some(sig)).await
-    }
-
-    /// Waits until the stand-in has received `n` messages (or fails after 10 s).
-    async fn sent(&self, n: usize) -> Vec<Recorded> {
-        for _ in 0..200 {
-            let sent = self.graph.messages();
-            if sent.len() >= n {
-                return sent;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!(
-            "expected {n} messages at the Graph API, got {:#?}",
-            self.graph.messages()
-        );
-    }
-}
-
-fn text_message(id: &str, from: &str, text: &str) -> Value {
-    envelope(json!({
-        "contacts": [{ "profile": { "name": "Fatima" }, "wa_id": from }],
-        "messages": [{ "from": from, "id": id, "timestamp": "1764268200", "type": "text", "text": { "body": text } }]
-    }))
-}
-
-fn envelope(value: Value) -> Value {
-    let mut value = value;
-    value["messaging_product"] = json!("whatsapp");
-    value["metadata"] =
-        json!({ "display_phone_number": "31115000000", "phone_number_id": "123456" });
-    json!({
-        "object": "whatsapp_business_account",
-        "entry": [{ "id": "1", "changes": [{ "field": "messages", "value": value }] }]
-    })
-}
-
-fn body_text(r: &Recorded) -> String {
-    r.body["text"]["body"]
-        .as_str()
-        .or_else(|| r.body["interactive"]["body"]["text"].as_str())
-        .unwrap_or_default()
-        .to_string()
-}
+use common::app::{body_text, root, text_message, TestApp, SECRET};
+use serde_json::Value;
+use triage::graph::standin::{Fault, RecordedKind};
 
 fn db_bytes(dir: &tempfile::TempDir) -> Vec<u8> {
     let mut all = Vec::new();
@@ -356,15 +196,7 @@ async fn rate_limits_are_retried_and_undeliverable_numbers_given_up() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(app.state.store.counts().unwrap().outbox_failed, 1);
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("triage_outbox_retries_total 1"),
         "{metrics}"
@@ -454,15 +286,7 @@ async fn every_cloud_api_payload_is_accepted_and_handled() {
     let counts = app.state.store.counts().unwrap();
     assert_eq!(counts.inbound_pending, 0);
     // Media, unsupported and unknown types went to a person; the statuses were recorded.
-    let metrics = app
-        .http
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("triage_decisions_total{outcome=\"handover\"}"),
         "{metrics}"

@@ -1,5 +1,8 @@
-//! A small, self-contained set of flow files shared by the integration tests.
+//! What the integration tests share: a small, self-contained set of flow files, and in [`app`]
+//! the black-box harness of the running service.
 #![allow(dead_code)]
+
+pub mod app;
 
 use triage::flows::{FlowSet, Sources};
 

@@ -1,0 +1,268 @@
+//! The black-box harness of the service tests: the real server on port 0 with a temporary SQLite
+//! database, the Graph API stand-in on its own loopback port and the test clock, talked to over
+//! HTTP with signed webhooks.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+use triage::graph::standin::{Recorded, Running, StandIn};
+use triage::service::app::AppState;
+use triage::service::config::Config;
+
+/// The app secret the harness's webhooks are signed with.
+pub const SECRET: &str = "test-app-secret";
+/// The admin's token when the harness creates one ([`Setup::with_admin`]).
+pub const ADMIN: &str = "test-admin-token";
+/// Out of hours (Europe/Amsterdam, UTC+1 in November): where [`TestApp::start`] sets the clock.
+pub const FRIDAY_EVENING: &str = "2026-11-27T19:30:00+01:00";
+
+/// The crate's root: the shipped `flows/`, `rules/` and `fixtures/` are under it.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// How the service is started.
+pub struct Setup {
+    /// The directory with `flows/` and `rules/`.
+    pub files: PathBuf,
+    /// Whether an admin (token [`ADMIN`]) is created before the server runs; the harness's clock
+    /// requests then carry that token, as the service requires once users exist.
+    pub admin: bool,
+    /// Where the test clock is set once the server runs; `None` leaves it where it starts.
+    pub clock: Option<&'static str>,
+}
+
+impl Default for Setup {
+    /// The shipped flows, no users, the clock on [`FRIDAY_EVENING`].
+    fn default() -> Setup {
+        Setup {
+            files: root(),
+            admin: false,
+            clock: Some(FRIDAY_EVENING),
+        }
+    }
+}
+
+impl Setup {
+    /// The shipped flows and one admin (token [`ADMIN`]); the clock is not set.
+    pub fn with_admin() -> Setup {
+        Setup {
+            files: root(),
+            admin: true,
+            clock: None,
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub graph: StandIn,
+    pub state: Arc<AppState>,
+    admin: bool,
+    graph_server: Running,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<Result<(), String>>>,
+    dir: Arc<tempfile::TempDir>,
+}
+
+impl TestApp {
+    /// The shipped flows, no users, the clock on [`FRIDAY_EVENING`].
+    pub async fn start() -> TestApp {
+        TestApp::start_setup(Setup::default()).await
+    }
+
+    /// With the flows and rules under `files` instead of the shipped ones.
+    pub async fn start_with_files(files: PathBuf) -> TestApp {
+        TestApp::start_setup(Setup {
+            files,
+            ..Setup::default()
+        })
+        .await
+    }
+
+    /// A new database and stand-in, started as `setup` says.
+    pub async fn start_setup(setup: Setup) -> TestApp {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        let graph = StandIn::new();
+        let running = graph.start().await.unwrap();
+        TestApp::launch(dir, graph, running, setup).await
+    }
+
+    /// Again on the database and stand-in that [`TestApp::stop`] handed back.
+    pub async fn start_with(
+        dir: Arc<tempfile::TempDir>,
+        graph: StandIn,
+        running: Running,
+    ) -> TestApp {
+        TestApp::launch(dir, graph, running, Setup::default()).await
+    }
+
+    pub async fn launch(
+        dir: Arc<tempfile::TempDir>,
+        graph: StandIn,
+        running: Running,
+        setup: Setup,
+    ) -> TestApp {
+        let mut config = Config {
+            database_url: format!("sqlite:{}", dir.path().join("triage.db").display()),
+            flows: setup.files.join("flows"),
+            rules: setup.files.join("rules"),
+            ..Config::default()
+        };
+        config.whatsapp.app_secret = SECRET.into();
+        config.whatsapp.verify_token = "verify-me".into();
+        config.whatsapp.access_token = "test-token".into();
+        config.whatsapp.api_base = running.base_url();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let local = listener.local_addr().unwrap();
+        let (state, client) = triage::service::build(config, true, local).unwrap();
+        if setup.admin {
+            let admin = triage::service::api::new_user(
+                &state.flows(),
+                "beheer",
+                "admin",
+                &[],
+                ADMIN,
+                chrono::Utc::now(),
+            )
+            .unwrap();
+            state.store.add_user(&admin, false).unwrap().unwrap();
+        }
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(triage::service::run(
+            state.clone(),
+            client,
+            listener,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        let app = TestApp {
+            base: format!("http://{local}"),
+            http: reqwest::Client::new(),
+            graph,
+            state,
+            admin: setup.admin,
+            graph_server: running,
+            stop: Some(stop),
+            server: Some(server),
+            dir,
+        };
+        if let Some(at) = setup.clock {
+            app.set_clock(at).await;
+        }
+        app
+    }
+
+    /// Stops the server and its workers, as a graceful shutdown does; hands back the database
+    /// and the stand-in for [`TestApp::start_with`].
+    pub async fn stop(mut self) -> (Arc<tempfile::TempDir>, StandIn, Running) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(h) = self.server.take() {
+            h.await.unwrap().unwrap();
+        }
+        (self.dir, self.graph, self.graph_server)
+    }
+
+    /// Sets the test clock (as the admin, when there is one).
+    pub async fn set_clock(&self, at: &str) {
+        let mut req = self
+            .http
+            .post(format!("{}/admin/clock", self.base))
+            .json(&json!({ "at": at }));
+        if self.admin {
+            req = req.bearer_auth(ADMIN);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+
+    /// A webhook with this body and, if given, this `x-hub-signature-256`.
+    pub async fn post_raw(&self, body: &[u8], signature: Option<String>) -> reqwest::Response {
+        let mut req = webhook_request(&self.http, &self.base, body);
+        if let Some(s) = signature {
+            req = req.header("x-hub-signature-256", s);
+        }
+        req.send().await.unwrap()
+    }
+
+    /// A webhook signed as Meta signs it.
+    pub async fn post(&self, payload: &Value) -> reqwest::Response {
+        let body = serde_json::to_vec(payload).unwrap();
+        let sig = triage::whatsapp::sign(SECRET.as_bytes(), &body);
+        self.post_raw(&body, Some(sig)).await
+    }
+
+    /// The text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        metrics_text(&self.http, &self.base).await
+    }
+
+    /// Waits until the stand-in has received `n` messages (or fails after 10 s).
+    pub async fn sent(&self, n: usize) -> Vec<Recorded> {
+        for _ in 0..200 {
+            let sent = self.graph.messages();
+            if sent.len() >= n {
+                return sent;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "expected {n} messages at the Graph API, got {:#?}",
+            self.graph.messages()
+        );
+    }
+}
+
+/// A POST of `body` to the service's `/webhook`, not yet signed.
+pub fn webhook_request(http: &reqwest::Client, base: &str, body: &[u8]) -> reqwest::RequestBuilder {
+    http.post(format!("{base}/webhook"))
+        .header("content-type", "application/json")
+        .body(body.to_vec())
+}
+
+/// The text of the service's `/metrics`.
+pub async fn metrics_text(http: &reqwest::Client, base: &str) -> String {
+    http.get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// A resident's text message in a Cloud API webhook.
+pub fn text_message(id: &str, from: &str, text: &str) -> Value {
+    envelope(json!({
+        "contacts": [{ "profile": { "name": "Fatima" }, "wa_id": from }],
+        "messages": [{ "from": from, "id": id, "timestamp": "1764268200", "type": "text", "text": { "body": text } }]
+    }))
+}
+
+/// A webhook with `value` as the change of the test's business number.
+pub fn envelope(value: Value) -> Value {
+    let mut value = value;
+    value["messaging_product"] = json!("whatsapp");
+    value["metadata"] =
+        json!({ "display_phone_number": "31115000000", "phone_number_id": "123456" });
+    json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": "1", "changes": [{ "field": "messages", "value": value }] }]
+    })
+}
+
+/// The text of a message sent to the Graph API: a text body or an interactive one.
+pub fn body_text(r: &Recorded) -> String {
+    r.body["text"]["body"]
+        .as_str()
+        .or_else(|| r.body["interactive"]["body"]["text"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
