@@ -385,6 +385,68 @@ pub async fn run(state: Arc<AppState>, client: Client, mut shutdown: watch::Rece
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::ErrorKind;
+
+    fn item(attempts: u32) -> OutboxItem {
+        OutboxItem {
+            id: 7,
+            conversation_id: 1,
+            channel: "whatsapp".into(),
+            to: "31600000000".into(),
+            reply: Reply::Text {
+                text: "x".into(),
+                buttons: Vec::new(),
+            },
+            attempts,
+            last_inbound_at: None,
+        }
+    }
+
+    fn error(kind: ErrorKind, http_status: Option<u16>, code: Option<i64>) -> SendError {
+        SendError {
+            http_status,
+            code,
+            message: "x".into(),
+            details: None,
+            kind,
+        }
+    }
+
+    #[test]
+    fn errors_decide_between_retry_later_and_giving_up() {
+        let now = Utc::now();
+        let retry_at = |r: SendResult| match r {
+            SendResult::Retry { next_at, .. } => Some(next_at - now),
+            _ => None,
+        };
+        // No answer: the API may have it; wait the send grace for its status webhook.
+        for kind in [ErrorKind::Timeout, ErrorKind::Network] {
+            let r = after_error(&item(1), &error(kind, None, None), now);
+            assert_eq!(retry_at(r), Some(Duration::seconds(SEND_GRACE)));
+        }
+        // Surely not sent: retry soon.
+        let r = after_error(&item(1), &error(ErrorKind::Connect, None, None), now);
+        assert_eq!(retry_at(r), Some(backoff(2, 1, 7)));
+        // Pair rate limit: retry later, with the longer base.
+        let r = after_error(
+            &item(2),
+            &error(ErrorKind::Api, Some(400), Some(131056)),
+            now,
+        );
+        assert_eq!(retry_at(r), Some(backoff(6, 2, 7)));
+        // Outside the window and undeliverable: never retried.
+        for code in [131047, 131026] {
+            let r = after_error(&item(1), &error(ErrorKind::Api, Some(400), Some(code)), now);
+            assert!(matches!(r, SendResult::Failed { .. }), "{code}");
+        }
+        // Retryable, but too many attempts.
+        let r = after_error(
+            &item(MAX_ATTEMPTS),
+            &error(ErrorKind::Api, Some(500), None),
+            now,
+        );
+        assert!(matches!(r, SendResult::Failed { .. }));
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {
