@@ -88,6 +88,12 @@ impl fmt::Debug for ClientConfig {
     }
 }
 
+/// The last 8 characters of a message id: a wamid encodes the resident's number near its start,
+/// so log lines carry only its tail.
+pub fn id_tail(id: &str) -> &str {
+    id.char_indices().rev().nth(7).map_or(id, |(i, _)| &id[i..])
+}
+
 /// A configuration that cannot make a client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError(String);
@@ -281,7 +287,7 @@ impl Client {
                 tracing::debug!(
                     phone_number_id = %self.phone_number_id,
                     body_len = len,
-                    %message_id,
+                    message_id_tail = id_tail(&message_id),
                     "graph api accepted a message"
                 );
                 Ok(SendOk { message_id })
@@ -309,13 +315,7 @@ impl Client {
             .ok()
             .and_then(|v| v.get("success")?.as_bool());
         if success == Some(true) {
-            // A wamid encodes the resident's number near its start: log only its tail.
-            let tail = message_id
-                .char_indices()
-                .rev()
-                .nth(7)
-                .map_or(message_id, |(i, _)| &message_id[i..]);
-            tracing::debug!(phone_number_id = %self.phone_number_id, message_id_tail = tail, "marked read");
+            tracing::debug!(phone_number_id = %self.phone_number_id, message_id_tail = id_tail(message_id), "marked read");
             Ok(())
         } else {
             Err(SendError {

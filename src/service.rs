@@ -54,6 +54,10 @@ pub fn build(
     if config.demo() {
         // Demo mode only (production refuses to run without an access token).
         api::ensure_demo_users(&store, &flows, chrono::Utc::now()).map_err(|e| e.to_string())?;
+    } else {
+        for name in api::remove_demo_users(&store).map_err(|e| e.to_string())? {
+            tracing::warn!(user = %name, "removed a demo user: its token is public");
+        }
     }
     let test_clock = test_clock.then(|| Arc::new(TestClock::default()));
     let clock: Arc<dyn Clock> = match &test_clock {

@@ -525,6 +525,18 @@ async fn the_conversation_view_shows_context_but_never_a_bsn() {
         .as_array()
         .unwrap()
         .is_empty());
+    // An agent's reply with a BSN in it is refused, and nothing of it is stored.
+    let (status, body) = app
+        .post(
+            &kim,
+            &format!("/api/conversations/{id}/reply"),
+            json!({ "text": "Klopt het dat uw BSN 111222333 is?" }),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "personal_data");
+    let view = app.decided(&kim, id, 2).await;
+    assert!(!view.to_string().contains("111222333"));
     let (status, _) = app.get(&kim, "/api/conversations/9999").await;
     assert_eq!(status, 404);
     let (status, _) = app.get(&kim, "/api/conversations/abc").await;

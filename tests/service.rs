@@ -295,3 +295,57 @@ async fn every_cloud_api_payload_is_accepted_and_handled() {
     assert!(!metrics.contains("triage_statuses_total 0\n"), "{metrics}");
     app.stop().await;
 }
+
+#[test]
+fn demo_users_do_not_survive_into_a_real_deployment() {
+    use triage::service::api::{
+        ensure_demo_users, remove_demo_users, token_hash, DEMO_ADMIN_TOKEN,
+    };
+    use triage::store::Store;
+    let store = triage::store::sqlite::SqliteStore::in_memory().unwrap();
+    let (flows, _) =
+        triage::flows::FlowSet::load(&root().join("flows"), &root().join("rules")).unwrap();
+    ensure_demo_users(&store, &flows, chrono::Utc::now()).unwrap();
+    assert!(store
+        .user_by_token(&token_hash(DEMO_ADMIN_TOKEN))
+        .unwrap()
+        .is_some());
+    let mut removed = remove_demo_users(&store).unwrap();
+    removed.sort();
+    assert_eq!(removed, vec!["demo-admin", "demo-agent"]);
+    assert!(store
+        .user_by_token(&token_hash(DEMO_ADMIN_TOKEN))
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reactions_and_system_notices_get_no_reply_and_no_handover() {
+    let app = TestApp::start().await;
+    app.set_clock("2026-11-24T10:00:00+01:00").await;
+    for name in ["reaction.json", "reaction_removed.json", "system.json"] {
+        let body = std::fs::read(root().join("fixtures/whatsapp").join(name)).unwrap();
+        let sig = triage::whatsapp::sign(SECRET.as_bytes(), &body);
+        assert_eq!(app.post_raw(&body, Some(sig)).await.status(), 200, "{name}");
+    }
+    for _ in 0..100 {
+        if app.state.store.counts().unwrap().inbound_pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let counts = app.state.store.counts().unwrap();
+    assert_eq!(counts.inbound_pending, 0);
+    assert!(counts.queued.is_empty(), "{counts:?}");
+    assert!(
+        app.graph.messages().is_empty(),
+        "{:#?}",
+        app.graph.messages()
+    );
+    assert!(app
+        .metrics()
+        .await
+        .contains("triage_decisions_total{outcome=\"ignored\"} 3"));
+    app.stop().await;
+}

@@ -377,3 +377,36 @@ fn concurrent_webhooks_share_commits_and_still_deduplicate() {
     assert_eq!(results.iter().map(Vec::len).sum::<usize>(), 400);
     assert_eq!(s.pending_inbound(1000).unwrap().len(), 200);
 }
+
+#[test]
+fn a_failed_status_fails_the_row_for_the_agents_to_see() {
+    let s = SqliteStore::in_memory().unwrap();
+    s.insert_inbound(&[inbound("wamid.1", "31600000001", "x", T0)])
+        .unwrap();
+    let p = s.pending_inbound(1).unwrap().remove(0);
+    s.apply(&[applied(
+        &p.conversation,
+        Some(p.message_id),
+        ConversationState::default(),
+        vec![text("a")],
+        T0,
+    )])
+    .unwrap();
+    let item = s.take_due_outbox(at(T0), 10).unwrap().remove(0);
+    s.record_sends(&[SendResult::Sent {
+        id: item.id,
+        provider_id: "wamid.o".into(),
+        at: at(T0),
+    }])
+    .unwrap();
+    s.record_statuses(&[DeliveryUpdate {
+        provider_id: "wamid.o".into(),
+        status: "failed".into(),
+        at: at(T0),
+        error: Some("whatsapp error 131026: message undeliverable".into()),
+        outbox_id: Some(item.id),
+    }])
+    .unwrap();
+    assert_eq!(s.counts().unwrap().outbox_failed, 1);
+    assert_eq!(s.delivery_of(item.id).unwrap().as_deref(), Some("failed"));
+}

@@ -293,6 +293,20 @@ pub fn ensure_demo_users(
     Ok(())
 }
 
+/// With a real WhatsApp account: removes users that still carry a demo token (left by an earlier
+/// demo run on the same database), whose tokens are printed and known to everyone. Returns their
+/// names.
+pub fn remove_demo_users(store: &dyn Store) -> crate::store::Result<Vec<String>> {
+    let mut removed = Vec::new();
+    for token in [DEMO_AGENT_TOKEN, DEMO_ADMIN_TOKEN] {
+        if let Some(user) = store.user_by_token(&token_hash(token))? {
+            store.remove_user(&user.name)?;
+            removed.push(user.name);
+        }
+    }
+    Ok(removed)
+}
+
 /// The bearer token of a request, if any.
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
@@ -750,6 +764,21 @@ async fn reply(
             ))
         }
         _ => {}
+    }
+    // Agents do not send personal data over WhatsApp either, and the history must not hold it.
+    if let Some(t) = text {
+        let found = s.flows().privacy.scan(t);
+        if !found.is_empty() {
+            let mut labels: Vec<&str> = found.iter().map(|f| f.label.as_str()).collect();
+            labels.dedup();
+            return Err(ApiError::bad_request(
+                "personal_data",
+                format!(
+                    "the reply holds a {}: WhatsApp is no place for it; point the resident to the secure page instead",
+                    labels.join(", ")
+                ),
+            ));
+        }
     }
     let text = text.map(str::to_string);
     act(&s, &caller, &id, |v, flows, now| {

@@ -204,7 +204,17 @@ async fn receive(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes
         .messages
         .iter()
         .map(|m| {
-            let redaction = flows.privacy.redact(m.kind.text());
+            let (text, media) = match &m.kind {
+                // A reaction asks nothing and a system notice (a changed number) is no question:
+                // stored for the agents, decided as nothing to act on. A notice's text can hold
+                // phone numbers, so it is not kept.
+                whatsapp::InboundKind::Reaction { emoji, .. } => {
+                    (emoji.clone().unwrap_or_default(), None)
+                }
+                whatsapp::InboundKind::System { .. } => (String::new(), None),
+                kind => (kind.text().to_string(), kind.media_label()),
+            };
+            let redaction = flows.privacy.redact(&text);
             NewInbound {
                 provider_id: m.id.clone(),
                 channel: "whatsapp".into(),
@@ -213,7 +223,7 @@ async fn receive(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes
                 kind: kind_name(&m.kind).to_string(),
                 text: redaction.text,
                 button: m.kind.button_payload().map(str::to_string),
-                media: m.kind.media_label().map(str::to_string),
+                media: media.map(str::to_string),
                 findings: crate::engine::summarize(&redaction.findings),
                 received_at: now,
             }

@@ -164,9 +164,9 @@ impl Config {
         self.whatsapp.access_token.is_empty()
     }
 
-    /// The webhook secret in force (the demo's when none is configured, outside production).
+    /// The webhook secret in force: the demo's only in demo mode, where nothing reaches WhatsApp.
     pub fn app_secret(&self) -> &str {
-        if self.whatsapp.app_secret.is_empty() && !self.production {
+        if self.whatsapp.app_secret.is_empty() && self.demo() {
             DEMO_APP_SECRET
         } else {
             &self.whatsapp.app_secret
@@ -174,7 +174,7 @@ impl Config {
     }
 
     pub fn verify_token(&self) -> &str {
-        if self.whatsapp.verify_token.is_empty() && !self.production {
+        if self.whatsapp.verify_token.is_empty() && self.demo() {
             DEMO_VERIFY_TOKEN
         } else {
             &self.whatsapp.verify_token
@@ -215,6 +215,13 @@ impl Config {
             if self.demo() {
                 return Err("production needs WHATSAPP_ACCESS_TOKEN".into());
             }
+        }
+        // With a real account, the publicly known demo secret would let anyone forge webhooks.
+        if !self.demo() && self.whatsapp.app_secret.is_empty() {
+            return Err("WHATSAPP_APP_SECRET is needed with an access token".into());
+        }
+        if !self.demo() && self.whatsapp.verify_token.is_empty() {
+            return Err("WHATSAPP_VERIFY_TOKEN is needed with an access token".into());
         }
         if !self.demo() && self.whatsapp.api_base.is_empty() {
             return Err("WHATSAPP_API_BASE is needed with an access token (e.g. https://graph.facebook.com)".into());
@@ -266,6 +273,18 @@ mod tests {
         };
         assert!(prod.validate(true).unwrap_err().contains("test clock"));
         assert!(prod.validate(false).is_err());
+        // A real account without a webhook secret would accept webhooks signed with the demo's.
+        let mut real = Config::default();
+        real.whatsapp.access_token = "EAAG".into();
+        real.whatsapp.api_base = "https://graph.facebook.com".into();
+        assert!(real
+            .validate(false)
+            .unwrap_err()
+            .contains("WHATSAPP_APP_SECRET"));
+        assert_eq!(real.app_secret(), "");
+        real.whatsapp.app_secret = "s".into();
+        real.whatsapp.verify_token = "v".into();
+        assert!(real.validate(false).is_ok());
     }
 
     #[test]

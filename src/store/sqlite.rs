@@ -630,7 +630,7 @@ impl Store for SqliteStore {
                     SendResult::Sent { id, provider_id, at } => tx.prepare_cached(
                         "UPDATE outbox SET status = 'sent', provider_id = ?2, last_error = NULL,
                            delivery = CASE WHEN delivery IS NULL THEN 'accepted' ELSE delivery END, updated_at = ?3
-                         WHERE id = ?1",
+                         WHERE id = ?1 AND status IN ('sending', 'pending')",
                     )?
                     .execute(
                         params![id, provider_id, ts(*at)],
@@ -643,7 +643,8 @@ impl Store for SqliteStore {
                         params![id, ts(*next_at), error],
                     )?,
                     SendResult::Failed { id, error, at } => tx.prepare_cached(
-                        "UPDATE outbox SET status = 'failed', last_error = ?2, updated_at = ?3 WHERE id = ?1",
+                        "UPDATE outbox SET status = 'failed', last_error = ?2, updated_at = ?3
+                         WHERE id = ?1 AND status IN ('sending', 'pending')",
                     )?
                     .execute(
                         params![id, error, ts(*at)],
@@ -671,10 +672,22 @@ impl Store for SqliteStore {
                     "UPDATE outbox SET delivery = ?2, delivery_at = ?3, last_error = COALESCE(?4, last_error)
                      WHERE provider_id = ?1 AND {RANK_SQL} < ?5"
                 );
-                tx.execute(
-                    &sql,
-                    params![u.provider_id, u.status, ts(u.at), u.error, status_rank(&u.status)],
-                )?;
+                tx.prepare_cached(&sql)?.execute(params![
+                    u.provider_id,
+                    u.status,
+                    ts(u.at),
+                    u.error,
+                    status_rank(&u.status)
+                ])?;
+                // WhatsApp reports most undeliverable messages (131026, 131047) this way, after
+                // accepting them: the row failed, and agents see why.
+                if u.status == "failed" {
+                    tx.prepare_cached(
+                        "UPDATE outbox SET status = 'failed', last_error = COALESCE(?2, last_error), updated_at = ?3
+                         WHERE provider_id = ?1",
+                    )?
+                    .execute(params![u.provider_id, u.error, ts(u.at)])?;
+                }
             }
             Ok(())
         })
