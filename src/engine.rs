@@ -42,6 +42,10 @@ pub struct Message {
     /// skips detection and decides on these findings.
     #[serde(default)]
     pub masked: Option<Vec<FindingSummary>>,
+    /// When the resident sent it (the provider's timestamp), if known: WhatsApp's 24-hour window
+    /// runs from then, also when the message reaches us late.
+    #[serde(default)]
+    pub sent_at: Option<DateTime<Utc>>,
 }
 
 impl Message {
@@ -270,7 +274,7 @@ pub fn decide(
 ) -> Decision {
     let open = flows.office.is_open(now);
     let mut st = state.clone();
-    st.last_inbound_at = Some(now);
+    st.last_inbound_at = Some(message.sent_at.map_or(now, |t| t.min(now)));
     let mut d = Decision {
         outcome: Outcome::Ignored,
         topic: None,

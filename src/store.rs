@@ -65,6 +65,8 @@ pub struct NewInbound {
     pub media: Option<String>,
     /// What the privacy detectors found (masked) when the text was masked.
     pub findings: Vec<FindingSummary>,
+    /// When the resident sent it, by the provider's clock.
+    pub sent_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
 }
 
@@ -119,6 +121,7 @@ pub struct PendingInbound {
     pub button: Option<String>,
     pub media: Option<String>,
     pub findings: Vec<FindingSummary>,
+    pub sent_at: Option<DateTime<Utc>>,
     pub received_at: DateTime<Utc>,
 }
 

@@ -689,3 +689,48 @@ fn answers_with_buttons_fit_an_interactive_message() {
         &["characters; WhatsApp allows 1024 in a message with reply buttons"],
     );
 }
+
+#[test]
+fn the_24_hour_window_runs_from_when_the_resident_sent_it() {
+    let set = loaded();
+    // Sent Sunday 09:00, but it reached us only on Sunday 10:00 (an outage, a retry by Meta).
+    let late = Message {
+        text: "lantaarnpaal kapot".into(),
+        sent_at: Some(at("2026-11-29T09:00:00+01:00")),
+        ..Message::default()
+    };
+    let d = decide(
+        &set,
+        &ConversationState::default(),
+        &late,
+        at("2026-11-29T10:00:00+01:00"),
+    );
+    assert_eq!(
+        d.state.last_inbound_at,
+        Some(at("2026-11-29T09:00:00+01:00"))
+    );
+    // Monday 09:15 is 24 h 15 min after sending: the follow-up must be the template.
+    let mut st = d.state.clone();
+    st.follow_up_at = Some(at("2026-11-30T09:15:00+01:00"));
+    let f = follow_up(&set, &st, at("2026-11-30T09:15:00+01:00"));
+    assert!(
+        matches!(&f.replies[0], Reply::Template { .. }),
+        "{:?}",
+        f.replies
+    );
+    // A timestamp from the future (a wrong phone clock) counts as now.
+    let future = Message {
+        sent_at: Some(at("2026-12-01T00:00:00+01:00")),
+        ..late
+    };
+    let d = decide(
+        &set,
+        &ConversationState::default(),
+        &future,
+        at("2026-11-29T10:00:00+01:00"),
+    );
+    assert_eq!(
+        d.state.last_inbound_at,
+        Some(at("2026-11-29T10:00:00+01:00"))
+    );
+}

@@ -23,6 +23,7 @@ fn inbound(id: &str, from: &str, text: &str, when: &str) -> NewInbound {
         button: None,
         media: None,
         findings: Vec::new(),
+        sent_at: at(when),
         received_at: at(when),
     }
 }

@@ -54,6 +54,8 @@ pub struct AppState {
     pub wake_processor: Notify,
     pub wake_sender: Notify,
     pub last_reload: Mutex<Option<ReloadStatus>>,
+    /// Read receipts in flight at most (they are skipped beyond that).
+    pub read_receipts: Arc<tokio::sync::Semaphore>,
     request_ids: AtomicU64,
 }
 
@@ -85,6 +87,7 @@ impl AppState {
             wake_processor: Notify::new(),
             wake_sender: Notify::new(),
             last_reload: Mutex::new(None),
+            read_receipts: Arc::new(tokio::sync::Semaphore::new(16)),
             request_ids: AtomicU64::new(1),
         }
     }
@@ -191,9 +194,11 @@ async fn receive(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes
     let hook = match whatsapp::parse_webhook(&body) {
         Ok(h) => h,
         Err(e) => {
+            // Signed by Meta but not understood: another answer than 200 would only make Meta
+            // send the same bytes again for seven days.
             s.metrics.inc(&s.metrics.webhooks_rejected);
-            tracing::warn!(error = %e, bytes = body.len(), "webhook not understood");
-            return (StatusCode::BAD_REQUEST, e.to_string()).into_response();
+            tracing::warn!(error = %e, bytes = body.len(), "signed webhook not understood; dropped");
+            return (StatusCode::OK, "EVENT_NOT_UNDERSTOOD").into_response();
         }
     };
     drop(_enter);
@@ -225,6 +230,7 @@ async fn receive(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes
                 button: m.kind.button_payload().map(str::to_string),
                 media: media.map(str::to_string),
                 findings: crate::engine::summarize(&redaction.findings),
+                sent_at: m.timestamp,
                 received_at: now,
             }
         })
@@ -389,7 +395,13 @@ async fn set_clock(
         tc.set(at.with_timezone(&Utc));
     }
     if let Some(secs) = req.advance_seconds {
-        tc.advance(chrono::Duration::seconds(secs));
+        match chrono::Duration::try_seconds(secs) {
+            Some(d) => tc.advance(d),
+            None => {
+                return (StatusCode::BAD_REQUEST, "`advance_seconds` is out of range")
+                    .into_response()
+            }
+        }
     }
     // Follow-ups may have fallen due.
     s.wake_processor.notify_one();

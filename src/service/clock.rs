@@ -32,9 +32,16 @@ impl TestClock {
         self.with_offset(|o| *o = t - Utc::now());
     }
 
-    /// Moves the clock forward (or back, with a negative duration).
+    /// Moves the clock forward (or back, with a negative duration); a move beyond the calendar's
+    /// range is ignored.
     pub fn advance(&self, d: Duration) {
-        self.with_offset(|o| *o += d);
+        self.with_offset(|o| {
+            if let Some(moved) = o.checked_add(&d) {
+                if Utc::now().checked_add_signed(moved).is_some() {
+                    *o = moved;
+                }
+            }
+        });
     }
 
     fn with_offset(&self, f: impl FnOnce(&mut Duration)) {
@@ -52,7 +59,8 @@ impl Clock for TestClock {
             .offset
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Utc::now() + offset
+        let now = Utc::now();
+        now.checked_add_signed(offset).unwrap_or(now)
     }
 }
 
@@ -69,6 +77,10 @@ mod tests {
         c.set(t);
         assert!((c.now() - t).num_milliseconds().abs() < 1000);
         c.advance(Duration::days(2));
+        assert!((c.now() - t - Duration::days(2)).num_milliseconds().abs() < 1000);
+        // Out of the calendar's range: ignored, never a panic.
+        c.advance(Duration::MAX);
+        c.advance(Duration::seconds(i64::MAX / 1000));
         assert!((c.now() - t - Duration::days(2)).num_milliseconds().abs() < 1000);
     }
 }

@@ -33,60 +33,78 @@ const MAX_ATTEMPTS: u32 = 8;
 pub async fn process_once(state: &Arc<AppState>, client: &Client) -> Result<usize, String> {
     let mut total = 0;
     loop {
-        let store = state.store.clone();
-        let pending = tokio::task::spawn_blocking(move || store.pending_inbound(BATCH))
+        // Reading, deciding (pure, CPU-bound, perhaps an editor's slow pattern) and storing run
+        // off the async runtime, so webhooks are answered meanwhile; a panic in there comes back
+        // as an error of this batch instead of ending the worker.
+        let st = state.clone();
+        let done = tokio::task::spawn_blocking(move || decide_batch(&st))
             .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
-        if pending.is_empty() {
+            .map_err(|e| format!("deciding panicked: {e}"))??;
+        let Some((n, read)) = done else {
             return Ok(total);
-        }
-        let flows = state.flows();
-        // Several messages of one conversation in a batch: each sees the state the previous left.
-        let mut states: HashMap<i64, ConversationState> = HashMap::new();
-        let mut batch = Vec::with_capacity(pending.len());
-        for p in &pending {
-            let st = states
-                .get(&p.conversation.id)
-                .cloned()
-                .unwrap_or_else(|| p.conversation.state.clone());
-            let message = Message {
-                text: p.text.clone(),
-                button: p.button.clone(),
-                media: p.media.clone(),
-                masked: Some(p.findings.clone()),
-            };
-            let d = engine::decide(&flows, &st, &message, p.received_at);
-            state.metrics.outcome(d.outcome.as_str());
-            states.insert(p.conversation.id, d.state.clone());
-            batch.push(applied(
-                &p.conversation,
-                Some(p.message_id),
-                d,
-                p.received_at,
-            ));
-        }
-        let n = batch.len();
-        let store = state.store.clone();
-        tokio::task::spawn_blocking(move || store.apply(&batch))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
+        };
         tracing::debug!(messages = n, "decided");
-        for p in pending
-            .iter()
-            .filter(|p| p.conversation.channel == "whatsapp")
-        {
-            let (client, id) = (client.clone(), p.provider_id.clone());
+        for id in read {
+            // Read receipts are a courtesy: at most a few at a time, none when busy.
+            let Ok(permit) = state.read_receipts.clone().try_acquire_owned() else {
+                break;
+            };
+            let client = client.clone();
             tokio::spawn(async move {
                 if let Err(e) = client.mark_read(&id).await {
                     tracing::debug!(code = ?e.code, "mark as read failed");
                 }
+                drop(permit);
             });
         }
         total += n;
         state.wake_sender.notify_one();
     }
+}
+
+/// One batch: the pending messages, decided and stored. `None` when nothing was pending; else
+/// how many were decided and the provider ids to mark as read.
+fn decide_batch(state: &AppState) -> Result<Option<(usize, Vec<String>)>, String> {
+    let pending = state
+        .store
+        .pending_inbound(BATCH)
+        .map_err(|e| e.to_string())?;
+    if pending.is_empty() {
+        return Ok(None);
+    }
+    let flows = state.flows();
+    // Several messages of one conversation in a batch: each sees the state the previous left.
+    let mut states: HashMap<i64, ConversationState> = HashMap::new();
+    let mut batch = Vec::with_capacity(pending.len());
+    for p in &pending {
+        let st = states
+            .get(&p.conversation.id)
+            .cloned()
+            .unwrap_or_else(|| p.conversation.state.clone());
+        let message = Message {
+            text: p.text.clone(),
+            button: p.button.clone(),
+            media: p.media.clone(),
+            masked: Some(p.findings.clone()),
+            sent_at: p.sent_at,
+        };
+        let d = engine::decide(&flows, &st, &message, p.received_at);
+        state.metrics.outcome(d.outcome.as_str());
+        states.insert(p.conversation.id, d.state.clone());
+        batch.push(applied(
+            &p.conversation,
+            Some(p.message_id),
+            d,
+            p.received_at,
+        ));
+    }
+    let n = state.store.apply(&batch).map_err(|e| e.to_string())?;
+    let read = pending
+        .into_iter()
+        .filter(|p| p.conversation.channel == "whatsapp")
+        .map(|p| p.provider_id)
+        .collect();
+    Ok(Some((n, read)))
 }
 
 /// A decision as the store keeps it: links written under the answer they belong to.
@@ -324,6 +342,19 @@ pub fn backoff(base: i64, attempts: u32, id: i64) -> Duration {
     Duration::seconds(exp.min(900)) + Duration::milliseconds(jitter)
 }
 
+/// Runs one round of a worker in its own task, so that an error or even a panic is logged and
+/// the worker goes on with the next round instead of stopping for good.
+async fn supervised<F>(what: &'static str, round: F)
+where
+    F: std::future::Future<Output = Result<usize, String>> + Send + 'static,
+{
+    match tokio::spawn(round).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "{what} failed; trying again"),
+        Err(e) => tracing::error!(error = %e, "{what} panicked; trying again"),
+    }
+}
+
 /// Runs the processor, the scheduler and the sender until `shutdown` turns true.
 pub async fn run(state: Arc<AppState>, client: Client, mut shutdown: watch::Receiver<bool>) {
     let mut tasks = JoinSet::new();
@@ -333,12 +364,10 @@ pub async fn run(state: Arc<AppState>, client: Client, mut shutdown: watch::Rece
         let mut stop = shutdown.clone();
         tasks.spawn(async move {
             loop {
-                if let Err(e) = process_once(&state, &client).await {
-                    tracing::error!(error = %e, "processing failed; trying again");
-                }
-                if let Err(e) = follow_up_once(&state).await {
-                    tracing::error!(error = %e, "follow-ups failed; trying again");
-                }
+                let (st, cl) = (state.clone(), client.clone());
+                supervised("processing", async move { process_once(&st, &cl).await }).await;
+                let st = state.clone();
+                supervised("follow-ups", async move { follow_up_once(&st).await }).await;
                 tokio::select! {
                     _ = state.wake_processor.notified() => {}
                     _ = tokio::time::sleep(TICK) => {}
@@ -367,9 +396,8 @@ pub async fn run(state: Arc<AppState>, client: Client, mut shutdown: watch::Rece
                     }
                     last_recovery = Some(now);
                 }
-                if let Err(e) = send_once(&state, &client).await {
-                    tracing::error!(error = %e, "sending failed; trying again");
-                }
+                let (st, cl) = (state.clone(), client.clone());
+                supervised("sending", async move { send_once(&st, &cl).await }).await;
                 tokio::select! {
                     _ = state.wake_sender.notified() => {}
                     _ = tokio::time::sleep(TICK) => {}

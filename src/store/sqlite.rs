@@ -264,8 +264,7 @@ fn insert_jobs(tx: &Transaction<'_>, jobs: &[InboundJob]) -> Result<Vec<Vec<Inse
                 params![m.channel, m.resident, m.resident_name, state, now],
                 |r| r.get(0),
             )?;
-            let payload =
-                serde_json::json!({ "button": m.button, "media": m.media, "findings": m.findings });
+            let payload = serde_json::json!({ "button": m.button, "media": m.media, "findings": m.findings, "sent_at": ts(m.sent_at) });
             let message_id: i64 = insert.query_row(
                 params![
                     conversation_id,
@@ -461,6 +460,7 @@ impl Store for SqliteStore {
                         .map(serde_json::from_value)
                         .transpose()?
                         .unwrap_or_default(),
+                    sent_at: parse_ts_opt(field("sent_at"))?,
                     received_at: parse_ts(&at)?,
                 });
             }
