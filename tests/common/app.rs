@@ -239,10 +239,15 @@ pub async fn metrics_text(http: &reqwest::Client, base: &str) -> String {
 }
 
 /// A resident's text message in a Cloud API webhook.
+/// The provider's timestamp on test messages: 2100-01-01. A send time after the service's clock
+/// counts as "now" (a phone's clock can be ahead), so tests that move the test clock need not
+/// keep these in step; the 24-hour window then runs from the moment the service received them.
+pub const SENT_AT: &str = "4102444800";
+
 pub fn text_message(id: &str, from: &str, text: &str) -> Value {
     envelope(json!({
         "contacts": [{ "profile": { "name": "Fatima" }, "wa_id": from }],
-        "messages": [{ "from": from, "id": id, "timestamp": "1764268200", "type": "text", "text": { "body": text } }]
+        "messages": [{ "from": from, "id": id, "timestamp": SENT_AT, "type": "text", "text": { "body": text } }]
     }))
 }
 
