@@ -444,6 +444,11 @@ pub trait Store: Send + Sync + 'static {
     /// window this leaves). Returns how many went back.
     fn recover_sending(&self, now: DateTime<Utc>, grace: chrono::Duration) -> Result<usize>;
 
+    /// At start-up: rows left "being sent" by a crash get their grace counted from `now`, so
+    /// that status webhooks Meta retries after our downtime can still settle them before
+    /// [`Store::recover_sending`] sends them again. Returns how many.
+    fn restart_sending(&self, now: DateTime<Utc>) -> Result<usize>;
+
     /// Queue sizes and backlog, for metrics.
     fn counts(&self) -> Result<Counts>;
 

@@ -411,3 +411,34 @@ fn a_failed_status_fails_the_row_for_the_agents_to_see() {
     assert_eq!(s.counts().unwrap().outbox_failed, 1);
     assert_eq!(s.delivery_of(item.id).unwrap().as_deref(), Some("failed"));
 }
+
+#[test]
+fn after_a_restart_the_send_grace_counts_from_the_restart() {
+    let s = SqliteStore::in_memory().unwrap();
+    s.insert_inbound(&[inbound("wamid.1", "31600000001", "x", T0)])
+        .unwrap();
+    let p = s.pending_inbound(1).unwrap().remove(0);
+    s.apply(&[applied(
+        &p.conversation,
+        Some(p.message_id),
+        ConversationState::default(),
+        vec![text("a")],
+        T0,
+    )])
+    .unwrap();
+    assert_eq!(s.take_due_outbox(at(T0), 10).unwrap().len(), 1);
+    // Down for an hour; back at T0 + 1h.
+    let back = at(T0) + Duration::hours(1);
+    assert_eq!(s.restart_sending(back).unwrap(), 1);
+    let grace = Duration::seconds(60);
+    assert_eq!(
+        s.recover_sending(back + Duration::seconds(30), grace)
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.recover_sending(back + Duration::seconds(61), grace)
+            .unwrap(),
+        1
+    );
+}

@@ -357,6 +357,15 @@ where
 
 /// Runs the processor, the scheduler and the sender until `shutdown` turns true.
 pub async fn run(state: Arc<AppState>, client: Client, mut shutdown: watch::Receiver<bool>) {
+    let (store, now) = (state.store.clone(), state.clock.now());
+    if let Ok(Ok(n)) = tokio::task::spawn_blocking(move || store.restart_sending(now)).await {
+        if n > 0 {
+            tracing::warn!(
+                rows = n,
+                "sends interrupted by a stop wait for their status webhooks"
+            );
+        }
+    }
     let mut tasks = JoinSet::new();
     {
         let state = state.clone();

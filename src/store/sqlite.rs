@@ -247,6 +247,7 @@ fn insert_jobs(tx: &Transaction<'_>, jobs: &[InboundJob]) -> Result<Vec<Vec<Inse
     let mut insert = tx.prepare_cached(
         "INSERT INTO messages (conversation_id, direction, author, kind, text, provider_id, payload, processed, created_at)
          VALUES (?1, 'in', 'resident', ?2, ?3, ?4, ?5, 0, ?6)
+         ON CONFLICT (provider_id) DO NOTHING
          RETURNING id",
     )?;
     let state = serde_json::to_string(&ConversationState::default())?;
@@ -265,18 +266,24 @@ fn insert_jobs(tx: &Transaction<'_>, jobs: &[InboundJob]) -> Result<Vec<Vec<Inse
                 |r| r.get(0),
             )?;
             let payload = serde_json::json!({ "button": m.button, "media": m.media, "findings": m.findings, "sent_at": ts(m.sent_at) });
-            let message_id: i64 = insert.query_row(
-                params![
-                    conversation_id,
-                    m.kind,
-                    m.text,
-                    m.provider_id,
-                    payload.to_string(),
-                    now
-                ],
-                |r| r.get(0),
-            )?;
-            out.push(Inserted::New { message_id });
+            // Another replica may have stored the same delivery a moment ago: no row comes back.
+            let message_id: Option<i64> = insert
+                .query_row(
+                    params![
+                        conversation_id,
+                        m.kind,
+                        m.text,
+                        m.provider_id,
+                        payload.to_string(),
+                        now
+                    ],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            out.push(match message_id {
+                Some(message_id) => Inserted::New { message_id },
+                None => Inserted::Duplicate,
+            });
         }
         all.push(out);
     }
@@ -498,7 +505,7 @@ impl Store for SqliteStore {
                         serde_json::to_string(st)?,
                         phase,
                         st.department,
-                        st.on_top,
+                        i64::from(st.on_top),
                         st.last_inbound_at.map(ts),
                         at,
                         expected
@@ -611,15 +618,20 @@ impl Store for SqliteStore {
                 });
             }
             drop(stmt);
-            for item in &out {
-                tx.prepare_cached(
-                    "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?2 WHERE id = ?1",
-                )?
-                .execute(
-                    params![item.id, now_s],
-                )?;
+            // Take only what is still pending: with several senders (replicas) each row goes to one.
+            let mut taken = Vec::with_capacity(out.len());
+            for item in out {
+                let n = tx
+                    .prepare_cached(
+                        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?2
+                         WHERE id = ?1 AND status = 'pending'",
+                    )?
+                    .execute(params![item.id, now_s])?;
+                if n == 1 {
+                    taken.push(item);
+                }
             }
-            Ok(out)
+            Ok(taken)
         })
     }
 
@@ -718,6 +730,14 @@ impl Store for SqliteStore {
                 params![ts(now), ts(now - grace)],
             )?;
             Ok(n)
+        })
+    }
+
+    fn restart_sending(&self, now: DateTime<Utc>) -> Result<usize> {
+        self.with_tx(|tx| {
+            Ok(tx
+                .prepare_cached("UPDATE outbox SET updated_at = ?1 WHERE status = 'sending'")?
+                .execute([ts(now)])?)
         })
     }
 
@@ -852,7 +872,7 @@ impl Store for SqliteStore {
     fn conversation_view(&self, id: i64) -> Result<Option<ConversationView>> {
         self.with_read(|tx| {
             let sql = format!(
-                "SELECT {CONVERSATION_COLUMNS}, c.on_top, c.waiting_since, c.updated_at
+                "SELECT {CONVERSATION_COLUMNS}, c.on_top, c.waiting_since, CAST(c.version AS TEXT)
                  FROM conversations c WHERE c.id = ?1"
             );
             let row = tx
@@ -986,14 +1006,14 @@ impl Store for SqliteStore {
                    waiting_since = CASE WHEN ?4 = 'queued' OR ?4 = 'awaiting_follow_up'
                                         THEN COALESCE(waiting_since, ?8) ELSE NULL END,
                    updated_at = ?8, version = version + 1
-                 WHERE id = ?1 AND updated_at = ?2",
+                 WHERE id = ?1 AND CAST(version AS TEXT) = ?2",
                 params![
                     change.conversation_id,
                     change.version,
                     serde_json::to_string(st)?,
                     st.phase.as_str(),
                     st.department,
-                    st.on_top,
+                    i64::from(st.on_top),
                     change.agent,
                     at
                 ],
