@@ -6,7 +6,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::app::{body_text, root, text_message, TestApp, SECRET};
+use common::app::{body_text, root, text_message, Setup, TestApp, ADMIN, SECRET};
 use serde_json::Value;
 use triage::graph::standin::{Fault, RecordedKind};
 
@@ -59,6 +59,14 @@ async fn verification_and_signatures() {
     let big = vec![b' '; 3 * 1024 * 1024 + 10];
     let sig = triage::whatsapp::sign(SECRET.as_bytes(), &big);
     assert_eq!(app.post_raw(&big, Some(sig)).await.status(), 413);
+    // Before any user exists a reload is refused (the test clock stays usable for tests).
+    let r = app
+        .http
+        .post(format!("{}/admin/reload", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
     // Nothing of the refused requests was stored.
     let counts = app.state.store.counts().unwrap();
     assert_eq!(counts.inbound_pending + counts.outbox_pending, 0);
@@ -219,7 +227,12 @@ async fn a_broken_reload_keeps_the_old_flows() {
             std::fs::copy(&p, dir.path().join(sub).join(p.file_name().unwrap())).unwrap();
         }
     }
-    let app = TestApp::start_with_files(dir.path().to_path_buf()).await;
+    let app = TestApp::start_setup(Setup {
+        files: dir.path().to_path_buf(),
+        admin: true,
+        clock: None,
+    })
+    .await;
     app.set_clock("2026-11-24T10:00:00+01:00").await;
     let departments = dir.path().join("rules/departments.yaml");
     let text = std::fs::read_to_string(&departments).unwrap();
@@ -231,6 +244,7 @@ async fn a_broken_reload_keeps_the_old_flows() {
     let r = app
         .http
         .post(format!("{}/admin/reload", app.base))
+        .bearer_auth(ADMIN)
         .send()
         .await
         .unwrap();
@@ -252,6 +266,7 @@ async fn a_broken_reload_keeps_the_old_flows() {
     let r = app
         .http
         .post(format!("{}/admin/reload", app.base))
+        .bearer_auth(ADMIN)
         .send()
         .await
         .unwrap();

@@ -326,10 +326,23 @@ async fn user_of(state: &Arc<AppState>, headers: &HeaderMap) -> ApiResult<User> 
 }
 
 /// For `/admin/reload` and `/admin/clock`: once users exist, an editor's or admin's token.
-pub async fn authorize_admin(state: &Arc<AppState>, headers: &HeaderMap) -> ApiResult<()> {
+///
+/// `open_without_users`: whether the endpoint may be used before any user exists. Only the test
+/// clock is (it exists only with `--test-clock`, which production refuses); a reload always needs
+/// an editor or admin.
+pub async fn authorize_admin(
+    state: &Arc<AppState>,
+    headers: &HeaderMap,
+    open_without_users: bool,
+) -> ApiResult<()> {
     let any = blocking(state, |s| s.users()).await?;
     if any.is_empty() {
-        return Ok(());
+        if open_without_users {
+            return Ok(());
+        }
+        return Err(ApiError::unauthorized(
+            "no users yet: create an editor or admin with `triage user add NAME --role admin`",
+        ));
     }
     let user = user_of(state, headers).await?;
     match user.role {

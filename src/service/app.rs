@@ -343,7 +343,7 @@ async fn metrics(State(s): State<Arc<AppState>>) -> Response {
 }
 
 async fn reload(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Err(e) = super::api::authorize_admin(&s, &headers).await {
+    if let Err(e) = super::api::authorize_admin(&s, &headers, false).await {
         return e.into_response();
     }
     let state = s.clone();
@@ -381,7 +381,7 @@ async fn set_clock(
     headers: HeaderMap,
     Json(req): Json<SetClock>,
 ) -> Response {
-    if let Err(e) = super::api::authorize_admin(&s, &headers).await {
+    if let Err(e) = super::api::authorize_admin(&s, &headers, true).await {
         return e.into_response();
     }
     let Some(tc) = &s.test_clock else {
