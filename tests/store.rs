@@ -5,7 +5,8 @@ use chrono::{DateTime, Duration, Utc};
 use triage::engine::{ConversationState, Phase, Reply};
 use triage::store::sqlite::SqliteStore;
 use triage::store::{
-    Applied, Conversation, DeliveryUpdate, Inserted, NewInbound, OutboundText, SendResult, Store,
+    Applied, Conversation, DeliveryUpdate, Inserted, NewInbound, OutboundText, OutboxItem,
+    SendResult, Store,
 };
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -59,6 +60,22 @@ fn applied(
 }
 
 const T0: &str = "2026-11-27T18:30:00Z";
+
+/// One resident message decided with one reply, and that reply taken for sending.
+fn one_reply_taken(s: &SqliteStore) -> OutboxItem {
+    s.insert_inbound(&[inbound("wamid.1", "31600000001", "x", T0)])
+        .unwrap();
+    let p = s.pending_inbound(1).unwrap().remove(0);
+    s.apply(&[applied(
+        &p.conversation,
+        Some(p.message_id),
+        ConversationState::default(),
+        vec![text("a")],
+        T0,
+    )])
+    .unwrap();
+    s.take_due_outbox(at(T0), 10).unwrap().remove(0)
+}
 
 #[test]
 fn duplicates_are_ignored_within_and_across_batches() {
@@ -169,18 +186,7 @@ fn a_decision_becomes_messages_outbox_rows_and_a_follow_up_in_one_go() {
 #[test]
 fn retries_wait_their_turn_and_failures_stay_failed() {
     let s = SqliteStore::in_memory().unwrap();
-    s.insert_inbound(&[inbound("wamid.1", "31600000001", "x", T0)])
-        .unwrap();
-    let p = s.pending_inbound(1).unwrap().remove(0);
-    s.apply(&[applied(
-        &p.conversation,
-        Some(p.message_id),
-        ConversationState::default(),
-        vec![text("a")],
-        T0,
-    )])
-    .unwrap();
-    let item = s.take_due_outbox(at(T0), 10).unwrap().remove(0);
+    let item = one_reply_taken(&s);
     let later = at(T0) + Duration::seconds(30);
     s.record_sends(&[SendResult::Retry {
         id: item.id,
@@ -210,18 +216,7 @@ fn retries_wait_their_turn_and_failures_stay_failed() {
 #[test]
 fn delivery_statuses_never_go_backwards() {
     let s = SqliteStore::in_memory().unwrap();
-    s.insert_inbound(&[inbound("wamid.1", "31600000001", "x", T0)])
-        .unwrap();
-    let p = s.pending_inbound(1).unwrap().remove(0);
-    s.apply(&[applied(
-        &p.conversation,
-        Some(p.message_id),
-        ConversationState::default(),
-        vec![text("a")],
-        T0,
-    )])
-    .unwrap();
-    let item = s.take_due_outbox(at(T0), 10).unwrap().remove(0);
+    let item = one_reply_taken(&s);
     s.record_sends(&[SendResult::Sent {
         id: item.id,
         provider_id: "wamid.o".into(),
@@ -382,18 +377,7 @@ fn concurrent_webhooks_share_commits_and_still_deduplicate() {
 #[test]
 fn a_failed_status_fails_the_row_for_the_agents_to_see() {
     let s = SqliteStore::in_memory().unwrap();
-    s.insert_inbound(&[inbound("wamid.1", "31600000001", "x", T0)])
-        .unwrap();
-    let p = s.pending_inbound(1).unwrap().remove(0);
-    s.apply(&[applied(
-        &p.conversation,
-        Some(p.message_id),
-        ConversationState::default(),
-        vec![text("a")],
-        T0,
-    )])
-    .unwrap();
-    let item = s.take_due_outbox(at(T0), 10).unwrap().remove(0);
+    let item = one_reply_taken(&s);
     s.record_sends(&[SendResult::Sent {
         id: item.id,
         provider_id: "wamid.o".into(),
