@@ -20,6 +20,9 @@ use crate::text::{fnv1a, normalize, normalize_for_patterns};
 /// service window); after it only templates.
 pub const SERVICE_WINDOW: Duration = Duration::hours(24);
 
+/// How much of the 24-hour window must be left for the follow-up to go as free text.
+pub const FOLLOW_UP_MARGIN: Duration = Duration::hours(1);
+
 /// Button payloads the engine gives out and understands.
 pub const PAYLOAD_YES: &str = "follow_up:yes";
 pub const PAYLOAD_NO: &str = "follow_up:no";
@@ -475,11 +478,16 @@ pub fn follow_up(flows: &FlowSet, state: &ConversationState, now: DateTime<Utc>)
     }
     let f = &flows.follow_up.def;
     let v = vars(flows, &st, None);
-    let within = st.last_inbound_at.is_some_and(|t| now - t < SERVICE_WINDOW);
+    // Free text only with an hour of the window to spare: a retry (rate limits) or the agent's
+    // answer to "Ja" must still fit in it.
+    let within = st
+        .last_inbound_at
+        .is_some_and(|t| now - t < SERVICE_WINDOW - FOLLOW_UP_MARGIN);
     if within {
-        d.trace
-            .steps
-            .push("follow-up: inside the 24-hour window, sent as text with buttons".into());
+        d.trace.steps.push(
+            "follow-up: more than an hour left of the 24-hour window, sent as text with buttons"
+                .into(),
+        );
         d.replies.push(Reply::Text {
             text: render(&f.text, &v),
             buttons: vec![
@@ -495,7 +503,7 @@ pub fn follow_up(flows: &FlowSet, state: &ConversationState, now: DateTime<Utc>)
         });
     } else {
         d.trace.steps.push(format!(
-            "follow-up: outside the 24-hour window, sent as template `{}`",
+            "follow-up: less than an hour left of the 24-hour window (or none), sent as template `{}`",
             f.template.name
         ));
         d.replies.push(Reply::Template {

@@ -496,12 +496,25 @@ fn out_of_hours_reply_once_per_closed_period_and_a_monday_follow_up() {
 #[test]
 fn follow_up_inside_the_window_is_text_with_buttons() {
     let set = loaded();
-    // Sunday 09:00 → Monday 08:30 is within 24 hours.
+    // Sunday 10:00 → Monday 08:30 leaves 1.5 hours of the 24-hour window: free text.
     let d = say(
         &set,
         &ConversationState::default(),
         "lantaarnpaal kapot",
+        "2026-11-29T10:00:00+01:00",
+    );
+    // With only half an hour left (asked at 09:00) it would be the template.
+    let early = say(
+        &set,
+        &ConversationState::default(),
+        "lantaarnpaal kapot",
         "2026-11-29T09:00:00+01:00",
+    );
+    let f = follow_up(&set, &early.state, at("2026-11-30T08:30:00+01:00"));
+    assert!(
+        matches!(&f.replies[0], Reply::Template { .. }),
+        "{:?}",
+        f.replies
     );
     let f = follow_up(&set, &d.state, at("2026-11-30T08:30:00+01:00"));
     let Reply::Text { buttons, .. } = &f.replies[0] else {
