@@ -415,6 +415,8 @@ fn after_a_restart_the_send_grace_counts_from_the_restart() {
     let back = at(T0) + Duration::hours(1);
     assert_eq!(s.restart_sending(back).unwrap(), 1);
     let grace = Duration::seconds(60);
+    // A clock behind the take (a test clock not yet set) does not shorten the grace.
+    assert_eq!(s.restart_sending(at(T0) - Duration::days(3)).unwrap(), 1);
     assert_eq!(
         s.recover_sending(back + Duration::seconds(30), grace)
             .unwrap(),

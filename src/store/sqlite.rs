@@ -736,7 +736,12 @@ impl Store for SqliteStore {
     fn restart_sending(&self, now: DateTime<Utc>) -> Result<usize> {
         self.with_tx(|tx| {
             Ok(tx
-                .prepare_cached("UPDATE outbox SET updated_at = ?1 WHERE status = 'sending'")?
+                // Never earlier than the take: a clock behind it (a test clock not yet set) must
+                // not make the grace look over.
+                .prepare_cached(
+                    "UPDATE outbox SET updated_at = CASE WHEN updated_at < ?1 THEN ?1 ELSE updated_at END
+                     WHERE status = 'sending'",
+                )?
                 .execute([ts(now)])?)
         })
     }
