@@ -304,6 +304,8 @@ pub struct Waiting {
     pub waiting_since: Option<DateTime<Utc>>,
     /// The resident's latest message (masked) and when it came.
     pub last_message: Option<(String, DateTime<Utc>)>,
+    /// The resident wrote after the agent's last reply (only for claimed conversations).
+    pub unanswered: bool,
 }
 
 impl fmt::Debug for Waiting {
@@ -466,6 +468,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Conversations waiting for a person (queued or awaiting a follow-up answer), any department.
     fn waiting(&self) -> Result<Vec<Waiting>>;
+
+    /// The conversations `agent` has claimed, with whether the resident wrote after the agent's
+    /// last reply.
+    fn claimed(&self, agent: &str) -> Result<Vec<Waiting>>;
 
     /// A conversation with its history, decisions and audit trail.
     fn conversation_view(&self, id: i64) -> Result<Option<ConversationView>>;

@@ -266,6 +266,11 @@ async fn claim_reply_forward_resolve_reopen_all_audited() {
     // Out of the queue while claimed.
     let (_, q) = app.get(&kim, "/api/queues/kcc").await;
     assert!(q["conversations"].as_array().unwrap().is_empty(), "{q}");
+    // ... but in the agent's own list, on top: the resident wrote after the claim.
+    let (status, mine) = app.get(&kim, "/api/mine").await;
+    assert_eq!(status, 200, "{mine}");
+    assert_eq!(mine["conversations"][0]["id"], id, "{mine}");
+    assert_eq!(mine["conversations"][0]["unanswered"], true, "{mine}");
 
     // The reply reaches the Graph API with the agent's text.
     let (status, v) = app
@@ -276,6 +281,8 @@ async fn claim_reply_forward_resolve_reopen_all_audited() {
         )
         .await;
     assert_eq!(status, 200, "{v}");
+    let (_, mine) = app.get(&kim, "/api/mine").await;
+    assert_eq!(mine["conversations"][0]["unanswered"], false, "{mine}");
     let sent = app.sent(2).await;
     assert_eq!(sent[1].to.as_deref(), Some("31600000011"));
     assert_eq!(
@@ -650,6 +657,7 @@ async fn the_openapi_description_names_every_route() {
         ("get", "/api/queues"),
         ("get", "/api/queues/{department}"),
         ("get", "/api/conversations/{id}"),
+        ("get", "/api/mine"),
         ("post", "/api/conversations/{id}/claim"),
         ("post", "/api/conversations/{id}/reply"),
         ("post", "/api/conversations/{id}/forward"),

@@ -57,6 +57,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/openapi.json", get(openapi))
         .route("/api/me", get(me))
         .route("/api/queues", get(queues))
+        .route("/api/mine", get(mine))
         .route("/api/queues/{department}", get(queue))
         .route("/api/conversations/{id}", get(conversation))
         .route("/api/conversations/{id}/claim", post(claim))
@@ -554,6 +555,34 @@ async fn openapi(_caller: Caller) -> Response {
 
 async fn me(caller: Caller) -> Json<Value> {
     Json(user_json(&caller.0))
+}
+
+/// The conversations the caller has claimed: those where the resident wrote after the agent's
+/// last reply first (longest waiting in business hours, counted from that message), then the rest.
+async fn mine(State(s): State<Arc<AppState>>, caller: Caller) -> ApiResult<Json<Value>> {
+    let name = caller.0.name.clone();
+    let list = blocking(&s, move |st| st.claimed(&name)).await?;
+    let (flows, now) = (s.flows(), s.clock.now());
+    let mut entries: Vec<(bool, i64, Value)> = list
+        .iter()
+        .map(|w| {
+            let since = w
+                .unanswered
+                .then(|| w.last_message.as_ref().map(|(_, at)| *at))
+                .flatten();
+            let (secs, goal_state) = goal(&flows, since, now);
+            let mut v = queue_entry(&flows, w, now);
+            v["unanswered"] = json!(w.unanswered);
+            v["waiting_business_seconds"] = json!(if w.unanswered { secs } else { 0 });
+            v["goal"] = json!(if w.unanswered { goal_state } else { "on_time" });
+            (w.unanswered, secs, v)
+        })
+        .collect();
+    entries.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+    Ok(Json(json!({
+        "agent": caller.0.name,
+        "conversations": entries.into_iter().map(|(_, _, v)| v).collect::<Vec<_>>(),
+    })))
 }
 
 async fn queues(State(s): State<Arc<AppState>>, caller: Caller) -> ApiResult<Json<Value>> {

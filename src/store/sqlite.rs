@@ -868,6 +868,63 @@ impl Store for SqliteStore {
                     on_top,
                     waiting_since: parse_ts_opt(since)?,
                     last_message,
+                    unanswered: false,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn claimed(&self, agent: &str) -> Result<Vec<Waiting>> {
+        self.with_read(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "SELECT c.id, c.resident, c.resident_name, c.phase, c.department, c.agent, c.on_top,
+                        c.waiting_since,
+                        (SELECT m.text FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'
+                         ORDER BY m.id DESC LIMIT 1),
+                        (SELECT m.created_at FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'
+                         ORDER BY m.id DESC LIMIT 1),
+                        COALESCE((SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'), 0)
+                          > COALESCE((SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = c.id
+                                      AND m.direction = 'out' AND m.author LIKE 'agent:%'), 0)
+                 FROM conversations c
+                 WHERE c.phase = 'with_agent' AND c.agent = ?1
+                 ORDER BY c.id",
+            )?;
+            let rows = stmt.query_map([agent], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, bool>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, Option<String>>(8)?,
+                    r.get::<_, Option<String>>(9)?,
+                    r.get::<_, bool>(10)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, resident, resident_name, phase, department, agent, on_top, since, text, at, unanswered) =
+                    row?;
+                let last_message = match (text, at) {
+                    (Some(text), Some(at)) => Some((text, parse_ts(&at)?)),
+                    _ => None,
+                };
+                out.push(Waiting {
+                    id,
+                    resident,
+                    resident_name,
+                    phase,
+                    department,
+                    agent,
+                    on_top,
+                    waiting_since: parse_ts_opt(since)?,
+                    last_message,
+                    unanswered,
                 });
             }
             Ok(out)
