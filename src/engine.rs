@@ -506,22 +506,25 @@ pub fn follow_up(flows: &FlowSet, state: &ConversationState, now: DateTime<Utc>)
             "follow-up: less than an hour left of the 24-hour window (or none), sent as template `{}`",
             f.template.name
         ));
-        d.replies.push(Reply::Template {
-            name: f.template.name.clone(),
-            language: f.template.language.clone(),
-            parameters: f
-                .template
-                .parameters
-                .iter()
-                .map(|p| render(p, &v))
-                .collect(),
-        });
+        d.replies.push(follow_up_template(flows, &st));
     }
     st.phase = Phase::AwaitingFollowUp;
     st.follow_up_at = None;
     st.follow_up_sent_at = Some(now);
     d.state = st;
     d
+}
+
+/// The follow-up question as the flows' approved template, with its parameters filled in for
+/// this conversation: what goes out when the 24-hour window is closed.
+pub fn follow_up_template(flows: &FlowSet, state: &ConversationState) -> Reply {
+    let t = &flows.follow_up.def.template;
+    let v = vars(flows, state, None);
+    Reply::Template {
+        name: t.name.clone(),
+        language: t.language.clone(),
+        parameters: t.parameters.iter().map(|p| render(p, &v)).collect(),
+    }
 }
 
 fn privacy_redirect(flows: &FlowSet, st: &mut ConversationState, text: Text<'_>, d: &mut Decision) {

@@ -158,6 +158,10 @@ pub struct OutboundText {
     pub reply: Reply,
     /// Who says it: `bot`, or `agent:<name>`.
     pub author: String,
+    /// What to send instead when the 24-hour window has closed before this text went out (the
+    /// follow-up's template).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<Reply>,
 }
 
 /// An outbox row due for sending, with what the sender needs.
@@ -168,6 +172,8 @@ pub struct OutboxItem {
     pub channel: String,
     pub to: String,
     pub reply: Reply,
+    /// What to send instead once the 24-hour window has closed ([`OutboundText::fallback`]).
+    pub fallback: Option<Reply>,
     /// Attempts so far, this one included.
     pub attempts: u32,
     pub last_inbound_at: Option<DateTime<Utc>>,
@@ -196,6 +202,12 @@ pub enum SendResult {
         id: i64,
         next_at: DateTime<Utc>,
         error: String,
+    },
+    /// The window closed: send the row's fallback (a template) instead, now.
+    UseFallback {
+        id: i64,
+        error: String,
+        at: DateTime<Utc>,
     },
     /// Given up; the agent sees `error`.
     Failed {

@@ -31,6 +31,7 @@ fn inbound(id: &str, from: &str, text: &str, when: &str) -> NewInbound {
 
 fn text(t: &str) -> OutboundText {
     OutboundText {
+        fallback: None,
         reply: Reply::Text {
             text: t.into(),
             buttons: Vec::new(),
@@ -427,4 +428,39 @@ fn after_a_restart_the_send_grace_counts_from_the_restart() {
             .unwrap(),
         1
     );
+}
+
+#[test]
+fn a_text_past_its_window_is_replaced_by_its_template() {
+    let s = SqliteStore::in_memory().unwrap();
+    s.insert_inbound(&[inbound("wamid.1", "31600000001", "x", T0)])
+        .unwrap();
+    let p = s.pending_inbound(1).unwrap().remove(0);
+    let template = Reply::Template {
+        name: "vraag_nog_open".into(),
+        language: "nl".into(),
+        parameters: vec![],
+    };
+    let mut follow_up = text("Heb je nog antwoord nodig?");
+    follow_up.fallback = Some(template.clone());
+    s.apply(&[applied(
+        &p.conversation,
+        Some(p.message_id),
+        ConversationState::default(),
+        vec![follow_up],
+        T0,
+    )])
+    .unwrap();
+    let item = s.take_due_outbox(at(T0), 10).unwrap().remove(0);
+    assert_eq!(item.fallback, Some(template.clone()));
+    s.record_sends(&[SendResult::UseFallback {
+        id: item.id,
+        error: "131047".into(),
+        at: at(T0),
+    }])
+    .unwrap();
+    let again = s.take_due_outbox(at(T0), 10).unwrap().remove(0);
+    assert_eq!(again.id, item.id);
+    assert_eq!(again.reply, template);
+    assert_eq!(again.fallback, None);
 }

@@ -871,6 +871,7 @@ async fn reply(
             state: st,
             agent: Some(caller.0.name.clone()),
             messages: vec![AgentMessage::Reply(OutboundText {
+                fallback: None,
                 reply: out,
                 author: caller.author(),
             })],

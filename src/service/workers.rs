@@ -119,6 +119,7 @@ fn applied(
         .iter()
         .cloned()
         .map(|reply| OutboundText {
+            fallback: None,
             reply,
             author: "bot".into(),
         })
@@ -166,7 +167,14 @@ pub async fn follow_up_once(state: &Arc<AppState>) -> Result<usize, String> {
             if d.outcome == engine::Outcome::FollowUp {
                 state.metrics.inc(&state.metrics.follow_ups);
             }
-            applied(c, None, d, now)
+            let mut a = applied(c, None, d, now);
+            // Sent as text, it falls back to the template if the window closes before it leaves.
+            for r in &mut a.replies {
+                if matches!(r.reply, Reply::Text { .. }) {
+                    r.fallback = Some(engine::follow_up_template(&flows, &c.state));
+                }
+            }
+            a
         })
         .collect();
     let n = batch.len();
@@ -208,7 +216,7 @@ pub async fn send_once(state: &Arc<AppState>, client: &Client) -> Result<usize, 
         for r in &results {
             match r {
                 SendResult::Sent { .. } => m.inc(&m.sends_ok),
-                SendResult::Retry { .. } => m.inc(&m.send_retries),
+                SendResult::Retry { .. } | SendResult::UseFallback { .. } => m.inc(&m.send_retries),
                 SendResult::Failed { .. } => m.inc(&m.send_failures),
             }
         }
@@ -229,6 +237,14 @@ pub fn body_for(item: &OutboxItem, now: DateTime<Utc>) -> Result<serde_json::Val
                 .last_inbound_at
                 .is_some_and(|t| now - t < SERVICE_WINDOW);
             if !inside {
+                if let Some(fallback @ Reply::Template { .. }) = &item.fallback {
+                    let with_fallback = OutboxItem {
+                        reply: fallback.clone(),
+                        fallback: None,
+                        ..item.clone()
+                    };
+                    return body_for(&with_fallback, now);
+                }
                 return Err(
                     "outside the 24-hour window: free text cannot be sent; use a template".into(),
                 );
@@ -321,6 +337,12 @@ fn after_error(item: &OutboxItem, e: &SendError, now: DateTime<Utc>) -> SendResu
                 error,
             }
         }
+        // WhatsApp says the window is closed (our clock may differ): the template, if there is one.
+        ErrorAction::OutsideWindow if item.fallback.is_some() => SendResult::UseFallback {
+            id: item.id,
+            error,
+            at: now,
+        },
         ErrorAction::OutsideWindow => SendResult::Failed {
             id: item.id,
             error: format!("{error} (outside the 24-hour window: answer with a template)"),
@@ -434,9 +456,33 @@ mod tests {
                 text: "x".into(),
                 buttons: Vec::new(),
             },
+            fallback: None,
             attempts,
             last_inbound_at: None,
         }
+    }
+
+    #[test]
+    fn a_text_whose_window_closed_goes_as_its_template_or_not_at_all() {
+        let now = Utc::now();
+        let template = Reply::Template {
+            name: "vraag_nog_open".into(),
+            language: "nl".into(),
+            parameters: vec!["Fatima".into()],
+        };
+        let mut it = item(1);
+        it.last_inbound_at = Some(now - Duration::hours(25));
+        assert!(body_for(&it, now).is_err(), "free text outside the window");
+        it.fallback = Some(template.clone());
+        let body = body_for(&it, now).unwrap();
+        assert_eq!(body["type"], "template");
+        assert_eq!(body["template"]["name"], "vraag_nog_open");
+        // Inside the window the text itself goes.
+        it.last_inbound_at = Some(now - Duration::hours(2));
+        assert_eq!(body_for(&it, now).unwrap()["type"], "text");
+        // WhatsApp says 131047 although our clock says open: switch to the template.
+        let r = after_error(&it, &error(ErrorKind::Api, Some(400), Some(131047)), now);
+        assert!(matches!(r, SendResult::UseFallback { id: 7, .. }), "{r:?}");
     }
 
     fn error(kind: ErrorKind, http_status: Option<u16>, code: Option<i64>) -> SendError {

@@ -112,6 +112,10 @@ CREATE INDEX conversations_waiting ON conversations (phase, waiting_since);
     r"
 ALTER TABLE conversations ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 ",
+    // The template to send instead of a text once the 24-hour window has closed.
+    r"
+ALTER TABLE outbox ADD COLUMN fallback TEXT;
+",
 ];
 
 /// The SQLite store.
@@ -547,11 +551,17 @@ impl Store for SqliteStore {
                         |row| row.get(0),
                     )?;
                     tx.prepare_cached(
-                        "INSERT INTO outbox (conversation_id, message_id, reply, status, attempts, next_attempt_at, created_at, updated_at)
-                         VALUES (?1, ?2, ?3, 'pending', 0, ?4, ?4, ?4)",
+                        "INSERT INTO outbox (conversation_id, message_id, reply, fallback, status, attempts, next_attempt_at, created_at, updated_at)
+                         VALUES (?1, ?2, ?3, ?5, 'pending', 0, ?4, ?4, ?4)",
                     )?
                     .execute(
-                        params![a.conversation_id, message_id, reply, at],
+                        params![
+                            a.conversation_id,
+                            message_id,
+                            reply,
+                            at,
+                            r.fallback.as_ref().map(serde_json::to_string).transpose()?
+                        ],
                     )?;
                 }
                 match st.follow_up_at {
@@ -586,7 +596,7 @@ impl Store for SqliteStore {
             let now_s = ts(now);
             // Only the oldest unsent row of each conversation: replies arrive in order.
             let mut stmt = tx.prepare_cached(
-                "SELECT o.id, o.conversation_id, o.reply, o.attempts, c.channel, c.resident, c.last_inbound_at
+                "SELECT o.id, o.conversation_id, o.reply, o.attempts, c.channel, c.resident, c.last_inbound_at, o.fallback
                  FROM outbox o JOIN conversations c ON c.id = o.conversation_id
                  WHERE o.status = 'pending' AND o.next_attempt_at <= ?1
                    AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.conversation_id = o.conversation_id
@@ -602,17 +612,19 @@ impl Store for SqliteStore {
                     r.get::<_, String>(4)?,
                     r.get::<_, String>(5)?,
                     r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
                 ))
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (id, conversation_id, reply, attempts, channel, to, last) = row?;
+                let (id, conversation_id, reply, attempts, channel, to, last, fallback) = row?;
                 out.push(OutboxItem {
                     id,
                     conversation_id,
                     channel,
                     to,
                     reply: serde_json::from_str(&reply)?,
+                    fallback: fallback.as_deref().map(serde_json::from_str).transpose()?,
                     attempts: attempts as u32 + 1,
                     last_inbound_at: parse_ts_opt(last)?,
                 });
@@ -654,6 +666,13 @@ impl Store for SqliteStore {
                     .execute(
                         params![id, ts(*next_at), error],
                     )?,
+                    SendResult::UseFallback { id, error, at } => tx
+                        .prepare_cached(
+                            "UPDATE outbox SET reply = fallback, fallback = NULL, status = 'pending',
+                               next_attempt_at = ?3, last_error = ?2, updated_at = ?3
+                             WHERE id = ?1 AND status IN ('sending', 'pending') AND fallback IS NOT NULL",
+                        )?
+                        .execute(params![id, error, ts(*at)])?,
                     SendResult::Failed { id, error, at } => tx.prepare_cached(
                         "UPDATE outbox SET status = 'failed', last_error = ?2, updated_at = ?3
                          WHERE id = ?1 AND status IN ('sending', 'pending')",
