@@ -365,3 +365,30 @@ async fn reactions_and_system_notices_get_no_reply_and_no_handover() {
         .contains("triage_decisions_total{outcome=\"ignored\"} 3"));
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_means_the_store_answers_and_the_workers_run() {
+    let app = TestApp::start().await;
+    let r = app
+        .http
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The workers keep the heartbeat fresh: set back a minute, it is renewed within a round.
+    if let Ok(mut beat) = app.state.heartbeat.lock() {
+        *beat = std::time::Instant::now() - Duration::from_secs(60);
+    }
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let age = app.state.heartbeat.lock().map(|t| t.elapsed()).unwrap();
+    assert!(age < Duration::from_secs(2), "{age:?}");
+    let r = app
+        .http
+        .get(format!("{}/readyz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.stop().await;
+}

@@ -56,6 +56,8 @@ pub struct AppState {
     pub last_reload: Mutex<Option<ReloadStatus>>,
     /// Read receipts in flight at most (they are skipped beyond that).
     pub read_receipts: Arc<tokio::sync::Semaphore>,
+    /// When the workers last finished a round (monotonic), for `/readyz`.
+    pub heartbeat: Mutex<Instant>,
     request_ids: AtomicU64,
 }
 
@@ -88,6 +90,7 @@ impl AppState {
             wake_sender: Notify::new(),
             last_reload: Mutex::new(None),
             read_receipts: Arc::new(tokio::sync::Semaphore::new(16)),
+            heartbeat: Mutex::new(Instant::now()),
             request_ids: AtomicU64::new(1),
         }
     }
@@ -321,7 +324,18 @@ fn kind_name(kind: &whatsapp::InboundKind) -> &'static str {
     }
 }
 
+/// Workers that have not finished a round for this long are reported as stalled.
+const STALLED_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+
 async fn ready(State(s): State<Arc<AppState>>) -> Response {
+    let idle = s
+        .heartbeat
+        .lock()
+        .map(|t| t.elapsed())
+        .unwrap_or(STALLED_AFTER);
+    if idle >= STALLED_AFTER {
+        return (StatusCode::SERVICE_UNAVAILABLE, "workers stalled").into_response();
+    }
     let store = s.store.clone();
     match tokio::task::spawn_blocking(move || store.counts()).await {
         Ok(Ok(_)) => (StatusCode::OK, "ready").into_response(),

@@ -40,6 +40,9 @@ pub async fn process_once(state: &Arc<AppState>, client: &Client) -> Result<usiz
         let done = tokio::task::spawn_blocking(move || decide_batch(&st))
             .await
             .map_err(|e| format!("deciding panicked: {e}"))??;
+        if let Ok(mut beat) = state.heartbeat.lock() {
+            *beat = std::time::Instant::now();
+        }
         let Some((n, read)) = done else {
             return Ok(total);
         };
@@ -399,6 +402,9 @@ pub async fn run(state: Arc<AppState>, client: Client, mut shutdown: watch::Rece
                 supervised("processing", async move { process_once(&st, &cl).await }).await;
                 let st = state.clone();
                 supervised("follow-ups", async move { follow_up_once(&st).await }).await;
+                if let Ok(mut beat) = state.heartbeat.lock() {
+                    *beat = std::time::Instant::now();
+                }
                 tokio::select! {
                     _ = state.wake_processor.notified() => {}
                     _ = tokio::time::sleep(TICK) => {}
