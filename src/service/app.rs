@@ -205,6 +205,29 @@ async fn receive(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes
         }
     };
     drop(_enter);
+    match ingest(&s, &hook).await {
+        Ok(new) => {
+            s.metrics.observe_webhook(started.elapsed().as_secs_f64());
+            tracing::info!(
+                request_id,
+                messages = new,
+                duplicates = hook.messages.len().saturating_sub(new),
+                statuses = hook.statuses.len(),
+                skipped = hook.skipped,
+                "webhook stored"
+            );
+        }
+        Err(e) => {
+            tracing::error!(request_id, error = %e, "webhook not stored; the provider will retry");
+            return (StatusCode::SERVICE_UNAVAILABLE, "not stored, try again").into_response();
+        }
+    }
+    (StatusCode::OK, "EVENT_RECEIVED").into_response()
+}
+
+/// Masks, stores (one transaction) and counts what a webhook carried, then wakes the processor.
+/// Returns how many messages were new. The simulator feeds its messages through here too.
+pub async fn ingest(s: &Arc<AppState>, hook: &whatsapp::Webhook) -> Result<usize, String> {
     let now = s.clock.now();
     let flows = s.flows();
     // Mask before anything is stored: the store never sees the raw text.
@@ -254,7 +277,7 @@ async fn receive(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes
         })
         .collect();
     let store = s.store.clone();
-    let stored = tokio::task::spawn_blocking(move || -> crate::store::Result<Vec<Inserted>> {
+    let inserted = tokio::task::spawn_blocking(move || -> crate::store::Result<Vec<Inserted>> {
         let inserted = if inbound.is_empty() {
             Vec::new()
         } else {
@@ -265,18 +288,9 @@ async fn receive(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes
         }
         Ok(inserted)
     })
-    .await;
-    let inserted = match stored {
-        Ok(Ok(i)) => i,
-        Ok(Err(e)) => {
-            tracing::error!(request_id, error = %e, "webhook not stored; the provider will retry");
-            return (StatusCode::SERVICE_UNAVAILABLE, "not stored, try again").into_response();
-        }
-        Err(e) => {
-            tracing::error!(request_id, error = %e, "webhook task failed");
-            return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
-        }
-    };
+    .await
+    .map_err(|e| format!("the store task failed: {e}"))?
+    .map_err(|e| e.to_string())?;
     let new = inserted
         .iter()
         .filter(|i| matches!(i, Inserted::New { .. }))
@@ -289,16 +303,7 @@ async fn receive(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes
     if new > 0 {
         s.wake_processor.notify_one();
     }
-    m.observe_webhook(started.elapsed().as_secs_f64());
-    tracing::info!(
-        request_id,
-        messages = new,
-        duplicates = inserted.len() - new,
-        statuses = hook.statuses.len(),
-        skipped = hook.skipped,
-        "webhook stored"
-    );
-    (StatusCode::OK, "EVENT_RECEIVED").into_response()
+    Ok(new)
 }
 
 /// The channel's name for a message kind, as stored.
