@@ -8,6 +8,7 @@
 //! - [`api`]: the agents' API: users with bearer tokens, queues, conversations, actions.
 //! - [`workers`]: the processor, the scheduler and the sender.
 //! - [`metrics`]: counters and a histogram in Prometheus' text format.
+//! - [`simulator`]: the demo's resident simulator page at `/`.
 //!
 //! [`run`] takes a bound listener and a shutdown future (tests bind port 0), so the same code
 //! serves `cargo run --release` and the black-box tests.
@@ -17,6 +18,7 @@ pub mod app;
 pub mod clock;
 pub mod config;
 pub mod metrics;
+pub mod simulator;
 pub mod workers;
 
 use std::future::Future;

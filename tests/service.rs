@@ -392,3 +392,108 @@ async fn ready_means_the_store_answers_and_the_workers_run() {
     assert_eq!(r.status(), 200);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_simulator_talks_to_the_bot_as_a_resident() {
+    use triage::service::config::Config;
+    // Demo mode: no WhatsApp account, the stand-in inside the service, and the test clock.
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        database_url: format!("sqlite:{}", dir.path().join("t.db").display()),
+        flows: root().join("flows"),
+        rules: root().join("rules"),
+        ..Config::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let local = listener.local_addr().unwrap();
+    let (state, client) = triage::service::build(config, true, local).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(triage::service::run(state, client, listener, async move {
+        let _ = stopped.await;
+    }));
+    let base = format!("http://{local}");
+    let http = reqwest::Client::new();
+
+    let page = http
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Inwonersimulator"), "{page}");
+
+    // Friday evening, through the page's clock.
+    let c: Value = http
+        .post(format!("{base}/simulator/clock"))
+        .json(&serde_json::json!({ "at": "2026-11-27T19:30:00+01:00" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(c["open"], false, "{c}");
+
+    let say = |body: Value| {
+        http.post(format!("{base}/simulator/send"))
+            .json(&body)
+            .send()
+    };
+    let r = say(serde_json::json!({ "from": "31611112222", "name": "Sam", "text": "ik wil een nieuw paspoort" }))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let mut got: Vec<Value> = Vec::new();
+    for _ in 0..100 {
+        got = http
+            .get(format!("{base}/simulator/replies?to=31611112222&since=0"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if !got.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(got[0]["kind"], "buttons", "{got:?}");
+    assert!(got[0]["text"].as_str().unwrap().contains("paspoort"));
+    // Tapping a button is a message too.
+    let button = &got[0]["buttons"][0];
+    let r = say(serde_json::json!({
+        "from": "31611112222", "button_id": button["id"], "button_title": button["title"]
+    }))
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let since = got[0]["seq"].as_u64().unwrap();
+    let mut next: Vec<Value> = Vec::new();
+    for _ in 0..100 {
+        next = http
+            .get(format!(
+                "{base}/simulator/replies?to=31611112222&since={since}"
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if !next.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!next.is_empty(), "the tapped button got an answer");
+    // Bad input gets a clear error.
+    let r = say(serde_json::json!({ "from": "12", "text": "hoi" }))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}

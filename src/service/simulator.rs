@@ -1,0 +1,201 @@
+//! The resident simulator of demo mode: a phone-like chat page at `/` where anyone talks to the
+//! bot as a resident, without a WhatsApp account.
+//!
+//! A message typed there goes through the same path as a webhook ([`super::app::ingest`]): masked,
+//! stored, decided, answered through the outbox to the built-in Graph API stand-in, whose recorded
+//! sends the page shows as WhatsApp would (text, links, reply buttons, templates). With
+//! `--test-clock` the page also moves the clock, so a visitor can see the out-of-hours reply and
+//! Monday's follow-up happen. Only in demo mode: with a real account there is nothing to show.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::app::{ingest, AppState};
+use crate::whatsapp::{InboundKind, InboundMessage, Webhook};
+
+const PAGE: &str = include_str!("simulator.html");
+
+/// The simulator's routes (the page, sending, the replies, the clock).
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(page))
+        .route("/simulator/send", post(send))
+        .route("/simulator/replies", get(replies))
+        .route("/simulator/clock", get(clock).post(set_clock))
+}
+
+async fn page(State(s): State<Arc<AppState>>) -> Response {
+    if s.standin.is_none() {
+        return (
+            StatusCode::OK,
+            "triage is running. The resident simulator exists in demo mode only (no WhatsApp account configured).",
+        )
+            .into_response();
+    }
+    Html(PAGE).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Send {
+    /// The resident's number (digits).
+    from: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    /// A tapped reply button: its id and title.
+    #[serde(default)]
+    button_id: Option<String>,
+    #[serde(default)]
+    button_title: Option<String>,
+}
+
+fn bad(message: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
+}
+
+async fn send(State(s): State<Arc<AppState>>, Json(req): Json<Send>) -> Response {
+    if s.standin.is_none() {
+        return (StatusCode::NOT_FOUND, "demo mode only").into_response();
+    }
+    let from: String = req.from.chars().filter(char::is_ascii_digit).collect();
+    if from.len() < 6 || from.len() > 15 {
+        return bad("`from` must be a phone number of 6 to 15 digits");
+    }
+    let kind = match (req.button_id, req.button_title, req.text) {
+        (Some(id), Some(title), _) => InboundKind::ButtonReply { id, title },
+        (None, None, Some(body)) if !body.trim().is_empty() => {
+            if body.chars().count() > 4096 {
+                return bad("a WhatsApp message holds at most 4096 characters");
+            }
+            InboundKind::Text { body }
+        }
+        _ => return bad("give `text`, or `button_id` with `button_title`"),
+    };
+    let now = s.clock.now();
+    let message = InboundMessage {
+        id: format!(
+            "wamid.sim.{}",
+            now.timestamp_nanos_opt().unwrap_or_default()
+        ),
+        phone_number_id: s.config.whatsapp.phone_number_id.clone(),
+        from,
+        profile_name: req.name.filter(|n| !n.trim().is_empty()),
+        timestamp: now,
+        context_id: None,
+        kind,
+    };
+    let hook = Webhook {
+        messages: vec![message],
+        ..Webhook::default()
+    };
+    match ingest(&s, &hook).await {
+        Ok(_) => Json(json!({ "ok": true })).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "simulator message not stored");
+            (StatusCode::SERVICE_UNAVAILABLE, "not stored, try again").into_response()
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct RepliesQuery {
+    to: String,
+    #[serde(default)]
+    since: u64,
+}
+
+/// What the stand-in sent to `to` after `since`, as a phone shows it.
+async fn replies(State(s): State<Arc<AppState>>, Query(q): Query<RepliesQuery>) -> Response {
+    let Some(standin) = &s.standin else {
+        return (StatusCode::NOT_FOUND, "demo mode only").into_response();
+    };
+    let out: Vec<Value> = standin
+        .sent_since(q.since, Some(&q.to))
+        .into_iter()
+        .map(|r| shown(r.seq, r.at, &r.body))
+        .collect();
+    Json(out).into_response()
+}
+
+/// A Graph API message body as a chat bubble: text, buttons, or a template.
+fn shown(seq: u64, at: DateTime<Utc>, body: &Value) -> Value {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    match body["type"].as_str() {
+        Some("interactive") => json!({
+            "seq": seq,
+            "at": at,
+            "kind": "buttons",
+            "text": text(&body["interactive"]["body"]["text"]),
+            "buttons": body["interactive"]["action"]["buttons"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|b| json!({ "id": b["reply"]["id"], "title": b["reply"]["title"] }))
+                .collect::<Vec<_>>(),
+        }),
+        Some("template") => json!({
+            "seq": seq,
+            "at": at,
+            "kind": "template",
+            "text": format!(
+                "[template {}] {}",
+                text(&body["template"]["name"]),
+                body["template"]["components"][0]["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|p| text(&p["text"]))
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            ),
+            "buttons": [
+                { "id": crate::engine::PAYLOAD_YES, "title": "Ja" },
+                { "id": crate::engine::PAYLOAD_NO, "title": "Nee" }
+            ],
+        }),
+        _ => json!({ "seq": seq, "at": at, "kind": "text", "text": text(&body["text"]["body"]) }),
+    }
+}
+
+async fn clock(State(s): State<Arc<AppState>>) -> Response {
+    let tz = s.flows().office.timezone();
+    let now = s.clock.now();
+    Json(json!({
+        "now": now.with_timezone(&tz).to_rfc3339(),
+        "open": s.flows().office.is_open(now),
+        "settable": s.test_clock.is_some() && s.standin.is_some(),
+    }))
+    .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetClock {
+    at: DateTime<chrono::FixedOffset>,
+}
+
+/// Sets the test clock, in demo mode with `--test-clock` only (nothing real can be affected).
+async fn set_clock(State(s): State<Arc<AppState>>, Json(req): Json<SetClock>) -> Response {
+    match (&s.test_clock, &s.standin) {
+        (Some(tc), Some(_)) => {
+            tc.set(req.at.with_timezone(&Utc));
+            s.wake_processor.notify_one();
+            clock(State(s)).await
+        }
+        _ => (
+            StatusCode::NOT_FOUND,
+            "the clock can be set in demo mode with `triage serve --test-clock` only",
+        )
+            .into_response(),
+    }
+}
