@@ -470,6 +470,7 @@ fn serve(config: Option<&Path>, test_clock: bool) -> CliResult {
             println!(
                 "demo mode: no WhatsApp account configured; replies go to the built-in Graph API stand-in"
             );
+            println!("  chat as a resident: open http://{local}/ in a browser");
             println!("  sent replies:    http://{local}/standin/_standin/messages");
             println!(
                 "  webhook:         POST http://{local}/webhook, signed with the app secret `{}`",
