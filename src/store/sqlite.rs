@@ -379,6 +379,71 @@ fn status_rank(status: &str) -> i64 {
 
 const RANK_SQL: &str = "CASE COALESCE(delivery, '') WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'failed' THEN 4 ELSE 0 END";
 
+/// The columns of a [`Waiting`] row before its last, the `unanswered` flag.
+const WAITING_COLUMNS: &str = "c.id, c.resident, c.resident_name, c.phase, c.department, c.agent,
+    c.on_top, c.waiting_since,
+    (SELECT m.text FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'
+     ORDER BY m.id DESC LIMIT 1),
+    (SELECT m.created_at FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'
+     ORDER BY m.id DESC LIMIT 1)";
+
+/// Runs a query over [`WAITING_COLUMNS`] plus the `unanswered` flag.
+fn waiting_rows<P: rusqlite::Params>(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: P,
+) -> Result<Vec<Waiting>> {
+    let mut stmt = tx.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, Option<String>>(5)?,
+            r.get::<_, bool>(6)?,
+            r.get::<_, Option<String>>(7)?,
+            r.get::<_, Option<String>>(8)?,
+            r.get::<_, Option<String>>(9)?,
+            r.get::<_, bool>(10)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (
+            id,
+            resident,
+            resident_name,
+            phase,
+            department,
+            agent,
+            on_top,
+            since,
+            text,
+            at,
+            unanswered,
+        ) = row?;
+        let last_message = match (text, at) {
+            (Some(text), Some(at)) => Some((text, parse_ts(&at)?)),
+            _ => None,
+        };
+        out.push(Waiting {
+            id,
+            resident,
+            resident_name,
+            phase,
+            department,
+            agent,
+            on_top,
+            waiting_since: parse_ts_opt(since)?,
+            last_message,
+            unanswered,
+        });
+    }
+    Ok(out)
+}
+
 impl Store for SqliteStore {
     fn insert_inbound(&self, batch: &[NewInbound]) -> Result<Vec<Inserted>> {
         let slot = Arc::new(Mutex::new(None));
@@ -844,109 +909,33 @@ impl Store for SqliteStore {
 
     fn waiting(&self) -> Result<Vec<Waiting>> {
         self.with_read(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "SELECT c.id, c.resident, c.resident_name, c.phase, c.department, c.agent, c.on_top,
-                        c.waiting_since,
-                        (SELECT m.text FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'
-                         ORDER BY m.id DESC LIMIT 1),
-                        (SELECT m.created_at FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'
-                         ORDER BY m.id DESC LIMIT 1)
-                 FROM conversations c
-                 WHERE c.phase IN ('queued', 'awaiting_follow_up')
-                 ORDER BY c.id",
-            )?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, bool>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                    r.get::<_, Option<String>>(8)?,
-                    r.get::<_, Option<String>>(9)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (id, resident, resident_name, phase, department, agent, on_top, since, text, at) =
-                    row?;
-                let last_message = match (text, at) {
-                    (Some(text), Some(at)) => Some((text, parse_ts(&at)?)),
-                    _ => None,
-                };
-                out.push(Waiting {
-                    id,
-                    resident,
-                    resident_name,
-                    phase,
-                    department,
-                    agent,
-                    on_top,
-                    waiting_since: parse_ts_opt(since)?,
-                    last_message,
-                    unanswered: false,
-                });
-            }
-            Ok(out)
+            waiting_rows(
+                tx,
+                &format!(
+                    "SELECT {WAITING_COLUMNS}, 0 FROM conversations c
+                     WHERE c.phase IN ('queued', 'awaiting_follow_up') ORDER BY c.id"
+                ),
+                [],
+            )
         })
     }
 
     fn claimed(&self, agent: &str) -> Result<Vec<Waiting>> {
         self.with_read(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "SELECT c.id, c.resident, c.resident_name, c.phase, c.department, c.agent, c.on_top,
-                        c.waiting_since,
-                        (SELECT m.text FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'
-                         ORDER BY m.id DESC LIMIT 1),
-                        (SELECT m.created_at FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'
-                         ORDER BY m.id DESC LIMIT 1),
-                        COALESCE((SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'), 0)
-                          > COALESCE((SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = c.id
-                                      AND m.direction = 'out' AND m.author LIKE 'agent:%'), 0)
-                 FROM conversations c
-                 WHERE c.phase = 'with_agent' AND c.agent = ?1
-                 ORDER BY c.id",
-            )?;
-            let rows = stmt.query_map([agent], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, bool>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                    r.get::<_, Option<String>>(8)?,
-                    r.get::<_, Option<String>>(9)?,
-                    r.get::<_, bool>(10)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (id, resident, resident_name, phase, department, agent, on_top, since, text, at, unanswered) =
-                    row?;
-                let last_message = match (text, at) {
-                    (Some(text), Some(at)) => Some((text, parse_ts(&at)?)),
-                    _ => None,
-                };
-                out.push(Waiting {
-                    id,
-                    resident,
-                    resident_name,
-                    phase,
-                    department,
-                    agent,
-                    on_top,
-                    waiting_since: parse_ts_opt(since)?,
-                    last_message,
-                    unanswered,
-                });
-            }
-            Ok(out)
+            // Unanswered: the resident's latest message came after the agent's latest reply.
+            waiting_rows(
+                tx,
+                &format!(
+                    "SELECT {WAITING_COLUMNS},
+                       COALESCE((SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = c.id
+                                 AND m.direction = 'in'), 0)
+                       > COALESCE((SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = c.id
+                                   AND m.direction = 'out' AND m.author LIKE 'agent:%'), 0)
+                     FROM conversations c
+                     WHERE c.phase = 'with_agent' AND c.agent = ?1 ORDER BY c.id"
+                ),
+                [agent],
+            )
         })
     }
 
