@@ -445,21 +445,31 @@ async fn the_demo_simulator_talks_to_the_bot_as_a_resident() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let mut got: Vec<Value> = Vec::new();
-    for _ in 0..100 {
-        got = http
-            .get(format!("{base}/simulator/replies?to=31611112222&since=0"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if !got.is_empty() {
-            break;
+    // The replies to our resident after `since`, waiting up to 5 s for the first.
+    let replies_after = |since: u64| {
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            for _ in 0..100 {
+                let got: Vec<Value> = http
+                    .get(format!(
+                        "{base}/simulator/replies?to=31611112222&since={since}"
+                    ))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                if !got.is_empty() {
+                    return got;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Vec::new()
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    };
+    let got = replies_after(0).await;
     assert_eq!(got[0]["kind"], "buttons", "{got:?}");
     assert!(got[0]["text"].as_str().unwrap().contains("paspoort"));
     // Tapping a button is a message too.
@@ -471,23 +481,7 @@ async fn the_demo_simulator_talks_to_the_bot_as_a_resident() {
     .unwrap();
     assert_eq!(r.status(), 200);
     let since = got[0]["seq"].as_u64().unwrap();
-    let mut next: Vec<Value> = Vec::new();
-    for _ in 0..100 {
-        next = http
-            .get(format!(
-                "{base}/simulator/replies?to=31611112222&since={since}"
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if !next.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let next = replies_after(since).await;
     assert!(!next.is_empty(), "the tapped button got an answer");
     // Bad input gets a clear error.
     let r = say(serde_json::json!({ "from": "12", "text": "hoi" }))
