@@ -19,6 +19,7 @@ pub mod clock;
 pub mod config;
 pub mod metrics;
 pub mod simulator;
+pub mod web;
 pub mod workers;
 
 use std::future::Future;

@@ -149,7 +149,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/admin/clock", get(clock).post(set_clock))
         .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES))
         .merge(super::api::router())
-        .merge(super::simulator::router());
+        .merge(super::simulator::router())
+        .merge(super::web::router());
     if let Some(standin) = &state.standin {
         r = r.nest_service("/standin", standin.router());
     }

@@ -1,0 +1,92 @@
+//! The web application's pages and assets, all compiled into the binary: the service runs offline,
+//! so nothing comes from a CDN.
+//!
+//! Pages are static shells; their script asks the API for data, so a page never carries personal
+//! data in its URL or markup. Every page is served with a strict Content Security Policy (scripts
+//! and styles from this origin only, no inline code), so that even a message an agent sees cannot
+//! run script in their browser.
+
+use std::sync::Arc;
+
+use axum::extract::Path;
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::app::AppState;
+
+/// The pages: path, file.
+const PAGES: &[(&str, &str)] = &[
+    ("/login", include_str!("web/login.html")),
+    ("/inbox", include_str!("web/inbox.html")),
+    ("/editor", include_str!("web/editor.html")),
+    ("/reports", include_str!("web/reports.html")),
+];
+
+/// The assets under `/assets/`: name, content type, file.
+const ASSETS: &[(&str, &str, &str)] = &[
+    ("app.css", CSS, include_str!("web/app.css")),
+    ("app.js", JS, include_str!("web/app.js")),
+    ("login.js", JS, include_str!("web/login.js")),
+    ("inbox.css", CSS, include_str!("web/inbox.css")),
+    ("inbox.js", JS, include_str!("web/inbox.js")),
+    ("editor.css", CSS, include_str!("web/editor.css")),
+    ("editor.js", JS, include_str!("web/editor.js")),
+    ("reports.css", CSS, include_str!("web/reports.css")),
+    ("reports.js", JS, include_str!("web/reports.js")),
+];
+
+const CSS: &str = "text/css; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+const HTML: &str = "text/html; charset=utf-8";
+
+/// Scripts, styles and connections from this origin only; no frames, no plugins.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The pages' and assets' routes.
+pub fn router() -> Router<Arc<AppState>> {
+    let mut r = Router::new().route("/assets/{name}", get(asset));
+    for (path, body) in PAGES {
+        r = r.route(path, get(move || async move { page(body) }));
+    }
+    r
+}
+
+fn page(body: &'static str) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    secure(&mut response, HTML);
+    response
+}
+
+async fn asset(Path(name): Path<String>) -> Response {
+    match ASSETS.iter().find(|(n, _, _)| *n == name) {
+        Some((_, kind, body)) => {
+            let mut response = (StatusCode::OK, *body).into_response();
+            secure(&mut response, kind);
+            response
+        }
+        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+    }
+}
+
+/// The headers every page and asset gets. `no-cache` makes browsers revalidate, so a new
+/// binary's assets are used at once.
+fn secure(response: &mut Response, kind: &'static str) {
+    let h = response.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(kind));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "same-origin"),
+    ] {
+        h.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+}

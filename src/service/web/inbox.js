@@ -1,0 +1,1 @@
+triage.start('inbox');
