@@ -106,7 +106,7 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create a user in the configured database and print their new token (once)
+    /// Create a user in the configured database and print their password and API token (once)
     Add {
         /// The user's name (letters, digits, `-`, `_`, `.`)
         name: String,
@@ -116,6 +116,20 @@ pub enum UserCommand {
         /// Department ids whose queues the user works, comma-separated
         #[arg(long, value_delimiter = ',', value_name = "IDS")]
         departments: Vec<String>,
+        /// Read the password from the first line of standard input (default: a new random one,
+        /// printed once)
+        #[arg(long)]
+        password_stdin: bool,
+        /// A configuration file (default: ./triage.toml when it exists)
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Set a user's password (ending their sessions) and print it if it was made up
+    Password {
+        name: String,
+        /// Read the password from the first line of standard input (default: a new random one)
+        #[arg(long)]
+        password_stdin: bool,
         /// A configuration file (default: ./triage.toml when it exists)
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
@@ -148,9 +162,24 @@ pub fn run(cli: Cli) -> ExitCode {
                     name,
                     role,
                     departments,
+                    password_stdin,
                     config,
                 },
-        }) => user_add(&name, &role, &departments, config.as_deref()),
+        }) => user_add(
+            &name,
+            &role,
+            &departments,
+            password_stdin,
+            config.as_deref(),
+        ),
+        Some(Command::User {
+            action:
+                UserCommand::Password {
+                    name,
+                    password_stdin,
+                    config,
+                },
+        }) => user_password(&name, password_stdin, config.as_deref()),
         Some(Command::Say {
             message,
             url,
@@ -465,37 +494,75 @@ fn serve(config: Option<&Path>, test_clock: bool) -> CliResult {
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         let demo = config.demo();
         let (state, client) = crate::service::build(config, test_clock, local)?;
-        println!("triage is serving on http://{local}");
+        // Browsers keep secure cookies over plain HTTP only for `localhost`: print that name.
+        let base = if local.ip().is_loopback() {
+            format!("http://localhost:{}", local.port())
+        } else {
+            format!("http://{local}")
+        };
+        println!("triage is serving on {base}");
         if demo {
             println!(
                 "demo mode: no WhatsApp account configured; replies go to the built-in Graph API stand-in"
             );
-            println!("  chat as a resident: open http://{local}/ in a browser");
-            println!("  sent replies:    http://{local}/standin/_standin/messages");
+            println!("  chat as a resident: {base}/");
             println!(
-                "  webhook:         POST http://{local}/webhook, signed with the app secret `{}`",
+                "  agents' inbox:      {base}/inbox, sign in as `demo-agent` (or `demo-admin`), password `{}`",
+                crate::service::auth::DEMO_PASSWORD
+            );
+            println!("  sent replies:       {base}/standin/_standin/messages");
+            println!(
+                "  webhook:            POST {base}/webhook, signed with the app secret `{}`",
                 crate::service::config::DEMO_APP_SECRET
             );
-        }
-        if demo {
             println!(
-                "  agents' API:     http://{local}/api/queues with `Authorization: Bearer {}` (demo-agent) or `{}` (demo-admin, also for /admin/*)",
+                "  agents' API:        {base}/api/queues with `Authorization: Bearer {}` (demo-agent) or `{}` (demo-admin, also for /admin/*)",
                 crate::service::api::DEMO_AGENT_TOKEN,
                 crate::service::api::DEMO_ADMIN_TOKEN
             );
+        } else {
+            println!("  agents' inbox:   {base}/inbox (create users with `triage user add`)");
         }
         if test_clock {
-            println!("  test clock:      POST http://{local}/admin/clock {{\"at\": \"2026-11-27T19:30:00+01:00\"}}");
+            println!("  test clock:      POST {base}/admin/clock {{\"at\": \"2026-11-27T19:30:00+01:00\"}}");
         }
-        println!("  health, metrics: http://{local}/healthz, http://{local}/metrics");
+        println!("  health, metrics: {base}/healthz, {base}/metrics");
         let signals = crate::service::signals(state.clone());
         crate::service::run(state, client, listener, signals).await
     })?;
     Ok(true)
 }
 
-/// `triage user add`: a user in the configured database, with a new random token printed once.
-fn user_add(name: &str, role: &str, departments: &[String], config: Option<&Path>) -> CliResult {
+/// A password from standard input's first line (checked), or a new random one: the password
+/// and whether it was made up.
+fn read_password(from_stdin: bool) -> Result<(String, bool), String> {
+    if !from_stdin {
+        return Ok((crate::service::auth::new_password()?, true));
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    crate::service::auth::check_password(&password)?;
+    Ok((password, false))
+}
+
+fn open_store(
+    config: &crate::service::config::Config,
+) -> Result<crate::store::sqlite::SqliteStore, String> {
+    crate::store::sqlite::SqliteStore::open(&config.sqlite_path()?).map_err(|e| e.to_string())
+}
+
+/// `triage user add`: a user in the configured database, with a password (given or made up) and
+/// a new random API token, each printed once.
+fn user_add(
+    name: &str,
+    role: &str,
+    departments: &[String],
+    password_stdin: bool,
+    config: Option<&Path>,
+) -> CliResult {
     use crate::store::Store;
     let config = crate::service::config::Config::load(config, |k| std::env::var(k).ok())?;
     let Some((flows, _)) = load(&config.flows, &config.rules) else {
@@ -503,11 +570,15 @@ fn user_add(name: &str, role: &str, departments: &[String], config: Option<&Path
     };
     let token = crate::service::api::new_token()?;
     let user = crate::service::api::new_user(&flows, name, role, departments, &token, Utc::now())?;
-    let store = crate::store::sqlite::SqliteStore::open(&config.sqlite_path()?)
-        .map_err(|e| e.to_string())?;
+    let (password, made_up) = read_password(password_stdin)?;
+    let hash = crate::service::auth::hash_password(&password)?;
+    let store = open_store(&config)?;
     let Some(created) = store.add_user(&user, false).map_err(|e| e.to_string())? else {
         return Err(format!("there is a user `{}` already", user.name));
     };
+    store
+        .set_password(&created.name, &hash)
+        .map_err(|e| e.to_string())?;
     store
         .audit(&crate::store::AuditRecord {
             at: Utc::now(),
@@ -518,7 +589,7 @@ fn user_add(name: &str, role: &str, departments: &[String], config: Option<&Path
         })
         .map_err(|e| e.to_string())?;
     eprintln!(
-        "created {} `{}`{}; the token is shown only now:",
+        "created {} `{}`{}; what follows is shown only now.",
         created.role.as_str(),
         created.name,
         if created.departments.is_empty() {
@@ -527,7 +598,36 @@ fn user_add(name: &str, role: &str, departments: &[String], config: Option<&Path
             format!(" for {}", created.departments.join(", "))
         }
     );
-    println!("{token}");
+    if made_up {
+        println!("password: {password}");
+    }
+    println!("api token: {token}");
+    Ok(true)
+}
+
+/// `triage user password`: a new password for a user; their sessions end.
+fn user_password(name: &str, password_stdin: bool, config: Option<&Path>) -> CliResult {
+    use crate::store::Store;
+    let config = crate::service::config::Config::load(config, |k| std::env::var(k).ok())?;
+    let (password, made_up) = read_password(password_stdin)?;
+    let hash = crate::service::auth::hash_password(&password)?;
+    let store = open_store(&config)?;
+    if !store.set_password(name, &hash).map_err(|e| e.to_string())? {
+        return Err(format!("there is no user `{name}`"));
+    }
+    store
+        .audit(&crate::store::AuditRecord {
+            at: Utc::now(),
+            actor: "cli".into(),
+            action: "password_set".into(),
+            conversation_id: None,
+            detail: Some(name.to_string()),
+        })
+        .map_err(|e| e.to_string())?;
+    eprintln!("the password of `{name}` is set; their sessions have ended");
+    if made_up {
+        println!("password: {password}");
+    }
     Ok(true)
 }
 

@@ -15,8 +15,10 @@
 
 pub mod api;
 pub mod app;
+pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod events;
 pub mod metrics;
 pub mod simulator;
 pub mod web;
@@ -100,10 +102,18 @@ pub async fn run(
     let (stop_tx, stop_rx) = watch::channel(false);
     let workers = tokio::spawn(workers::run(state.clone(), client, stop_rx));
     let router = app::router(state.clone());
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| format!("server: {e}"));
+    let stopping = state.clone();
+    let shutdown = async move {
+        shutdown.await;
+        stopping.stopping.send_replace(true);
+    };
+    let served = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(|e| format!("server: {e}"));
     let _ = stop_tx.send(true);
     let _ = workers.await;
     served

@@ -303,6 +303,43 @@ impl fmt::Debug for NewUser {
     }
 }
 
+/// A session of the web application to store. Only the SHA-256 of its id is kept.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewSession {
+    pub id_hash: String,
+    pub user: String,
+    /// The token every state-changing request of this session must carry.
+    pub csrf: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for NewSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewSession")
+            .field("user", &self.user)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A signed-in user's session.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user: User,
+    pub csrf: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("user", &self.user.name)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A conversation waiting in a queue, with its latest message from the resident.
 #[derive(Clone, PartialEq)]
 pub struct Waiting {
@@ -475,8 +512,24 @@ pub trait Store: Send + Sync + 'static {
     /// Every user, by name.
     fn users(&self) -> Result<Vec<User>>;
 
-    /// Removes a user; `false` when there was none of that name.
+    /// Removes a user and their sessions; `false` when there was none of that name.
     fn remove_user(&self, name: &str) -> Result<bool>;
+
+    /// Sets a user's password hash (argon2, PHC string) and ends their sessions; `false` when
+    /// there is no user of that name.
+    fn set_password(&self, name: &str, hash: &str) -> Result<bool>;
+
+    /// A user with their password hash (`None`: they cannot sign in with a password).
+    fn password_hash(&self, name: &str) -> Result<Option<(User, Option<String>)>>;
+
+    /// Stores a new session (and drops expired ones).
+    fn create_session(&self, session: &NewSession) -> Result<()>;
+
+    /// The session whose id has this SHA-256 (hex), if it has not expired at `now`.
+    fn session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>>;
+
+    /// Ends a session (signing out).
+    fn delete_session(&self, id_hash: &str) -> Result<()>;
 
     /// Conversations waiting for a person (queued or awaiting a follow-up answer), any department.
     fn waiting(&self) -> Result<Vec<Waiting>>;

@@ -269,13 +269,15 @@ fn check_department(flows: &FlowSet, id: &str) -> Result<(), String> {
     Err(format!("unknown department `{id}`{hint}"))
 }
 
-/// In demo mode: `demo-agent` (agent of every department) and `demo-admin`, with fixed tokens.
+/// In demo mode: `demo-agent` (agent of every department) and `demo-admin`, with fixed tokens
+/// and the password [`super::auth::DEMO_PASSWORD`].
 pub fn ensure_demo_users(
     store: &dyn Store,
     flows: &FlowSet,
     at: DateTime<Utc>,
 ) -> crate::store::Result<()> {
     let every: Vec<String> = flows.departments.iter().map(|d| d.id.clone()).collect();
+    let demo_hash = super::auth::hash_password(super::auth::DEMO_PASSWORD).map_err(StoreError)?;
     for (name, role, departments, token) in [
         ("demo-agent", Role::Agent, every, DEMO_AGENT_TOKEN),
         ("demo-admin", Role::Admin, Vec::new(), DEMO_ADMIN_TOKEN),
@@ -290,6 +292,7 @@ pub fn ensure_demo_users(
             },
             true,
         )?;
+        store.set_password(name, &demo_hash)?;
     }
     Ok(())
 }
@@ -316,14 +319,22 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-async fn user_of(state: &Arc<AppState>, headers: &HeaderMap) -> ApiResult<User> {
-    let token = bearer(headers).ok_or_else(|| {
-        ApiError::unauthorized("an `Authorization: Bearer <token>` header is needed")
-    })?;
-    let hash = token_hash(token);
-    blocking(state, move |s| s.user_by_token(&hash))
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("unknown token"))
+/// The user of a request: a bearer token (scripts), else the session cookie (the web
+/// application, with its CSRF check on state-changing requests).
+async fn user_of(state: &Arc<AppState>, parts: &Parts) -> ApiResult<(User, Option<String>)> {
+    if let Some(token) = bearer(&parts.headers) {
+        let hash = token_hash(token);
+        let user = blocking(state, move |s| s.user_by_token(&hash))
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("unknown token"))?;
+        return Ok((user, None));
+    }
+    match super::auth::session_user(state, parts).await? {
+        Some(session) => Ok((session.user, Some(session.csrf))),
+        None => Err(ApiError::unauthorized(
+            "sign in first, or send an `Authorization: Bearer <token>` header",
+        )),
+    }
 }
 
 /// For `/admin/reload` and `/admin/clock`: once users exist, an editor's or admin's token.
@@ -333,7 +344,7 @@ async fn user_of(state: &Arc<AppState>, headers: &HeaderMap) -> ApiResult<User> 
 /// an editor or admin.
 pub async fn authorize_admin(
     state: &Arc<AppState>,
-    headers: &HeaderMap,
+    parts: &Parts,
     open_without_users: bool,
 ) -> ApiResult<()> {
     let any = blocking(state, |s| s.users()).await?;
@@ -345,7 +356,7 @@ pub async fn authorize_admin(
             "no users yet: create an editor or admin with `triage user add NAME --role admin`",
         ));
     }
-    let user = user_of(state, headers).await?;
+    let (user, _) = user_of(state, parts).await?;
     match user.role {
         Role::Admin | Role::Editor => Ok(()),
         Role::Agent => Err(ApiError::forbidden("this needs an editor or an admin")),
@@ -355,6 +366,23 @@ pub async fn authorize_admin(
 /// The user a request comes from.
 pub struct Caller(pub User);
 
+/// The user a request comes from, with the session's CSRF token when it came with a session
+/// cookie (for `/api/me`, so that a reloaded page learns it again).
+pub struct CallerSession(pub User, pub Option<String>);
+
+impl FromRequestParts<Arc<AppState>> for CallerSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        user_of(state, parts)
+            .await
+            .map(|(user, csrf)| CallerSession(user, csrf))
+    }
+}
+
 impl FromRequestParts<Arc<AppState>> for Caller {
     type Rejection = ApiError;
 
@@ -362,7 +390,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        user_of(state, &parts.headers).await.map(Caller)
+        user_of(state, parts).await.map(|(user, _)| Caller(user))
     }
 }
 
@@ -553,8 +581,20 @@ async fn openapi(_caller: Caller) -> Response {
     ([("content-type", "application/json")], OPENAPI).into_response()
 }
 
-async fn me(caller: Caller) -> Json<Value> {
-    Json(user_json(&caller.0))
+/// The caller, with what the web application needs at start: the session's CSRF token, whether
+/// this is the demo, and every department (to forward to).
+async fn me(State(s): State<Arc<AppState>>, caller: CallerSession) -> Json<Value> {
+    let CallerSession(user, csrf) = caller;
+    let flows = s.flows();
+    let mut body = user_json(&user);
+    body["csrf"] = json!(csrf);
+    body["demo"] = json!(s.standin.is_some());
+    body["all_departments"] = flows
+        .departments
+        .iter()
+        .map(|d| json!({ "id": d.id, "name": d.name }))
+        .collect();
+    Json(body)
 }
 
 /// The conversations the caller has claimed: those where the resident wrote after the agent's
@@ -725,6 +765,17 @@ where
                     s.wake_sender.notify_one();
                 }
                 tracing::info!(user = %caller.0.name, conversation = id, action = p.action, "agent action");
+                let mut departments: Vec<String> = p.state.department.iter().cloned().collect();
+                if let Some(d) = &view.conversation.state.department {
+                    if !departments.contains(d) {
+                        departments.push(d.clone());
+                    }
+                }
+                s.live.publish(super::events::Change {
+                    conversation: id,
+                    departments,
+                    what: p.action,
+                });
                 return Ok(Json(json!({
                     "id": id,
                     "phase": p.state.phase.as_str(),
@@ -1017,6 +1068,9 @@ struct NewUserRequest {
     role: String,
     #[serde(default)]
     departments: Vec<String>,
+    /// The password to sign in with; without one, a new random password is returned (once).
+    #[serde(default)]
+    password: Option<String>,
 }
 
 async fn add_user(
@@ -1037,6 +1091,22 @@ async fn add_user(
         now,
     )
     .map_err(|m| ApiError::bad_request("invalid_user", m))?;
+    let generated = req.password.is_none();
+    let password = match req.password {
+        Some(p) => {
+            super::auth::check_password(&p)
+                .map_err(|m| ApiError::bad_request("invalid_password", m))?;
+            p
+        }
+        None => super::auth::new_password().map_err(ApiError::internal)?,
+    };
+    let hash = tokio::task::spawn_blocking(move || {
+        super::auth::hash_password(&password).map(|h| (h, password))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    let (hash, password) = hash;
     let name = user.name.clone();
     let audit = AuditRecord {
         at: now,
@@ -1047,7 +1117,8 @@ async fn add_user(
     };
     let created = blocking(&s, move |st| {
         let created = st.add_user(&user, false)?;
-        if created.is_some() {
+        if let Some(u) = &created {
+            st.set_password(&u.name, &hash)?;
             st.audit(&audit)?;
         }
         Ok(created)
@@ -1058,6 +1129,9 @@ async fn add_user(
     })?;
     let mut body = user_json(&created);
     body["token"] = json!(token);
+    if generated {
+        body["password"] = json!(password);
+    }
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -58,6 +59,13 @@ pub struct AppState {
     pub read_receipts: Arc<tokio::sync::Semaphore>,
     /// When the workers last finished a round (monotonic), for `/readyz`.
     pub heartbeat: Mutex<Instant>,
+    /// Failed sign-ins, to limit attempts.
+    pub logins: super::auth::LoginLimiter,
+    /// Changes of conversations, for the web application's live updates.
+    pub live: super::events::Live,
+    /// Flips to true when the server shuts down: long-lived responses (the live events) end,
+    /// so that a graceful shutdown does not wait for them forever.
+    pub stopping: tokio::sync::watch::Sender<bool>,
     request_ids: AtomicU64,
 }
 
@@ -91,6 +99,9 @@ impl AppState {
             last_reload: Mutex::new(None),
             read_receipts: Arc::new(tokio::sync::Semaphore::new(16)),
             heartbeat: Mutex::new(Instant::now()),
+            logins: super::auth::LoginLimiter::default(),
+            live: super::events::Live::default(),
+            stopping: tokio::sync::watch::channel(false).0,
             request_ids: AtomicU64::new(1),
         }
     }
@@ -150,7 +161,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES))
         .merge(super::api::router())
         .merge(super::simulator::router())
-        .merge(super::web::router());
+        .merge(super::web::router())
+        .merge(super::auth::router())
+        .merge(super::events::router());
     if let Some(standin) = &state.standin {
         r = r.nest_service("/standin", standin.router());
     }
@@ -363,8 +376,8 @@ async fn metrics(State(s): State<Arc<AppState>>) -> Response {
         .into_response()
 }
 
-async fn reload(State(s): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Err(e) = super::api::authorize_admin(&s, &headers, false).await {
+async fn reload(State(s): State<Arc<AppState>>, parts: Parts) -> Response {
+    if let Err(e) = super::api::authorize_admin(&s, &parts, false).await {
         return e.into_response();
     }
     let state = s.clone();
@@ -399,10 +412,10 @@ async fn clock(State(s): State<Arc<AppState>>) -> Response {
 
 async fn set_clock(
     State(s): State<Arc<AppState>>,
-    headers: HeaderMap,
+    parts: Parts,
     Json(req): Json<SetClock>,
 ) -> Response {
-    if let Err(e) = super::api::authorize_admin(&s, &headers, true).await {
+    if let Err(e) = super::api::authorize_admin(&s, &parts, true).await {
         return e.into_response();
     }
     let Some(tc) = &s.test_clock else {

@@ -23,6 +23,10 @@ pub struct Config {
     pub log_json: bool,
     /// A production configuration refuses the test clock.
     pub production: bool,
+    /// Session cookies only over HTTPS (`TRIAGE_SECURE_COOKIES`, default true). Browsers treat
+    /// `localhost` as secure, so the demo works over plain HTTP there; turn it off only to use
+    /// another address without TLS during development. Production refuses `false`.
+    pub secure_cookies: bool,
     pub whatsapp: WhatsAppConfig,
 }
 
@@ -59,6 +63,7 @@ impl Default for Config {
             rules: PathBuf::from("rules"),
             log_json: false,
             production: false,
+            secure_cookies: true,
             whatsapp: WhatsAppConfig::default(),
         }
     }
@@ -94,6 +99,7 @@ impl fmt::Debug for Config {
             .field("rules", &self.rules)
             .field("log_json", &self.log_json)
             .field("production", &self.production)
+            .field("secure_cookies", &self.secure_cookies)
             .field("whatsapp", &self.whatsapp)
             .finish()
     }
@@ -155,6 +161,14 @@ impl Config {
         }
         if let Some(v) = env("TRIAGE_PRODUCTION") {
             config.production = matches!(v.as_str(), "1" | "true" | "yes");
+        }
+        if let Some(v) = env("TRIAGE_SECURE_COOKIES").filter(|v| !v.is_empty()) {
+            config.secure_cookies = !matches!(v.as_str(), "0" | "false" | "no");
+        }
+        if config.production && !config.secure_cookies {
+            return Err(
+                "a production configuration needs secure cookies (secure_cookies = true)".into(),
+            );
         }
         Ok(config)
     }

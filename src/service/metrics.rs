@@ -24,6 +24,7 @@ pub struct Metrics {
     pub send_retries: AtomicU64,
     pub send_failures: AtomicU64,
     pub follow_ups: AtomicU64,
+    pub logins_refused: AtomicU64,
     outcomes: Mutex<BTreeMap<String, u64>>,
     latency: Mutex<Histogram>,
 }
@@ -121,6 +122,11 @@ impl Metrics {
                 "triage_follow_ups_total",
                 "Follow-up questions asked",
                 &self.follow_ups,
+            ),
+            (
+                "triage_logins_refused_total",
+                "Sign-ins refused (wrong password, unknown name, too many attempts)",
+                &self.logins_refused,
             ),
         ];
         for (name, help, c) in counters {

@@ -14,6 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::app::AppState;
+use super::events::Change;
 use crate::engine::{self, ConversationState, Decision, Message, Reply, SERVICE_WINDOW};
 use crate::graph::{Client, SendError};
 use crate::store::{Applied, Conversation, OutboundText, OutboxItem, SendResult};
@@ -102,12 +103,35 @@ fn decide_batch(state: &AppState) -> Result<Option<(usize, Vec<String>)>, String
         ));
     }
     let n = state.store.apply(&batch).map_err(|e| e.to_string())?;
+    let before: HashMap<i64, Option<String>> = pending
+        .iter()
+        .map(|p| (p.conversation.id, p.conversation.state.department.clone()))
+        .collect();
+    publish(state, &batch, &before);
     let read = pending
         .into_iter()
         .filter(|p| p.conversation.channel == "whatsapp")
         .map(|p| p.provider_id)
         .collect();
     Ok(Some((n, read)))
+}
+
+/// Tells the web application which conversations the bot changed, and in which queues (the
+/// department before and after).
+fn publish(state: &AppState, batch: &[Applied], before: &HashMap<i64, Option<String>>) {
+    for a in batch {
+        let mut departments: Vec<String> = a.state.department.iter().cloned().collect();
+        if let Some(Some(d)) = before.get(&a.conversation_id) {
+            if !departments.contains(d) {
+                departments.push(d.clone());
+            }
+        }
+        state.live.publish(Change {
+            conversation: a.conversation_id,
+            departments,
+            what: "decision",
+        });
+    }
 }
 
 /// A decision as the store keeps it: links written under the answer they belong to.
@@ -181,11 +205,16 @@ pub async fn follow_up_once(state: &Arc<AppState>) -> Result<usize, String> {
         })
         .collect();
     let n = batch.len();
+    let before: HashMap<i64, Option<String>> = due
+        .iter()
+        .map(|c| (c.id, c.state.department.clone()))
+        .collect();
     let store = state.store.clone();
-    tokio::task::spawn_blocking(move || store.apply(&batch))
+    let batch = tokio::task::spawn_blocking(move || store.apply(&batch).map(|_| batch))
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
+    publish(state, &batch, &before);
     state.wake_sender.notify_one();
     Ok(n)
 }
@@ -204,6 +233,8 @@ pub async fn send_once(state: &Arc<AppState>, client: &Client) -> Result<usize, 
             return Ok(total);
         }
         total += due.len();
+        let conversations: HashMap<i64, i64> =
+            due.iter().map(|i| (i.id, i.conversation_id)).collect();
         let mut tasks = JoinSet::new();
         for item in due {
             let client = client.clone();
@@ -223,11 +254,27 @@ pub async fn send_once(state: &Arc<AppState>, client: &Client) -> Result<usize, 
                 SendResult::Failed { .. } => m.inc(&m.send_failures),
             }
         }
+        let sent: Vec<i64> = results
+            .iter()
+            .filter_map(|r| match r {
+                SendResult::Sent { id, .. }
+                | SendResult::Failed { id, .. }
+                | SendResult::UseFallback { id, .. } => conversations.get(id).copied(),
+                SendResult::Retry { .. } => None,
+            })
+            .collect();
         let store = state.store.clone();
         tokio::task::spawn_blocking(move || store.record_sends(&results))
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
+        for conversation in sent {
+            state.live.publish(Change {
+                conversation,
+                departments: Vec::new(),
+                what: "sent",
+            });
+        }
     }
 }
 

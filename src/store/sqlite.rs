@@ -12,8 +12,9 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::{
     AgentChange, AgentMessage, Applied, AuditRecord, ChangeOutcome, Conversation, ConversationView,
-    Counts, DecisionRecord, DeliveryUpdate, HistoryMessage, Inserted, NewInbound, NewUser,
-    OutboxItem, PendingInbound, Result, Role, SendResult, Store, StoreError, User, Waiting,
+    Counts, DecisionRecord, DeliveryUpdate, HistoryMessage, Inserted, NewInbound, NewSession,
+    NewUser, OutboxItem, PendingInbound, Result, Role, SendResult, Session, Store, StoreError,
+    User, Waiting,
 };
 use crate::engine::{ConversationState, Phase, Reply};
 
@@ -115,6 +116,19 @@ ALTER TABLE conversations ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
     // The template to send instead of a text once the 24-hour window has closed.
     r"
 ALTER TABLE outbox ADD COLUMN fallback TEXT;
+",
+    // Sign-in to the web application: argon2 password hashes and sessions (only the SHA-256 of a
+    // session id is kept, so a copy of the database signs nobody in).
+    r"
+ALTER TABLE users ADD COLUMN password_hash TEXT;
+CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL,
+    csrf TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions (user_name);
 ",
 ];
 
@@ -904,7 +918,87 @@ impl Store for SqliteStore {
     }
 
     fn remove_user(&self, name: &str) -> Result<bool> {
-        self.with_tx(|tx| Ok(tx.execute("DELETE FROM users WHERE name = ?1", [name])? > 0))
+        self.with_tx(|tx| {
+            tx.execute("DELETE FROM sessions WHERE user_name = ?1", [name])?;
+            Ok(tx.execute("DELETE FROM users WHERE name = ?1", [name])? > 0)
+        })
+    }
+
+    fn set_password(&self, name: &str, hash: &str) -> Result<bool> {
+        self.with_tx(|tx| {
+            let changed = tx.execute(
+                "UPDATE users SET password_hash = ?2 WHERE name = ?1",
+                [name, hash],
+            )? > 0;
+            // A new password ends every session of the old one.
+            tx.execute("DELETE FROM sessions WHERE user_name = ?1", [name])?;
+            Ok(changed)
+        })
+    }
+
+    fn password_hash(&self, name: &str) -> Result<Option<(User, Option<String>)>> {
+        self.with_read(|tx| {
+            let row = tx
+                .query_row(
+                    "SELECT id, name, role, departments, created_at, password_hash
+                     FROM users WHERE name = ?1",
+                    [name],
+                    |r| Ok((raw_user(r)?, r.get::<_, Option<String>>(5)?)),
+                )
+                .optional()?;
+            row.map(|(raw, hash)| Ok((finish_user(raw)?, hash)))
+                .transpose()
+        })
+    }
+
+    fn create_session(&self, session: &NewSession) -> Result<()> {
+        self.with_tx(|tx| {
+            tx.execute(
+                "DELETE FROM sessions WHERE expires_at <= ?1",
+                [ts(session.created_at)],
+            )?;
+            tx.execute(
+                "INSERT INTO sessions (id_hash, user_name, csrf, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    session.id_hash,
+                    session.user,
+                    session.csrf,
+                    ts(session.created_at),
+                    ts(session.expires_at)
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
+        self.with_read(|tx| {
+            let row = tx
+                .query_row(
+                    "SELECT u.id, u.name, u.role, u.departments, u.created_at, s.csrf, s.expires_at
+                     FROM sessions s JOIN users u ON u.name = s.user_name
+                     WHERE s.id_hash = ?1 AND s.expires_at > ?2",
+                    [id_hash, &ts(now)],
+                    |r| Ok((raw_user(r)?, r.get::<_, String>(5)?, r.get::<_, String>(6)?)),
+                )
+                .optional()?;
+            row.map(|(raw, csrf, expires)| {
+                Ok(Session {
+                    user: finish_user(raw)?,
+                    csrf,
+                    expires_at: parse_ts(&expires)?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn delete_session(&self, id_hash: &str) -> Result<()> {
+        self.with_tx(|tx| {
+            tx.execute("DELETE FROM sessions WHERE id_hash = ?1", [id_hash])?;
+            Ok(())
+        })
     }
 
     fn waiting(&self) -> Result<Vec<Waiting>> {
