@@ -65,6 +65,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/conversations/{id}/forward", post(forward))
         .route("/api/conversations/{id}/resolve", post(resolve))
         .route("/api/conversations/{id}/reopen", post(reopen))
+        .route("/api/canned", get(canned))
         .route("/api/users", get(users).post(add_user))
         .route("/api/users/{name}", delete(remove_user))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -595,6 +596,27 @@ async fn me(State(s): State<Arc<AppState>>, caller: CallerSession) -> Json<Value
         .map(|d| json!({ "id": d.id, "name": d.name }))
         .collect();
     Json(body)
+}
+
+/// Canned answers for agents' replies: every FAQ topic's first answer with its links, as the
+/// bot would send it. From the flows in force, so editors' changes reach agents on reload.
+async fn canned(State(s): State<Arc<AppState>>, _caller: Caller) -> Json<Value> {
+    let flows = s.flows();
+    let list: Vec<Value> = flows
+        .topics
+        .iter()
+        .filter_map(|t| {
+            let mut text = t.answers.first()?.clone();
+            if !t.links.is_empty() {
+                text.push('\n');
+                for l in &t.links {
+                    text.push_str(&format!("\n🔗 {}: {}", l.title, l.url));
+                }
+            }
+            Some(json!({ "topic": t.id, "title": t.title.as_deref().unwrap_or(&t.id), "text": text }))
+        })
+        .collect();
+    Json(json!({ "canned": list }))
 }
 
 /// The conversations the caller has claimed: those where the resident wrote after the agent's

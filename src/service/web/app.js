@@ -17,10 +17,17 @@
       else if (v === true) el.setAttribute(k, '');
       else el.setAttribute(k, String(v));
     }
-    for (const c of children.flat()) {
+    for (const c of children.flat(Infinity)) {
       if (c === null || c === undefined || c === false) continue;
       el.append(c instanceof Node ? c : document.createTextNode(String(c)));
     }
+    return el;
+  }
+
+  /** Replaces an element's children: nodes, strings, arrays of them; null and false are skipped. */
+  function fill(el, ...children) {
+    el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false)
+      .map((c) => (c instanceof Node ? c : document.createTextNode(String(c)))));
     return el;
   }
 
@@ -130,5 +137,5 @@
     return source;
   }
 
-  window.triage = { h, api, start, duration, dateTime, time, toast, events, roleName, get me() { return me; } };
+  window.triage = { h, fill, api, start, duration, dateTime, time, toast, events, roleName, get me() { return me; } };
 })();
