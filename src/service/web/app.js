@@ -116,7 +116,7 @@
     const box = document.getElementById('toasts') || document.body.appendChild(h('div', { id: 'toasts' }));
     const t = h('div', { class: 'toast ' + (kind || ''), role: kind === 'error' ? 'alert' : 'status' }, message);
     box.append(t);
-    setTimeout(() => t.remove(), kind === 'error' ? 8000 : 4000);
+    setTimeout(() => t.remove(), kind === 'error' ? 8000 : 2500);
   }
 
   /** Live events (server-sent): calls onEvent(data) for each; shows the connection state. */

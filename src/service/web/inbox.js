@@ -10,7 +10,7 @@
   const { h, fill, api, duration, dateTime, toast } = triage;
   const GOAL = { on_time: ['ok', 'op tijd'], due_soon: ['warn', 'bijna te laat'], late: ['late', 'te laat'] };
   const PHASE = {
-    bot: 'bij de bot', queued: 'in de wachtrij', claimed: 'in behandeling',
+    bot: 'bij de bot', queued: 'in de wachtrij', with_agent: 'in behandeling',
     awaiting_follow_up: 'wacht op antwoord op de nazorgvraag', resolved: 'afgerond',
   };
   const OUTCOME = {
@@ -307,7 +307,12 @@
         e.preventDefault();
         const text = input.value.trim();
         if (!text) { input.focus(); return; }
-        if (await act('reply', { text }, 'Verstuurd')) input.value = '';
+        // Cleared first: the redraw after sending keeps what is in the box.
+        input.value = '';
+        if (!(await act('reply', { text }, 'Verstuurd'))) {
+          const again = view.querySelector('[data-test=reply-input]');
+          if (again) again.value = text;
+        }
       });
     } else {
       const pick = h('select', { id: 'template', 'data-test': 'template' },
