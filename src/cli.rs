@@ -521,12 +521,12 @@ fn serve(config: Option<&Path>, test_clock: bool) -> CliResult {
                 crate::service::api::DEMO_ADMIN_TOKEN
             );
         } else {
-            println!("  agents' inbox:   {base}/inbox (create users with `triage user add`)");
+            println!("  agents' inbox:      {base}/inbox (create users with `triage user add`)");
         }
         if test_clock {
-            println!("  test clock:      POST {base}/admin/clock {{\"at\": \"2026-11-27T19:30:00+01:00\"}}");
+            println!("  test clock:         POST {base}/admin/clock {{\"at\": \"2026-11-27T19:30:00+01:00\"}}");
         }
-        println!("  health, metrics: {base}/healthz, {base}/metrics");
+        println!("  health, metrics:    {base}/healthz, {base}/metrics");
         let signals = crate::service::signals(state.clone());
         crate::service::run(state, client, listener, signals).await
     })?;

@@ -666,6 +666,11 @@ async fn the_openapi_description_names_every_route() {
         ("get", "/api/users"),
         ("post", "/api/users"),
         ("delete", "/api/users/{name}"),
+        ("get", "/api/canned"),
+        ("get", "/api/events"),
+        ("post", "/auth/login"),
+        ("post", "/auth/logout"),
+        ("get", "/auth/status"),
     ];
     for (method, path) in routes {
         let op = &doc["paths"][path][method];

@@ -34,11 +34,8 @@ pub fn router() -> Router<Arc<AppState>> {
 
 async fn page(State(s): State<Arc<AppState>>) -> Response {
     if s.standin.is_none() {
-        return (
-            StatusCode::OK,
-            "triage is running. The resident simulator exists in demo mode only (no WhatsApp account configured).",
-        )
-            .into_response();
+        // With a real account there is no simulator: the people who open the address are agents.
+        return axum::response::Redirect::to("/inbox").into_response();
     }
     Html(PAGE).into_response()
 }
