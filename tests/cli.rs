@@ -277,3 +277,93 @@ fn schema_prints_json_and_refuses_unknown_kinds() {
         stderr(&o)
     );
 }
+
+/// `triage user add` and `triage user password` on a database of its own; the password is
+/// stored only as an argon2 hash, and it signs in (checked against the store's hash).
+#[test]
+fn users_get_passwords_from_stdin_or_made_up_and_only_hashes_are_stored() {
+    use std::io::Write;
+    use triage::store::Store;
+    let dir = copy_of_shipped();
+    let db = dir.path().join("users.db");
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_triage"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("TRIAGE_DATABASE_URL", format!("sqlite:{}", db.display()))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        if let Some(text) = stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        child.wait_with_output().unwrap()
+    };
+
+    let o = run(
+        &[
+            "user",
+            "add",
+            "bram",
+            "--departments",
+            "burgerzaken",
+            "--password-stdin",
+        ],
+        Some("kort\n"),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("at least 10 characters"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = run(
+        &[
+            "user",
+            "add",
+            "bram",
+            "--departments",
+            "burgerzaken",
+            "--password-stdin",
+        ],
+        Some("een goed wachtwoord\n"),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !stdout(&o).contains("password:"),
+        "a given password is not printed"
+    );
+    assert!(stdout(&o).contains("api token: "));
+
+    let o = run(&["user", "password", "bram"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let made_up = stdout(&o)
+        .lines()
+        .find_map(|l| l.strip_prefix("password: "))
+        .expect("a made-up password is printed")
+        .to_string();
+    assert_eq!(made_up.len(), 20);
+
+    let o = run(&["user", "password", "nobody"], None);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("no user `nobody`"), "{}", stderr(&o));
+
+    let store = triage::store::sqlite::SqliteStore::open(&db).unwrap();
+    let (user, hash) = store.password_hash("bram").unwrap().unwrap();
+    assert_eq!(user.departments, vec!["burgerzaken".to_string()]);
+    let hash = hash.unwrap();
+    assert!(hash.starts_with("$argon2id$") && !hash.contains(&made_up));
+    assert!(triage::service::auth::verify_password(&made_up, &hash));
+    assert!(!triage::service::auth::verify_password(
+        "een goed wachtwoord",
+        &hash
+    ));
+}
