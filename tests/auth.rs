@@ -152,6 +152,19 @@ async fn a_session_signs_in_and_state_changes_need_its_csrf_token() {
         .unwrap();
     assert_eq!(r.status(), 204);
     assert_eq!(get(&app, &cookie, "/api/me").await.0, 401);
+    // Signing out again (another tab) only clears the cookie.
+    let r = app
+        .http
+        .post(format!("{}/auth/logout", app.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert!(r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
     app.stop().await;
 }
 

@@ -97,7 +97,7 @@ impl ApiError {
         }
     }
 
-    fn with(mut self, key: &'static str, value: Value) -> Self {
+    pub fn with(mut self, key: &'static str, value: Value) -> Self {
         self.extra = Some((key, value));
         self
     }

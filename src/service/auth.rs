@@ -366,7 +366,13 @@ async fn login(
 }
 
 async fn logout(State(s): State<Arc<AppState>>, parts: Parts) -> Result<Response, ApiError> {
-    if let Some(session) = session_user(&s, &parts).await? {
+    let session = match session_user(&s, &parts).await {
+        Ok(session) => session,
+        // Already ended or unknown: nothing to end but the cookie.
+        Err(e) if e.status() == StatusCode::UNAUTHORIZED => None,
+        Err(e) => return Err(e),
+    };
+    if let Some(session) = session {
         let hash = session_id(&parts.headers)
             .map(token_hash)
             .unwrap_or_default();
