@@ -256,6 +256,29 @@ pub struct Decision {
     pub trace: Trace,
 }
 
+impl Decision {
+    /// The replies as the resident receives them: the topic's links written under the first
+    /// answer (a link the text names already, like the privacy reply's `{url}`, is not repeated).
+    /// The processor stores these; the editors' "try a message" shows them.
+    pub fn replies_with_links(&self) -> Vec<Reply> {
+        let mut replies = self.replies.clone();
+        if let Some(Reply::Text { text, .. }) = replies.first_mut() {
+            let links: Vec<_> = self
+                .links
+                .iter()
+                .filter(|l| !text.contains(&l.url))
+                .collect();
+            if !links.is_empty() {
+                text.push('\n');
+                for l in links {
+                    text.push_str(&format!("\n🔗 {}: {}", l.title, l.url));
+                }
+            }
+        }
+        replies
+    }
+}
+
 /// The findings as they may be kept and shown: masked.
 pub fn summarize(findings: &[crate::privacy::Finding]) -> Vec<FindingSummary> {
     findings

@@ -15,6 +15,7 @@
 //! - [`convtest`]: conversation tests that editors write in YAML.
 //! - [`service`]: `triage serve`: the webhook, the workers, the outbox, health and metrics.
 //! - [`store`]: durable conversations, masked messages, decisions, outbox (SQLite embedded).
+//! - [`unmatched`]: handed-over questions grouped by similarity, for new FAQ topics.
 //! - [`cli`]: the editors' command line (`check`, `try`, `test`, `schema`).
 //! - [`diag`]: problems a pure module reports against a path in its configuration.
 //! - [`graph`]: a client for the WhatsApp Cloud API's messages endpoint, and a stand-in of it.
@@ -57,4 +58,5 @@ pub mod service;
 pub mod source;
 pub mod store;
 pub mod text;
+pub mod unmatched;
 pub mod whatsapp;

@@ -462,6 +462,20 @@ pub enum ChangeOutcome {
     Stale,
 }
 
+/// An inbound message that the bot handed over to a person (its decision's outcome was
+/// `handover`): what the editors' list of unmatched questions is made of.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HandedOver {
+    pub message_id: i64,
+    pub conversation_id: i64,
+    /// Masked, as stored.
+    pub text: String,
+    /// When the message came in.
+    pub at: DateTime<Utc>,
+    /// The department the decision routed it to.
+    pub department: Option<String>,
+}
+
 /// The storage interface. Methods block: call them from `spawn_blocking` or a worker thread.
 pub trait Store: Send + Sync + 'static {
     /// Stores a webhook's messages in one transaction; a known `provider_id` is a duplicate.
@@ -547,4 +561,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Adds a line to the audit trail.
     fn audit(&self, record: &AuditRecord) -> Result<()>;
+
+    /// Inbound messages with text that were handed over to a person (decided since `since`),
+    /// newest first, at most `limit`.
+    fn handed_over_since(&self, since: DateTime<Utc>, limit: usize) -> Result<Vec<HandedOver>>;
 }

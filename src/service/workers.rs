@@ -141,26 +141,15 @@ fn applied(
     d: Decision,
     at: DateTime<Utc>,
 ) -> Applied {
-    let mut replies: Vec<OutboundText> = d
-        .replies
-        .iter()
-        .cloned()
+    let replies: Vec<OutboundText> = d
+        .replies_with_links()
+        .into_iter()
         .map(|reply| OutboundText {
             fallback: None,
             reply,
             author: "bot".into(),
         })
         .collect();
-    if let Some(Reply::Text { text, .. }) = replies.first_mut().map(|r| &mut r.reply) {
-        // A link the text already names (the privacy reply's `{url}`) is not repeated.
-        let links: Vec<_> = d.links.iter().filter(|l| !text.contains(&l.url)).collect();
-        if !links.is_empty() {
-            text.push('\n');
-            for l in links {
-                text.push_str(&format!("\n🔗 {}: {}", l.title, l.url));
-            }
-        }
-    }
     Applied {
         conversation_id: conversation.id,
         version: conversation.version,

@@ -12,9 +12,9 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::{
     AgentChange, AgentMessage, Applied, AuditRecord, ChangeOutcome, Conversation, ConversationView,
-    Counts, DecisionRecord, DeliveryUpdate, HistoryMessage, Inserted, NewInbound, NewSession,
-    NewUser, OutboxItem, PendingInbound, Result, Role, SendResult, Session, Store, StoreError,
-    User, Waiting,
+    Counts, DecisionRecord, DeliveryUpdate, HandedOver, HistoryMessage, Inserted, NewInbound,
+    NewSession, NewUser, OutboxItem, PendingInbound, Result, Role, SendResult, Session, Store,
+    StoreError, User, Waiting,
 };
 use crate::engine::{ConversationState, Phase, Reply};
 
@@ -1239,6 +1239,40 @@ impl Store for SqliteStore {
 
     fn audit(&self, record: &AuditRecord) -> Result<()> {
         self.with_tx(|tx| insert_audit(tx, record))
+    }
+
+    fn handed_over_since(&self, since: DateTime<Utc>, limit: usize) -> Result<Vec<HandedOver>> {
+        self.with_read(|tx| {
+            let mut stmt = tx.prepare(
+                "SELECT m.id, m.conversation_id, m.text, m.created_at, d.department
+                 FROM decisions d JOIN messages m ON m.id = d.message_id
+                 WHERE d.outcome = 'handover' AND d.created_at >= ?1 AND m.text <> ''
+                 ORDER BY d.created_at DESC, d.id DESC LIMIT ?2",
+            )?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = stmt
+                .query_map(params![ts(since), limit], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter()
+                .map(|(message_id, conversation_id, text, at, department)| {
+                    Ok(HandedOver {
+                        message_id,
+                        conversation_id,
+                        text,
+                        at: parse_ts(&at)?,
+                        department,
+                    })
+                })
+                .collect()
+        })
     }
 }
 
