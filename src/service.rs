@@ -6,6 +6,7 @@
 //! - [`clock`]: the system clock, or a test clock set through `/admin/clock`.
 //! - [`app`]: shared state, the router, the webhook and admin handlers.
 //! - [`api`]: the agents' API: users with bearer tokens, queues, conversations, actions.
+//! - [`editor`]: the editors' API: the files' state, reload, try a message, unmatched questions.
 //! - [`workers`]: the processor, the scheduler and the sender.
 //! - [`metrics`]: counters and a histogram in Prometheus' text format.
 //! - [`simulator`]: the demo's resident simulator page at `/`.
@@ -18,6 +19,7 @@ pub mod app;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod editor;
 pub mod events;
 pub mod metrics;
 pub mod simulator;

@@ -671,6 +671,10 @@ async fn the_openapi_description_names_every_route() {
         ("post", "/auth/login"),
         ("post", "/auth/logout"),
         ("get", "/auth/status"),
+        ("get", "/api/editor/status"),
+        ("post", "/api/editor/reload"),
+        ("post", "/api/editor/try"),
+        ("get", "/api/editor/unmatched"),
     ];
     for (method, path) in routes {
         let op = &doc["paths"][path][method];

@@ -47,7 +47,7 @@ pub const GOAL_SECONDS: i64 = 3600;
 /// "Due soon": this little business time left of the goal.
 pub const DUE_SOON_SECONDS: i64 = 15 * 60;
 /// Request bodies of the API are small.
-const MAX_BODY_BYTES: usize = 64 * 1024;
+pub(super) const MAX_BODY_BYTES: usize = 64 * 1024;
 /// How often an action is computed again when the conversation changed under it.
 const ATTEMPTS: usize = 3;
 
@@ -174,7 +174,7 @@ impl IntoResponse for ApiError {
 type ApiResult<T> = Result<T, ApiError>;
 
 /// Runs a blocking store call off the async threads.
-async fn blocking<T, F>(state: &Arc<AppState>, f: F) -> ApiResult<T>
+pub(super) async fn blocking<T, F>(state: &Arc<AppState>, f: F) -> ApiResult<T>
 where
     T: Send + 'static,
     F: FnOnce(&dyn Store) -> crate::store::Result<T> + Send + 'static,
@@ -187,7 +187,7 @@ where
 }
 
 /// A JSON body, with a JSON error when it is not what the route takes.
-fn parse_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
+pub(super) fn parse_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request("bad_request", format!("the body is not valid: {e}")))
 }
@@ -339,6 +339,7 @@ async fn user_of(state: &Arc<AppState>, parts: &Parts) -> ApiResult<(User, Optio
 }
 
 /// For `/admin/reload` and `/admin/clock`: once users exist, an editor's or admin's token.
+/// Returns that user (`None`: no users yet, and the endpoint is open without them).
 ///
 /// `open_without_users`: whether the endpoint may be used before any user exists. Only the test
 /// clock is (it exists only with `--test-clock`, which production refuses); a reload always needs
@@ -347,11 +348,11 @@ pub async fn authorize_admin(
     state: &Arc<AppState>,
     parts: &Parts,
     open_without_users: bool,
-) -> ApiResult<()> {
+) -> ApiResult<Option<User>> {
     let any = blocking(state, |s| s.users()).await?;
     if any.is_empty() {
         if open_without_users {
-            return Ok(());
+            return Ok(None);
         }
         return Err(ApiError::unauthorized(
             "no users yet: create an editor or admin with `triage user add NAME --role admin`",
@@ -359,7 +360,7 @@ pub async fn authorize_admin(
     }
     let (user, _) = user_of(state, parts).await?;
     match user.role {
-        Role::Admin | Role::Editor => Ok(()),
+        Role::Admin | Role::Editor => Ok(Some(user)),
         Role::Agent => Err(ApiError::forbidden("this needs an editor or an admin")),
     }
 }

@@ -20,13 +20,14 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tokio::sync::Notify;
 
+use super::api::ApiError;
 use super::clock::{Clock, TestClock};
 use super::config::Config;
 use super::metrics::Metrics;
 use crate::flows::FlowSet;
 use crate::graph::standin::StandIn;
-use crate::source::Diagnostic;
-use crate::store::{DeliveryUpdate, Inserted, NewInbound, Store};
+use crate::source::{Diagnostic, Severity};
+use crate::store::{AuditRecord, DeliveryUpdate, Inserted, NewInbound, Store};
 use crate::whatsapp::{self, SignatureError};
 
 /// WhatsApp allows webhook bodies of up to 3 MB.
@@ -55,6 +56,8 @@ pub struct AppState {
     pub wake_processor: Notify,
     pub wake_sender: Notify,
     pub last_reload: Mutex<Option<ReloadStatus>>,
+    /// When the flows in force were loaded (at start, or by the last reload that succeeded).
+    pub flows_loaded_at: Mutex<DateTime<Utc>>,
     /// Read receipts in flight at most (they are skipped beyond that).
     pub read_receipts: Arc<tokio::sync::Semaphore>,
     /// When the workers last finished a round (monotonic), for `/readyz`.
@@ -86,6 +89,7 @@ impl AppState {
         test_clock: Option<Arc<TestClock>>,
         standin: Option<StandIn>,
     ) -> Self {
+        let loaded_at = clock.now();
         AppState {
             config,
             flows: RwLock::new(Arc::new(flows)),
@@ -97,6 +101,7 @@ impl AppState {
             wake_processor: Notify::new(),
             wake_sender: Notify::new(),
             last_reload: Mutex::new(None),
+            flows_loaded_at: Mutex::new(loaded_at),
             read_receipts: Arc::new(tokio::sync::Semaphore::new(16)),
             heartbeat: Mutex::new(Instant::now()),
             logins: super::auth::LoginLimiter::default(),
@@ -123,6 +128,10 @@ impl AppState {
                     .flows
                     .write()
                     .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(set);
+                *self
+                    .flows_loaded_at
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = at;
                 tracing::info!(warnings = warnings.len(), "flows reloaded");
                 ReloadStatus {
                     at,
@@ -149,6 +158,41 @@ impl AppState {
     }
 }
 
+/// Reloads the flows off the async threads and writes who did it, and how it went, to the audit
+/// trail: `/admin/reload` and the editors' page both reload through here.
+pub async fn reload_by(s: &Arc<AppState>, actor: &str) -> Result<ReloadStatus, ApiError> {
+    let state = s.clone();
+    let status = tokio::task::spawn_blocking(move || state.reload())
+        .await
+        .map_err(ApiError::internal)?;
+    let errors = status
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = status.diagnostics.len() - errors;
+    let audit = AuditRecord {
+        at: status.at,
+        actor: actor.to_string(),
+        action: "reload".into(),
+        conversation_id: None,
+        detail: Some(if status.ok {
+            format!("loaded, {warnings} warning(s)")
+        } else {
+            format!("refused, {errors} error(s), {warnings} warning(s); the previous flows stay")
+        }),
+    };
+    let store = s.store.clone();
+    match tokio::task::spawn_blocking(move || store.audit(&audit)).await {
+        Ok(Ok(())) => {}
+        // The reload has happened either way; its answer must say how it went.
+        Ok(Err(e)) => tracing::error!(error = %e, "the reload's audit line was not stored"),
+        Err(e) => tracing::error!(error = %e, "the reload's audit line was not stored"),
+    }
+    tracing::info!(user = %actor, ok = status.ok, "flows reloaded on request");
+    Ok(status)
+}
+
 /// The routes. The caller serves them (see [`super::run`]).
 pub fn router(state: Arc<AppState>) -> Router {
     let mut r = Router::new()
@@ -163,7 +207,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(super::simulator::router())
         .merge(super::web::router())
         .merge(super::auth::router())
-        .merge(super::events::router());
+        .merge(super::events::router())
+        .merge(super::editor::router());
     if let Some(standin) = &state.standin {
         r = r.nest_service("/standin", standin.router());
     }
@@ -377,11 +422,12 @@ async fn metrics(State(s): State<Arc<AppState>>) -> Response {
 }
 
 async fn reload(State(s): State<Arc<AppState>>, parts: Parts) -> Response {
-    if let Err(e) = super::api::authorize_admin(&s, &parts, false).await {
-        return e.into_response();
-    }
-    let state = s.clone();
-    match tokio::task::spawn_blocking(move || state.reload()).await {
+    // Without users a reload is refused, so there is always someone to name.
+    let user = match super::api::authorize_admin(&s, &parts, false).await {
+        Ok(user) => user.map_or_else(|| "-".to_string(), |u| u.name),
+        Err(e) => return e.into_response(),
+    };
+    match reload_by(&s, &user).await {
         Ok(status) => {
             let code = if status.ok {
                 StatusCode::OK
@@ -390,7 +436,7 @@ async fn reload(State(s): State<Arc<AppState>>, parts: Parts) -> Response {
             };
             (code, Json(status)).into_response()
         }
-        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "reload failed").into_response(),
+        Err(e) => e.into_response(),
     }
 }
 
