@@ -5,9 +5,8 @@ const chat = document.getElementById("chat");
 const statusEl = document.getElementById("status");
 // The office's clock, whatever the visitor's computer says.
 const TZ = "Europe/Amsterdam";
-const given = new URLSearchParams(location.search).get("from");
-let from = (given && /^[0-9]{6,15}$/.test(given) ? given : null)
-  || localStorage.getItem("triage-sim-from") || newNumber();
+// The demo resident's number stays in this browser (never in the address).
+let from = localStorage.getItem("triage-sim-from") || newNumber();
 let since = 0;
 
 function newNumber() {
