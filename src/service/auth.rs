@@ -113,10 +113,25 @@ fn dummy_hash() -> &'static str {
 // Limiting sign-in attempts
 
 /// Failed sign-ins per key (a user name, or a client address), in memory: a restart forgets
-/// them, which costs an attacker a restart of ours.
-#[derive(Debug, Default)]
+/// them, which costs an attacker a restart of ours. Also bounds how many argon2 verifications
+/// run at once (each takes 19 MiB and tens of milliseconds): a flood of sign-ins waits its turn
+/// instead of taking the machine's memory.
+#[derive(Debug)]
 pub struct LoginLimiter {
     failures: Mutex<HashMap<String, Vec<Instant>>>,
+    pub hashing: tokio::sync::Semaphore,
+}
+
+/// Verifications at once.
+const CONCURRENT_VERIFICATIONS: usize = 4;
+
+impl Default for LoginLimiter {
+    fn default() -> Self {
+        LoginLimiter {
+            failures: Mutex::default(),
+            hashing: tokio::sync::Semaphore::new(CONCURRENT_VERIFICATIONS),
+        }
+    }
 }
 
 impl LoginLimiter {
@@ -301,6 +316,12 @@ async fn login(
         return Ok(response);
     }
 
+    let _turn = s
+        .logins
+        .hashing
+        .acquire()
+        .await
+        .map_err(ApiError::internal)?;
     let store = s.store.clone();
     let lookup = name.clone();
     let password = req.password;

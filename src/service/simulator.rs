@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
@@ -37,7 +37,7 @@ async fn page(State(s): State<Arc<AppState>>) -> Response {
         // With a real account there is no simulator: the people who open the address are agents.
         return axum::response::Redirect::to("/inbox").into_response();
     }
-    Html(PAGE).into_response()
+    super::web::page(PAGE)
 }
 
 #[derive(Debug, Deserialize)]

@@ -36,6 +36,8 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("editor.js", JS, include_str!("web/editor.js")),
     ("reports.css", CSS, include_str!("web/reports.css")),
     ("reports.js", JS, include_str!("web/reports.js")),
+    ("simulator.css", CSS, include_str!("web/simulator.css")),
+    ("simulator.js", JS, include_str!("web/simulator.js")),
 ];
 
 const CSS: &str = "text/css; charset=utf-8";
@@ -55,7 +57,8 @@ pub fn router() -> Router<Arc<AppState>> {
     r
 }
 
-fn page(body: &'static str) -> Response {
+/// A page with the headers every page gets.
+pub fn page(body: &'static str) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
     secure(&mut response, HTML);
     response

@@ -1,0 +1,118 @@
+// The resident simulator: talks to the bot through /simulator/send and shows what the stand-in
+// Graph API recorded, as WhatsApp would.
+"use strict";
+const chat = document.getElementById("chat");
+const statusEl = document.getElementById("status");
+// The office's clock, whatever the visitor's computer says.
+const TZ = "Europe/Amsterdam";
+// The demo resident's number stays in this browser (never in the address).
+let from = localStorage.getItem("triage-sim-from") || newNumber();
+let since = 0;
+
+function newNumber() {
+  const n = "316" + String(Math.floor(10000000 + Math.random() * 89999999));
+  localStorage.setItem("triage-sim-from", n);
+  return n;
+}
+
+// Text with clickable links, built from text nodes (never innerHTML).
+function linked(el, text) {
+  const parts = text.split(/(https?:\/\/[^\s]+)/g);
+  for (const p of parts) {
+    if (/^https?:\/\//.test(p)) {
+      const a = document.createElement("a");
+      a.href = p; a.textContent = p; a.target = "_blank"; a.rel = "noopener";
+      el.appendChild(a);
+    } else {
+      el.appendChild(document.createTextNode(p));
+    }
+  }
+}
+
+// No clock time on the bubbles: with the test clock the demo's time is not the computer's.
+function bubble(side, text, extra) {
+  const el = document.createElement("div");
+  el.className = "msg " + side + (extra && extra.kind === "template" ? " template" : "");
+  linked(el, text);
+  if (extra && extra.buttons && extra.buttons.length) {
+    const box = document.createElement("div");
+    box.className = "buttons";
+    for (const b of extra.buttons) {
+      const btn = document.createElement("button");
+      btn.type = "button";
+      btn.textContent = b.title;
+      btn.addEventListener("click", () => send({ button_id: b.id, button_title: b.title }, b.title));
+      box.appendChild(btn);
+    }
+    el.appendChild(box);
+  }
+  chat.appendChild(el);
+  chat.scrollTop = chat.scrollHeight;
+}
+
+async function send(body, shownText) {
+  bubble("out", shownText);
+  const r = await fetch("/simulator/send", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(Object.assign({ from, name: document.getElementById("name").value }, body)),
+  });
+  if (!r.ok) statusEl.textContent = "Niet verstuurd: " + (await r.text());
+}
+
+async function poll() {
+  try {
+    const r = await fetch("/simulator/replies?to=" + encodeURIComponent(from) + "&since=" + since);
+    if (r.ok) {
+      for (const m of await r.json()) {
+        since = Math.max(since, m.seq);
+        bubble("in", m.text, m);
+      }
+    }
+  } catch (e) { /* the service restarts; try again */ }
+  setTimeout(poll, 700);
+}
+
+async function showClock() {
+  const r = await fetch("/simulator/clock");
+  if (!r.ok) return;
+  const c = await r.json();
+  document.getElementById("clockbox").hidden = !c.settable;
+  statusEl.textContent = "Tijd van de demo: " +
+    new Date(c.now).toLocaleString("nl-NL", { timeZone: TZ, dateStyle: "full", timeStyle: "short" }) +
+    (c.open ? " (geopend)" : " (gesloten)");
+}
+
+async function setClock(local) {
+  // The office's timezone: the demo's presets are Dutch wall-clock times (UTC+1 in winter).
+  const at = local.length === 16 ? local + ":00+01:00" : local;
+  const r = await fetch("/simulator/clock", {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ at }),
+  });
+  if (!r.ok) statusEl.textContent = await r.text();
+  showClock();
+}
+
+document.getElementById("form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const input = document.getElementById("text");
+  const text = input.value.trim();
+  if (!text) return;
+  input.value = "";
+  send({ text }, text);
+});
+document.getElementById("new").addEventListener("click", () => {
+  from = newNumber(); since = 0; chat.textContent = "";
+  document.getElementById("who").textContent = "inwoner " + from.slice(-4);
+});
+for (const b of document.querySelectorAll("[data-at]")) {
+  b.addEventListener("click", () => setClock(b.dataset.at));
+}
+document.getElementById("setclock").addEventListener("click", () => {
+  const v = document.getElementById("at").value;
+  if (v) setClock(v);
+});
+document.getElementById("who").textContent = "inwoner " + from.slice(-4);
+showClock();
+setInterval(showClock, 15000);
+poll();
