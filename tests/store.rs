@@ -464,3 +464,83 @@ fn a_text_past_its_window_is_replaced_by_its_template() {
     assert_eq!(again.reply, template);
     assert_eq!(again.fallback, None);
 }
+
+#[test]
+fn handed_over_questions_come_newest_first_within_the_period_and_the_limit() {
+    let s = SqliteStore::in_memory().unwrap();
+    // Four residents; the second is answered by an FAQ, the fourth sends only a photo.
+    let sent = [
+        (
+            "wamid.h1",
+            "31600000001",
+            "zwembad open?",
+            "2026-11-20T09:00:00Z",
+            "handover",
+        ),
+        (
+            "wamid.h2",
+            "31600000002",
+            "nieuw paspoort",
+            "2026-11-25T09:00:00Z",
+            "faq",
+        ),
+        (
+            "wamid.h3",
+            "31600000003",
+            "bieb dicht?",
+            "2026-11-26T09:00:00Z",
+            "handover",
+        ),
+        (
+            "wamid.h4",
+            "31600000004",
+            "",
+            "2026-11-27T09:00:00Z",
+            "handover",
+        ),
+        (
+            "wamid.h5",
+            "31600000005",
+            "zwembad kerst",
+            "2026-11-27T10:00:00Z",
+            "handover",
+        ),
+    ];
+    for (id, from, body, when, outcome) in sent {
+        s.insert_inbound(&[inbound(id, from, body, when)]).unwrap();
+        let p = s.pending_inbound(1).unwrap().remove(0);
+        let mut a = applied(
+            &p.conversation,
+            Some(p.message_id),
+            ConversationState::default(),
+            Vec::new(),
+            when,
+        );
+        a.outcome = outcome.into();
+        a.state.department = Some("kcc".into());
+        s.apply(&[a]).unwrap();
+    }
+    let texts = |since: &str, limit: usize| -> Vec<String> {
+        s.handed_over_since(at(since), limit)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.text)
+            .collect()
+    };
+    assert_eq!(
+        texts("2026-11-01T00:00:00Z", 10),
+        ["zwembad kerst", "bieb dicht?", "zwembad open?"]
+    );
+    assert_eq!(
+        texts("2026-11-21T00:00:00Z", 10),
+        ["zwembad kerst", "bieb dicht?"]
+    );
+    assert_eq!(texts("2026-11-01T00:00:00Z", 1), ["zwembad kerst"]);
+    let newest = s
+        .handed_over_since(at("2026-11-27T00:00:00Z"), 10)
+        .unwrap()
+        .remove(0);
+    assert_eq!(newest.at, at("2026-11-27T10:00:00Z"));
+    assert!(newest.conversation_id > 0 && newest.message_id > 0);
+    assert_eq!(newest.department.as_deref(), Some("kcc"));
+}
