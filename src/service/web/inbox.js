@@ -169,12 +169,25 @@
     }
     // Keep what the agent is typing when the conversation is drawn again.
     const typed = view.querySelector('[data-test=reply-input]');
-    const draft = typed && current && current.id === c.id ? typed.value : '';
+    const same = current && current.id === c.id;
+    const draft = typed && same ? typed.value : '';
+    // A live redraw keeps what the agent has open and half filled in.
+    const opened = same ? [...view.querySelectorAll('details[data-key]')].filter((d) => d.open).map((d) => d.dataset.key) : [];
+    const fields = same ? [...view.querySelectorAll('[data-test=forward-department], [data-test=forward-note], [data-test=template]')]
+      .map((el) => [el.getAttribute('data-test'), el.value]) : [];
     const focused = document.activeElement && view.contains(document.activeElement) ? document.activeElement.getAttribute('data-test') : null;
     const history = view.querySelector('.history');
     const atBottom = !history || history.scrollHeight - history.scrollTop - history.clientHeight < 40;
     current = c;
     fill(view, header(c), messages(c), actions(c, draft), decisions(c));
+    for (const key of opened) {
+      const d = view.querySelector('details[data-key="' + key + '"]');
+      if (d) d.open = true;
+    }
+    for (const [name, value] of fields) {
+      const el = view.querySelector('[data-test="' + name + '"]');
+      if (el && [...(el.options || [{ value }])].some((o) => o.value === value)) el.value = value;
+    }
     const newHistory = view.querySelector('.history');
     if (atBottom || !history) newHistory.scrollTop = newHistory.scrollHeight;
     else newHistory.scrollTop = history.scrollTop;
@@ -249,7 +262,7 @@
           ? h('div', { class: 'small' }, 'Afgeschermd: ', x.findings.map((f) => f.label + ' ' + f.masked).join(', ')) : null,
         trace.length ? h('ol', { class: 'trace small muted' }, trace.map((s) => h('li', {}, s))) : null);
     });
-    return h('details', { class: 'decisions' },
+    return h('details', { class: 'decisions', 'data-key': 'decisions' },
       h('summary', {}, 'Wat de bot besliste en waarom (' + c.decisions.length + ')'),
       h('ul', {}, items));
   }
@@ -337,7 +350,7 @@
     const note = h('input', { id: 'forward-note', 'data-test': 'forward-note', maxlength: '1000',
       placeholder: 'Notitie voor de collega’s (niet naar de inwoner)' });
     const form = h('form', { class: 'forward' },
-      h('details', {},
+      h('details', { 'data-key': 'forward' },
         h('summary', {}, 'Doorsturen naar een andere afdeling'),
         h('div', { class: 'stack' },
           h('div', {}, h('label', { for: 'forward-to' }, 'Afdeling'), pick),

@@ -1,0 +1,156 @@
+// The triage binary in demo mode with the test clock, on a free port and a fresh database, plus
+// what the tests need around it: signed webhooks, the API as the demo admin, the stand-in's
+// record of sent messages, and a browser.
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = process.env.TRIAGE_BIN || join(ROOT, 'target', 'debug', 'triage');
+const SECRET = 'demo-app-secret';
+export const ADMIN_TOKEN = 'demo-admin-token';
+/** Far in the future, as the Rust tests use: the 24-hour window stays open whatever the clock. */
+const SENT_AT = '4102444800';
+
+/** Waits until `check` returns something truthy (polling), or fails after `ms`. */
+export async function until(check, what, ms = 10000) {
+  const end = Date.now() + ms;
+  let last;
+  while (Date.now() < end) {
+    try {
+      last = await check();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last})`);
+}
+
+export class Triage {
+  /** Starts the service; resolves once /healthz answers. */
+  static async start() {
+    const dir = mkdtempSync(join(tmpdir(), 'triage-e2e-'));
+    const child = spawn(BIN, ['serve', '--test-clock'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        TRIAGE_LISTEN: '127.0.0.1:0',
+        TRIAGE_DATABASE_URL: `sqlite:${join(dir, 'triage.db')}`,
+        RUST_LOG: 'warn',
+        WHATSAPP_ACCESS_TOKEN: '',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stderr.on('data', (d) => { output += d; });
+    const base = await new Promise((resolveBase, reject) => {
+      const timer = setTimeout(() => reject(new Error('triage did not start:\n' + output)), 30000);
+      child.stdout.on('data', (d) => {
+        output += d;
+        // Browsers keep Secure cookies over plain HTTP for localhost only: the banner prints it.
+        const m = /serving on (http:\/\/localhost:\d+)/.exec(output);
+        if (m) { clearTimeout(timer); resolveBase(m[1]); }
+      });
+      child.on('exit', (code) => reject(new Error(`triage exited with ${code}:\n${output}`)));
+    });
+    const t = new Triage(child, dir, base);
+    await until(async () => (await fetch(base + '/healthz')).ok, '/healthz');
+    return t;
+  }
+
+  constructor(child, dir, base) {
+    this.child = child;
+    this.dir = dir;
+    this.base = base;
+    this.seq = 0;
+  }
+
+  async stop() {
+    if (this.browser) await this.browser.close();
+    this.child.kill('SIGTERM');
+    await new Promise((r) => (this.child.exitCode !== null ? r() : this.child.on('exit', r)));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** The API as the demo admin (a bearer token, as scripts use it). */
+  async admin(method, path, body) {
+    const res = await fetch(this.base + path, {
+      method,
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  }
+
+  async setClock(at) {
+    const r = await this.admin('POST', '/admin/clock', { at });
+    if (r.status !== 200) throw new Error(`clock: ${r.status} ${JSON.stringify(r.body)}`);
+  }
+
+  /** A resident's text message, signed as Meta signs it. */
+  async resident(from, text, name = 'Fatima') {
+    this.seq += 1;
+    const body = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [{ id: '1', changes: [{ field: 'messages', value: {
+        messaging_product: 'whatsapp',
+        metadata: { display_phone_number: '31115000000', phone_number_id: '123456' },
+        contacts: [{ profile: { name }, wa_id: from }],
+        messages: [{ from, id: `wamid.e2e${Date.now()}${this.seq}`, timestamp: SENT_AT, type: 'text', text: { body: text } }],
+      } }] }],
+    });
+    const signature = 'sha256=' + createHmac('sha256', SECRET).update(body).digest('hex');
+    const res = await fetch(this.base + '/webhook', {
+      method: 'POST', body, headers: { 'Content-Type': 'application/json', 'X-Hub-Signature-256': signature },
+    });
+    if (res.status !== 200) throw new Error(`webhook: ${res.status}`);
+  }
+
+  /** What the Graph API stand-in recorded as sent to `to`. */
+  async sent(to) {
+    const res = await fetch(`${this.base}/standin/_standin/messages?to=${to}`);
+    return res.json();
+  }
+
+  /** A new page at 1280x800 in Debian's Chromium. */
+  async page(viewport = { width: 1280, height: 800 }) {
+    if (!this.browser) {
+      this.browser = await chromium.launch({
+        executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+          '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      });
+    }
+    const context = await this.browser.newContext({ viewport, locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
+    const page = await context.newPage();
+    page.errors = [];
+    page.on('pageerror', (e) => page.errors.push(e.message));
+    page.setDefaultTimeout(10000);
+    return page;
+  }
+
+  /** A page signed in as `name` (the demo users' password is `demo`), on `path`. */
+  async signedIn(name, path = '/inbox', password = 'demo') {
+    const page = await this.page();
+    await page.goto(`${this.base}/login?next=${encodeURIComponent(path)}`);
+    await page.fill('[data-test=login-name]', name);
+    await page.fill('[data-test=login-password]', password);
+    await page.click('[data-test=login-submit]');
+    await page.waitForURL((u) => u.pathname === path.split('#')[0]);
+    return page;
+  }
+}
+
+/** Saves a screenshot under docs/ when UPDATE_SCREENSHOTS=1. */
+export async function screenshot(page, name) {
+  if (process.env.UPDATE_SCREENSHOTS === '1') {
+    await page.screenshot({ path: join(ROOT, 'docs', name) });
+  }
+}

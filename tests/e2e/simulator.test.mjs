@@ -1,0 +1,39 @@
+// The resident simulator: an FAQ answer with its link and buttons, a tapped button, and with the
+// clock control the out-of-hours reply.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Triage, screenshot } from './server.mjs';
+
+let triage;
+before(async () => {
+  triage = await Triage.start();
+  await triage.setClock('2026-11-24T10:00:00+01:00');
+});
+after(async () => { await triage.stop(); });
+
+test('the simulator round trip: question, answer with links and buttons, out of hours', async () => {
+  const page = await triage.page();
+  await page.goto(triage.base + '/');
+  await page.fill('#text', 'ik wil een nieuw paspoort');
+  await page.press('#text', 'Enter');
+  const answer = page.locator('.msg.in', { hasText: 'paspoort' });
+  await answer.waitFor();
+  await answer.locator('a[href^="https://www.terneuzen.nl/"]').first().waitFor();
+  const buttons = answer.locator('.buttons button');
+  assert.ok(await buttons.count() >= 1, 'reply buttons as WhatsApp shows them');
+
+  // Tapping "Medewerker" hands the conversation to a person.
+  await answer.locator('.buttons button', { hasText: 'Medewerker' }).click();
+  await page.locator('.msg.in', { hasText: 'collega' }).waitFor();
+  await screenshot(page, 'simulator.png');
+
+  // Friday evening: the out-of-hours reply names the next opening.
+  await page.click('#new');
+  await page.click('button[data-at="2026-11-27T19:30"]');
+  await page.locator('#status', { hasText: /19:30|vrijdag/ }).waitFor().catch(() => {});
+  await page.fill('#text', 'ik wil mijn naam wijzigen');
+  await page.press('#text', 'Enter');
+  await page.locator('.msg.in', { hasText: 'gesloten' }).waitFor();
+  assert.match(await page.locator('.msg.in', { hasText: 'gesloten' }).innerText(), /maandag 30 november/);
+  assert.deepEqual(page.errors, []);
+});
