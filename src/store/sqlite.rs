@@ -130,6 +130,13 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_user ON sessions (user_name);
 ",
+    // The editors' page and the reports read by period: questions handed over, decisions and
+    // messages of a date range.
+    r"
+CREATE INDEX decisions_outcome_time ON decisions (outcome, created_at);
+CREATE INDEX decisions_time ON decisions (created_at);
+CREATE INDEX messages_time ON messages (created_at);
+",
 ];
 
 /// The SQLite store.
