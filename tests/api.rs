@@ -44,42 +44,16 @@ impl ApiApp {
         assert_eq!(r.status(), 200);
     }
 
-    /// Creates a user through the API (as the admin); returns their token.
     async fn user(&self, name: &str, role: &str, departments: &[&str]) -> String {
-        let (status, v) = self
-            .post(
-                ADMIN,
-                "/api/users",
-                json!({ "name": name, "role": role, "departments": departments }),
-            )
-            .await;
-        assert_eq!(status, 201, "{v}");
-        v["token"].as_str().unwrap().to_string()
+        self.0.user(name, role, departments).await
     }
 
     async fn get(&self, token: &str, path: &str) -> (u16, Value) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        self.0.get_as(token, path).await
     }
 
     async fn post(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        self.0.post_as(token, path, body).await
     }
 
     /// Waits until the department's queue holds a conversation of `masked`; returns its entry.

@@ -64,42 +64,16 @@ impl EditorApp {
         )
     }
 
-    /// Creates a user through the API (as the admin); returns their token.
     async fn user(&self, name: &str, role: &str, departments: &[&str]) -> String {
-        let (status, v) = self
-            .post(
-                ADMIN,
-                "/api/users",
-                json!({ "name": name, "role": role, "departments": departments }),
-            )
-            .await;
-        assert_eq!(status, 201, "{v}");
-        v["token"].as_str().unwrap().to_string()
+        self.app.user(name, role, departments).await
     }
 
     async fn get(&self, token: &str, path: &str) -> (u16, Value) {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        self.app.get_as(token, path).await
     }
 
     async fn post(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        self.app.post_as(token, path, body).await
     }
 
     async fn try_message(&self, token: &str, body: Value) -> Value {

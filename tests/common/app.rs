@@ -170,6 +170,49 @@ impl TestApp {
         (self.dir, self.graph, self.graph_server)
     }
 
+    /// A GET as the user of `token`: the status and the JSON body (`Null` when there is none).
+    #[allow(dead_code)]
+    pub async fn get_as(&self, token: &str, path: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A POST of `body` as the user of `token`: the status and the JSON body.
+    #[allow(dead_code)]
+    pub async fn post_as(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Creates a user through the API as the admin ([`ADMIN`]); returns their token.
+    #[allow(dead_code)]
+    pub async fn user(&self, name: &str, role: &str, departments: &[&str]) -> String {
+        let (status, v) = self
+            .post_as(
+                ADMIN,
+                "/api/users",
+                json!({ "name": name, "role": role, "departments": departments }),
+            )
+            .await;
+        assert_eq!(status, 201, "{v}");
+        v["token"].as_str().unwrap().to_string()
+    }
+
     /// Sets the test clock (as the admin, when there is one).
     pub async fn set_clock(&self, at: &str) {
         let mut req = self

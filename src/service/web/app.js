@@ -31,6 +31,21 @@
     return el;
   }
 
+  /** Text with its https links clickable (as WhatsApp shows them), as nodes: never innerHTML. */
+  function linkify(text) {
+    const out = [];
+    const re = /https:\/\/[^\s)]+/g;
+    let last = 0;
+    let m;
+    while ((m = re.exec(text))) {
+      out.push(text.slice(last, m.index));
+      out.push(h('a', { href: m[0], target: '_blank', rel: 'noopener noreferrer' }, m[0]));
+      last = m.index + m[0].length;
+    }
+    out.push(text.slice(last));
+    return out;
+  }
+
   /** A JSON request to the API with the session's CSRF token; throws {status, error, message}. */
   async function api(method, path, body) {
     const headers = { Accept: 'application/json' };
@@ -137,5 +152,5 @@
     return source;
   }
 
-  window.triage = { h, fill, api, start, duration, dateTime, time, toast, events, roleName, get me() { return me; } };
+  window.triage = { h, fill, linkify, api, start, duration, dateTime, time, toast, events, roleName, get me() { return me; } };
 })();

@@ -7,7 +7,7 @@
 'use strict';
 
 (function () {
-  const { h, fill, api, dateTime, toast } = triage;
+  const { h, fill, linkify, api, dateTime, toast } = triage;
   const OUTCOME = {
     faq: ['ok', 'beantwoord met een FAQ'],
     privacy_redirect: ['warn', 'doorverwezen (privacy)'],
@@ -241,20 +241,6 @@
     return '';
   }
 
-  /** Text with its https links clickable (as WhatsApp shows them), built without innerHTML. */
-  function linkify(text) {
-    const out = [];
-    const re = /https:\/\/[^\s)]+/g;
-    let last = 0;
-    let m;
-    while ((m = re.exec(text))) {
-      out.push(text.slice(last, m.index));
-      out.push(h('a', { href: m[0], target: '_blank', rel: 'noopener noreferrer' }, m[0]));
-      last = m.index + m[0].length;
-    }
-    out.push(text.slice(last));
-    return out;
-  }
 
   // -------------------------------------------------------------------------------------------
   // Questions that went to a person

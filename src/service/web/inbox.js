@@ -7,7 +7,7 @@
 'use strict';
 
 (function () {
-  const { h, fill, api, duration, dateTime, toast } = triage;
+  const { h, fill, linkify, api, duration, dateTime, toast } = triage;
   const GOAL = { on_time: ['ok', 'op tijd'], due_soon: ['warn', 'bijna te laat'], late: ['late', 'te laat'] };
   const PHASE = {
     bot: 'bij de bot', queued: 'in de wachtrij', with_agent: 'in behandeling',
@@ -233,20 +233,6 @@
       delivered: 'afgeleverd', read: 'gelezen', failed: 'mislukt' }[s] || s;
   }
 
-  /** Text with its https links clickable (as WhatsApp shows them), built without innerHTML. */
-  function linkify(text) {
-    const out = [];
-    const re = /https:\/\/[^\s)]+/g;
-    let last = 0;
-    let m;
-    while ((m = re.exec(text))) {
-      out.push(text.slice(last, m.index));
-      out.push(h('a', { href: m[0], target: '_blank', rel: 'noopener noreferrer' }, m[0]));
-      last = m.index + m[0].length;
-    }
-    out.push(text.slice(last));
-    return out;
-  }
 
   function decisions(c) {
     if (!c.decisions.length) return null;
