@@ -54,6 +54,7 @@ pub mod flows;
 pub mod graph;
 pub mod matcher;
 pub mod privacy;
+pub mod reports;
 pub mod service;
 pub mod source;
 pub mod store;

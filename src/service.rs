@@ -22,6 +22,7 @@ pub mod config;
 pub mod editor;
 pub mod events;
 pub mod metrics;
+pub mod reports;
 pub mod simulator;
 pub mod web;
 pub mod workers;

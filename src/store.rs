@@ -462,6 +462,58 @@ pub enum ChangeOutcome {
     Stale,
 }
 
+/// The rows the reports are computed from ([`crate::reports`]), for one period. Each row
+/// carries the conversation's current department, so that an agent's report can be limited to
+/// their own departments.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReportRows {
+    /// When residents' messages arrived.
+    pub inbound: Vec<ReportInbound>,
+    /// The bot's decisions.
+    pub decisions: Vec<ReportDecision>,
+    /// Handovers, with the first answer of a person after each (whenever it came).
+    pub handovers: Vec<ReportHandover>,
+    /// Follow-up questions asked, with how the resident answered (whenever they did).
+    pub follow_ups: Vec<ReportFollowUp>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportInbound {
+    pub conversation: i64,
+    pub current_department: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportDecision {
+    pub conversation: i64,
+    pub current_department: Option<String>,
+    pub outcome: String,
+    pub topic: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportHandover {
+    pub conversation: i64,
+    pub current_department: Option<String>,
+    /// The department it was handed to.
+    pub department: Option<String>,
+    pub at: DateTime<Utc>,
+    /// The first message of an agent in the conversation after the handover.
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportFollowUp {
+    pub conversation: i64,
+    pub current_department: Option<String>,
+    pub at: DateTime<Utc>,
+    /// The outcome of the resident's answer (`follow_up_yes`, `follow_up_no`,
+    /// `follow_up_other`), if any came.
+    pub answer: Option<String>,
+}
+
 /// An inbound message that the bot handed over to a person (its decision's outcome was
 /// `handover`): what the editors' list of unmatched questions is made of.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -565,4 +617,7 @@ pub trait Store: Send + Sync + 'static {
     /// Inbound messages with text that were handed over to a person (decided since `since`),
     /// newest first, at most `limit`.
     fn handed_over_since(&self, since: DateTime<Utc>, limit: usize) -> Result<Vec<HandedOver>>;
+
+    /// What the reports count, for everything that happened in `[from, to)`.
+    fn report_rows(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<ReportRows>;
 }

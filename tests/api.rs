@@ -645,6 +645,8 @@ async fn the_openapi_description_names_every_route() {
         ("post", "/auth/login"),
         ("post", "/auth/logout"),
         ("get", "/auth/status"),
+        ("get", "/api/reports"),
+        ("get", "/api/reports/{table}"),
         ("get", "/api/editor/status"),
         ("post", "/api/editor/reload"),
         ("post", "/api/editor/try"),

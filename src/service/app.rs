@@ -208,6 +208,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(super::web::router())
         .merge(super::auth::router())
         .merge(super::events::router())
+        .merge(super::reports::router())
         .merge(super::editor::router());
     if let Some(standin) = &state.standin {
         r = r.nest_service("/standin", standin.router());

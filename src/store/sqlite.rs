@@ -13,7 +13,8 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use super::{
     AgentChange, AgentMessage, Applied, AuditRecord, ChangeOutcome, Conversation, ConversationView,
     Counts, DecisionRecord, DeliveryUpdate, HandedOver, HistoryMessage, Inserted, NewInbound,
-    NewSession, NewUser, OutboxItem, PendingInbound, Result, Role, SendResult, Session, Store,
+    NewSession, NewUser, OutboxItem, PendingInbound, ReportDecision, ReportFollowUp,
+    ReportHandover, ReportInbound, ReportRows, Result, Role, SendResult, Session, Store,
     StoreError, User, Waiting,
 };
 use crate::engine::{ConversationState, Phase, Reply};
@@ -1279,6 +1280,87 @@ impl Store for SqliteStore {
                     })
                 })
                 .collect()
+        })
+    }
+
+    fn report_rows(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<ReportRows> {
+        let (from, to) = (ts(from), ts(to));
+        self.with_read(|tx| {
+            let mut rows = ReportRows::default();
+            let mut stmt = tx.prepare_cached(
+                "SELECT m.conversation_id, c.department, m.created_at
+                 FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                 WHERE m.direction = 'in' AND m.created_at >= ?1 AND m.created_at < ?2",
+            )?;
+            let raw = stmt
+                .query_map([&from, &to], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get::<_, String>(2)?))
+                })?
+                .collect::<rusqlite::Result<Vec<(i64, Option<String>, String)>>>()?;
+            for (conversation, current_department, at) in raw {
+                rows.inbound.push(ReportInbound {
+                    conversation,
+                    current_department,
+                    at: parse_ts(&at)?,
+                });
+            }
+            let mut stmt = tx.prepare_cached(
+                "SELECT d.conversation_id, c.department, d.outcome, d.topic, d.department, d.created_at,
+                   CASE WHEN d.outcome = 'handover' THEN
+                     (SELECT MIN(m.created_at) FROM messages m
+                      WHERE m.conversation_id = d.conversation_id AND m.direction = 'out'
+                        AND m.author LIKE 'agent:%' AND m.created_at >= d.created_at)
+                   WHEN d.outcome = 'follow_up' THEN
+                     (SELECT a.outcome FROM decisions a
+                      WHERE a.conversation_id = d.conversation_id AND a.id > d.id
+                        AND a.outcome IN ('follow_up_yes', 'follow_up_no', 'follow_up_other')
+                      ORDER BY a.id LIMIT 1)
+                   END
+                 FROM decisions d JOIN conversations c ON c.id = d.conversation_id
+                 WHERE d.created_at >= ?1 AND d.created_at < ?2
+                 ORDER BY d.id",
+            )?;
+            type Raw = (i64, Option<String>, String, Option<String>, Option<String>, String, Option<String>);
+            let raw = stmt
+                .query_map([&from, &to], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<Raw>>>()?;
+            for (conversation, current_department, outcome, topic, department, at, extra) in raw {
+                let at = parse_ts(&at)?;
+                match outcome.as_str() {
+                    "handover" => rows.handovers.push(ReportHandover {
+                        conversation,
+                        current_department: current_department.clone(),
+                        department,
+                        at,
+                        answered_at: parse_ts_opt(extra)?,
+                    }),
+                    "follow_up" => rows.follow_ups.push(ReportFollowUp {
+                        conversation,
+                        current_department: current_department.clone(),
+                        at,
+                        answer: extra,
+                    }),
+                    _ => {}
+                }
+                rows.decisions.push(ReportDecision {
+                    conversation,
+                    current_department,
+                    outcome,
+                    topic,
+                    at,
+                });
+            }
+            Ok(rows)
         })
     }
 }

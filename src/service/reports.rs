@@ -1,0 +1,127 @@
+//! The reports' API: `GET /api/reports?from=&to=` (JSON) and `GET /api/reports/{table}.csv`.
+//!
+//! Editors and admins see every department; an agent sees the conversations whose current
+//! department is one of theirs (their inbound messages, the bot's decisions on them, their
+//! handovers and follow-ups), so a report never shows more than the inbox does.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::api::{blocking, ApiError, Caller, GOAL_SECONDS};
+use super::app::AppState;
+use crate::reports::{self, Period, Report};
+use crate::store::Role;
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/reports", get(report_json))
+        .route("/api/reports/{table}", get(report_csv))
+}
+
+#[derive(Debug, Deserialize)]
+struct PeriodQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn date(name: &str, raw: &str) -> Result<NaiveDate, ApiError> {
+    raw.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_period",
+            format!("`{name}` must be a date like 2026-11-24, not `{raw}`"),
+        )
+    })
+}
+
+/// The report the caller may see for the period asked (default: the last seven days).
+async fn report(s: &Arc<AppState>, caller: &Caller, q: &PeriodQuery) -> Result<Report, ApiError> {
+    let flows = s.flows();
+    let now = s.clock.now();
+    let today = now.with_timezone(&flows.office.timezone()).date_naive();
+    let period = match (&q.from, &q.to) {
+        (None, None) => Period::last_week(today),
+        (from, to) => {
+            let to = to
+                .as_deref()
+                .map(|t| date("to", t))
+                .transpose()?
+                .unwrap_or(today);
+            let from = match from.as_deref() {
+                Some(f) => date("from", f)?,
+                None => Period::last_week(to).from,
+            };
+            Period::new(from, to)
+                .map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, "bad_period", m))?
+        }
+    };
+    let (start, end) = period.bounds(&flows.office);
+    let rows = blocking(s, move |st| st.report_rows(start, end)).await?;
+    let departments = (caller.0.role == Role::Agent).then(|| caller.0.departments.clone());
+    Ok(reports::compute(
+        &rows,
+        &flows.office,
+        period,
+        now,
+        GOAL_SECONDS,
+        departments.as_deref(),
+    ))
+}
+
+async fn report_json(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Json<Report>, ApiError> {
+    report(&s, &caller, &q).await.map(Json)
+}
+
+async fn report_csv(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(file): Path<String>,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, ApiError> {
+    let unknown = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!(
+                "no table `{file}`; the tables are {}",
+                reports::TABLES
+                    .iter()
+                    .map(|t| format!("{t}.csv"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    };
+    let name = file.strip_suffix(".csv").ok_or_else(unknown)?;
+    if !reports::TABLES.contains(&name) {
+        return Err(unknown());
+    }
+    let r = report(&s, &caller, &q).await?;
+    let rows = reports::table(&r, name).ok_or_else(unknown)?;
+    let filename = format!(
+        "attachment; filename=\"triage-{name}-{}-{}.csv\"",
+        r.period.from, r.period.to
+    );
+    let mut response = (StatusCode::OK, reports::csv(&rows)).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&filename) {
+        h.insert(CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
