@@ -452,9 +452,8 @@ async fn the_demo_simulator_talks_to_the_bot_as_a_resident() {
         async move {
             for _ in 0..100 {
                 let got: Vec<Value> = http
-                    .get(format!(
-                        "{base}/simulator/replies?to=31611112222&since={since}"
-                    ))
+                    .post(format!("{base}/simulator/replies"))
+                    .json(&serde_json::json!({ "to": "31611112222", "since": since }))
                     .send()
                     .await
                     .unwrap()

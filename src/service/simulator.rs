@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -28,7 +28,7 @@ pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(page))
         .route("/simulator/send", post(send))
-        .route("/simulator/replies", get(replies))
+        .route("/simulator/replies", post(replies))
         .route("/simulator/clock", get(clock).post(set_clock))
 }
 
@@ -104,6 +104,7 @@ async fn send(State(s): State<Arc<AppState>>, Json(req): Json<Send>) -> Response
     }
 }
 
+/// In the body, not the address: even the demo's numbers stay out of URLs and access logs.
 #[derive(Debug, Deserialize)]
 struct RepliesQuery {
     to: String,
@@ -112,7 +113,7 @@ struct RepliesQuery {
 }
 
 /// What the stand-in sent to `to` after `since`, as a phone shows it.
-async fn replies(State(s): State<Arc<AppState>>, Query(q): Query<RepliesQuery>) -> Response {
+async fn replies(State(s): State<Arc<AppState>>, Json(q): Json<RepliesQuery>) -> Response {
     let Some(standin) = &s.standin else {
         return (StatusCode::NOT_FOUND, "demo mode only").into_response();
     };

@@ -62,7 +62,11 @@ async function send(body, shownText) {
 
 async function poll() {
   try {
-    const r = await fetch("/simulator/replies?to=" + encodeURIComponent(from) + "&since=" + since);
+    const r = await fetch("/simulator/replies", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ to: from, since }),
+    });
     if (r.ok) {
       for (const m of await r.json()) {
         since = Math.max(since, m.seq);
