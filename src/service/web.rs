@@ -17,13 +17,26 @@ use axum::Router;
 
 use super::app::AppState;
 
-/// The pages: path, file.
-const PAGES: &[(&str, &str)] = &[
-    ("/login", include_str!("web/login.html")),
-    ("/inbox", include_str!("web/inbox.html")),
-    ("/editor", include_str!("web/editor.html")),
-    ("/reports", include_str!("web/reports.html")),
+/// The sign-in page (it has a form of its own).
+const LOGIN: &str = include_str!("web/login.html");
+
+/// The application's pages share one shell: their script draws them. Path, title, asset name.
+const PAGES: &[(&str, &str, &str)] = &[
+    ("/inbox", "Inbox", "inbox"),
+    ("/editor", "Redactie", "editor"),
+    ("/reports", "Rapportages", "reports"),
 ];
+
+/// The shell, with `{title}` and `{page}` to fill in.
+const SHELL: &str = include_str!("web/app.html");
+
+/// The pages, filled in once.
+static RENDERED: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    PAGES
+        .iter()
+        .map(|(_, title, name)| SHELL.replace("{title}", title).replace("{page}", name))
+        .collect()
+});
 
 /// The assets under `/assets/`: name, content type, file.
 const ASSETS: &[(&str, &str, &str)] = &[
@@ -50,9 +63,11 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 
 /// The pages' and assets' routes.
 pub fn router() -> Router<Arc<AppState>> {
-    let mut r = Router::new().route("/assets/{name}", get(asset));
-    for (path, body) in PAGES {
-        r = r.route(path, get(move || async move { page(body) }));
+    let mut r = Router::new()
+        .route("/assets/{name}", get(asset))
+        .route("/login", get(|| async { page(LOGIN) }));
+    for (i, (path, _, _)) in PAGES.iter().enumerate() {
+        r = r.route(path, get(move || async move { page(&RENDERED[i]) }));
     }
     r
 }

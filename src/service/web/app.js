@@ -122,10 +122,8 @@
   }
 
   const dtf = new Intl.DateTimeFormat('nl-NL', { timeZone: TZ, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
-  const tf = new Intl.DateTimeFormat('nl-NL', { timeZone: TZ, hour: '2-digit', minute: '2-digit' });
   /** "ma 23 nov 14:05" in the office's timezone. */
   function dateTime(iso) { return iso ? dtf.format(new Date(iso)) : ''; }
-  function time(iso) { return iso ? tf.format(new Date(iso)) : ''; }
 
   function toast(message, kind) {
     const box = document.getElementById('toasts') || document.body.appendChild(h('div', { id: 'toasts' }));
@@ -152,5 +150,5 @@
     return source;
   }
 
-  window.triage = { h, fill, linkify, api, start, duration, dateTime, time, toast, events, roleName, get me() { return me; } };
+  window.triage = { h, fill, linkify, api, start, duration, dateTime, toast, events, roleName, get me() { return me; } };
 })();
