@@ -68,9 +68,11 @@ pub enum Command {
         /// A configuration file (default: ./triage.toml when it exists)
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
-        /// Let black-box tests set the clock through POST /admin/clock (refused in production)
-        #[arg(long)]
-        test_clock: bool,
+        /// A clock that tests (and the demo's simulator) set through POST /admin/clock, refused in
+        /// production. With a time (RFC 3339, e.g. 2026-11-27T19:30:00+01:00) it reads that time
+        /// from the start and runs on from there; without one it starts at the real time
+        #[arg(long, value_name = "AT", num_args = 0..=1, default_missing_value = "now")]
+        test_clock: Option<String>,
     },
     /// Send a message as a resident to a running demo service and print the bot's replies
     Say {
@@ -145,7 +147,7 @@ pub enum Format {
 /// Runs the command line; the binary's `main` is just this.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        None => serve(None, false),
+        None => serve(None, None),
         Some(Command::Check { format, tests }) => check(&cli.flows, &cli.rules, format, &tests),
         Some(Command::Try {
             message,
@@ -155,7 +157,9 @@ pub fn run(cli: Cli) -> ExitCode {
         }) => try_message(&cli.flows, &cli.rules, &message, at.as_deref(), json, name),
         Some(Command::Test { paths }) => test(&cli.flows, &cli.rules, &paths),
         Some(Command::Schema { kind, write }) => schema(kind.as_deref(), write.as_deref()),
-        Some(Command::Serve { config, test_clock }) => serve(config.as_deref(), test_clock),
+        Some(Command::Serve { config, test_clock }) => {
+            serve(config.as_deref(), test_clock.as_deref())
+        }
         Some(Command::User {
             action:
                 UserCommand::Add {
@@ -480,7 +484,16 @@ fn schema(kind: Option<&str>, write: Option<&Path>) -> CliResult {
 }
 
 /// `triage serve`: configuration, logging, the runtime, then the service until a signal.
-fn serve(config: Option<&Path>, test_clock: bool) -> CliResult {
+fn serve(config: Option<&Path>, test_clock: Option<&str>) -> CliResult {
+    let test_clock = match test_clock {
+        None => None,
+        Some("now") => Some(crate::service::clock::TestClock::default()),
+        Some(at) => Some(crate::service::clock::TestClock::starting_at(
+            convtest::parse_time(at).ok_or_else(|| {
+                format!("--test-clock: `{at}` is not a time like `2026-11-27T19:30:00+01:00`")
+            })?,
+        )),
+    };
     let config = crate::service::config::Config::load(config, |k| std::env::var(k).ok())?;
     init_logging(config.log_json);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -523,7 +536,7 @@ fn serve(config: Option<&Path>, test_clock: bool) -> CliResult {
         } else {
             println!("  agents' inbox:      {base}/inbox (create users with `triage user add`)");
         }
-        if test_clock {
+        if state.test_clock.is_some() {
             println!("  test clock:         POST {base}/admin/clock {{\"at\": \"2026-11-27T19:30:00+01:00\"}}");
         }
         println!("  health, metrics:    {base}/healthz, {base}/metrics");

@@ -44,13 +44,14 @@ use config::Config;
 /// The token the service uses towards its own stand-in in demo mode.
 const DEMO_ACCESS_TOKEN: &str = "demo-access-token";
 
-/// Builds the state: flows (refusing to start on errors), store, clock, stand-in.
+/// Builds the state: flows (refusing to start on errors), store, clock, stand-in. With a test
+/// clock the service reads its time from it from the first moment on (`/admin/clock` moves it).
 pub fn build(
     config: Config,
-    test_clock: bool,
+    test_clock: Option<TestClock>,
     local: std::net::SocketAddr,
 ) -> Result<(Arc<AppState>, Client), String> {
-    config.validate(test_clock)?;
+    config.validate(test_clock.is_some())?;
     let (flows, warnings) = FlowSet::load(&config.flows, &config.rules).map_err(|diags| {
         let shown: Vec<String> = diags.iter().map(ToString::to_string).collect();
         format!("the flows do not load:\n{}", shown.join("\n"))
@@ -67,7 +68,7 @@ pub fn build(
             tracing::warn!(user = %name, "removed a demo user: its token is public");
         }
     }
-    let test_clock = test_clock.then(|| Arc::new(TestClock::default()));
+    let test_clock = test_clock.map(Arc::new);
     let clock: Arc<dyn Clock> = match &test_clock {
         Some(tc) => tc.clone(),
         None => Arc::new(SystemClock),

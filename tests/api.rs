@@ -231,7 +231,7 @@ async fn claim_reply_forward_resolve_reopen_all_audited() {
         .await;
     let view = app.decided(&kim, id, 2).await;
     assert_eq!(view["decisions"][1]["outcome"], "to_agent", "{view}");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.drain().await;
     assert_eq!(
         app.graph.messages().len(),
         1,
@@ -319,7 +319,7 @@ async fn claim_reply_forward_resolve_reopen_all_audited() {
     assert_eq!(notes[0]["text"], note);
     assert_eq!(notes[0]["direction"], "internal");
     assert_eq!(notes[0]["author"], "agent:kim");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.drain().await;
     let sent = app.graph.messages();
     assert_eq!(sent.len(), 2, "{sent:#?}");
     assert!(sent
@@ -445,7 +445,7 @@ async fn outside_the_window_only_a_template_goes_out() {
         e["message"].as_str().unwrap().contains("vraag_nog_open"),
         "{e}"
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.drain().await;
     assert_eq!(
         app.graph.messages().len(),
         2,

@@ -52,7 +52,7 @@ impl EditorApp {
         let app = TestApp::start_setup(Setup {
             files: files.clone(),
             admin: true,
-            clock: None,
+            ..Setup::default()
         })
         .await;
         (

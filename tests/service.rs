@@ -9,6 +9,7 @@ use std::time::Duration;
 use common::app::{body_text, root, text_message, Setup, TestApp, ADMIN, SECRET};
 use serde_json::Value;
 use triage::graph::standin::{Fault, RecordedKind};
+use triage::service::clock::TestClock;
 
 fn db_bytes(dir: &tempfile::TempDir) -> Vec<u8> {
     let mut all = Vec::new();
@@ -82,7 +83,7 @@ async fn a_question_is_answered_once_even_when_delivered_twice() {
     assert_eq!(app.post(&m).await.status(), 200);
     assert_eq!(app.post(&m).await.status(), 200);
     let sent = app.sent(1).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.drain().await;
     let sent_after = app.graph.messages();
     assert_eq!(sent_after.len(), 1, "one answer: {sent_after:#?}");
     assert_eq!(sent[0].to.as_deref(), Some("31600000001"));
@@ -151,7 +152,7 @@ async fn out_of_hours_reply_then_monday_follow_up_survives_a_restart() {
     app.set_clock("2026-11-28T10:00:00+01:00").await;
     app.post(&text_message("wamid.O2", "31600000004", "hallo??"))
         .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.drain().await;
     assert_eq!(app.graph.messages().len(), 1);
 
     // The server goes down over the weekend and comes back after the follow-up fell due.
@@ -168,7 +169,7 @@ async fn out_of_hours_reply_then_monday_follow_up_survives_a_restart() {
     let (dir, graph, running) = app.stop().await;
     let app = TestApp::start_with(dir, graph, running).await;
     app.set_clock("2026-11-30T10:00:00+01:00").await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    app.drain().await;
     assert_eq!(app.graph.messages().len(), 2);
     app.stop().await;
 }
@@ -185,8 +186,9 @@ async fn rate_limits_are_retried_and_undeliverable_numbers_given_up() {
     ))
     .await;
     // The retry comes after its backoff (6 s for a pair rate limit): move the clock past it.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.drain().await;
     assert!(app.graph.messages().is_empty());
+    assert_eq!(app.state.store.counts().unwrap().outbox_pending, 1);
     app.set_clock("2026-11-24T10:00:30+01:00").await;
     let sent = app.sent(1).await;
     assert_eq!(sent.len(), 1);
@@ -230,7 +232,7 @@ async fn a_broken_reload_keeps_the_old_flows() {
     let app = TestApp::start_setup(Setup {
         files: dir.path().to_path_buf(),
         admin: true,
-        clock: None,
+        ..Setup::default()
     })
     .await;
     app.set_clock("2026-11-24T10:00:00+01:00").await;
@@ -344,13 +346,7 @@ async fn reactions_and_system_notices_get_no_reply_and_no_handover() {
         let sig = triage::whatsapp::sign(SECRET.as_bytes(), &body);
         assert_eq!(app.post_raw(&body, Some(sig)).await.status(), 200, "{name}");
     }
-    for _ in 0..100 {
-        if app.state.store.counts().unwrap().inbound_pending == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.drain().await;
     let counts = app.state.store.counts().unwrap();
     assert_eq!(counts.inbound_pending, 0);
     assert!(counts.queued.is_empty(), "{counts:?}");
@@ -380,9 +376,12 @@ async fn ready_means_the_store_answers_and_the_workers_run() {
     if let Ok(mut beat) = app.state.heartbeat.lock() {
         *beat = std::time::Instant::now() - Duration::from_secs(60);
     }
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    app.drain().await;
     let age = app.state.heartbeat.lock().map(|t| t.elapsed()).unwrap();
-    assert!(age < Duration::from_secs(2), "{age:?}");
+    assert!(
+        age < Duration::from_secs(30),
+        "renewed by the rounds: {age:?}"
+    );
     let r = app
         .http
         .get(format!("{}/readyz", app.base))
@@ -406,7 +405,8 @@ async fn the_demo_simulator_talks_to_the_bot_as_a_resident() {
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let local = listener.local_addr().unwrap();
-    let (state, client) = triage::service::build(config, true, local).unwrap();
+    let (state, client) =
+        triage::service::build(config, Some(TestClock::default()), local).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(triage::service::run(state, client, listener, async move {
         let _ = stopped.await;

@@ -1,5 +1,9 @@
 //! Time for the service: the system clock, or a test clock that a black-box test (or a visitor
 //! of the demo) sets through `/admin/clock` to see out-of-hours replies and follow-ups happen.
+//!
+//! A test clock can be given its time before the service starts
+//! (`triage serve --test-clock 2026-11-27T19:30:00+01:00`), so that no worker round, no recovery
+//! of interrupted sends and no webhook ever sees the real date first.
 
 use std::sync::Mutex;
 
@@ -27,6 +31,13 @@ pub struct TestClock {
 }
 
 impl TestClock {
+    /// A test clock that reads `t` now and runs on from there.
+    pub fn starting_at(t: DateTime<Utc>) -> TestClock {
+        let c = TestClock::default();
+        c.set(t);
+        c
+    }
+
     /// Moves the clock so that it reads `t` now.
     pub fn set(&self, t: DateTime<Utc>) {
         self.with_offset(|o| *o = t - Utc::now());
@@ -76,6 +87,8 @@ mod tests {
             .with_timezone(&Utc);
         c.set(t);
         assert!((c.now() - t).num_milliseconds().abs() < 1000);
+        let started = TestClock::starting_at(t);
+        assert!((started.now() - t).num_milliseconds().abs() < 1000);
         c.advance(Duration::days(2));
         assert!((c.now() - t - Duration::days(2)).num_milliseconds().abs() < 1000);
         // Out of the calendar's range: ignored, never a panic.

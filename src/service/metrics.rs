@@ -25,6 +25,10 @@ pub struct Metrics {
     pub send_failures: AtomicU64,
     pub follow_ups: AtomicU64,
     pub logins_refused: AtomicU64,
+    /// Finished rounds of the processing worker (stored messages, then due follow-ups).
+    pub processor_rounds: AtomicU64,
+    /// Finished rounds of the sending worker (every due outbox row tried once).
+    pub sender_rounds: AtomicU64,
     outcomes: Mutex<BTreeMap<String, u64>>,
     latency: Mutex<Histogram>,
 }
@@ -127,6 +131,16 @@ impl Metrics {
                 "triage_logins_refused_total",
                 "Sign-ins refused (wrong password, unknown name, too many attempts)",
                 &self.logins_refused,
+            ),
+            (
+                "triage_processor_rounds_total",
+                "Finished rounds of the processing worker (messages, then due follow-ups)",
+                &self.processor_rounds,
+            ),
+            (
+                "triage_sender_rounds_total",
+                "Finished rounds of the sending worker (every due reply tried once)",
+                &self.sender_rounds,
             ),
         ];
         for (name, help, c) in counters {

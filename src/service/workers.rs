@@ -441,6 +441,7 @@ pub async fn run(state: Arc<AppState>, client: Client, mut shutdown: watch::Rece
                 if let Ok(mut beat) = state.heartbeat.lock() {
                     *beat = std::time::Instant::now();
                 }
+                state.metrics.inc(&state.metrics.processor_rounds);
                 tokio::select! {
                     _ = state.wake_processor.notified() => {}
                     _ = tokio::time::sleep(TICK) => {}
@@ -471,6 +472,7 @@ pub async fn run(state: Arc<AppState>, client: Client, mut shutdown: watch::Rece
                 }
                 let (st, cl) = (state.clone(), client.clone());
                 supervised("sending", async move { send_once(&st, &cl).await }).await;
+                state.metrics.inc(&state.metrics.sender_rounds);
                 tokio::select! {
                     _ = state.wake_sender.notified() => {}
                     _ = tokio::time::sleep(TICK) => {}

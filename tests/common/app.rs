@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use tokio::sync::oneshot;
 use triage::graph::standin::{Recorded, Running, StandIn};
 use triage::service::app::AppState;
+use triage::service::clock::TestClock;
 use triage::service::config::Config;
 
 /// The app secret the harness's webhooks are signed with.
@@ -31,8 +32,9 @@ pub struct Setup {
     /// Whether an admin (token [`ADMIN`]) is created before the server runs; the harness's clock
     /// requests then carry that token, as the service requires once users exist.
     pub admin: bool,
-    /// Where the test clock is set once the server runs; `None` leaves it where it starts.
-    pub clock: Option<&'static str>,
+    /// What the test clock reads when the service starts (RFC 3339); it runs on from there, from
+    /// before the first worker round, so no test ever meets the real date.
+    pub clock: &'static str,
 }
 
 impl Default for Setup {
@@ -41,18 +43,17 @@ impl Default for Setup {
         Setup {
             files: root(),
             admin: false,
-            clock: Some(FRIDAY_EVENING),
+            clock: FRIDAY_EVENING,
         }
     }
 }
 
 impl Setup {
-    /// The shipped flows and one admin (token [`ADMIN`]); the clock is not set.
+    /// The shipped flows and one admin (token [`ADMIN`]); the clock on [`FRIDAY_EVENING`].
     pub fn with_admin() -> Setup {
         Setup {
-            files: root(),
             admin: true,
-            clock: None,
+            ..Setup::default()
         }
     }
 }
@@ -119,7 +120,9 @@ impl TestApp {
         config.whatsapp.api_base = running.base_url();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let local = listener.local_addr().unwrap();
-        let (state, client) = triage::service::build(config, true, local).unwrap();
+        let clock = triage::convtest::parse_time(setup.clock).expect("an RFC 3339 time");
+        let (state, client) =
+            triage::service::build(config, Some(TestClock::starting_at(clock)), local).unwrap();
         if setup.admin {
             let admin = triage::service::api::new_user(
                 &state.flows(),
@@ -152,9 +155,6 @@ impl TestApp {
             server: Some(server),
             dir,
         };
-        if let Some(at) = setup.clock {
-            app.set_clock(at).await;
-        }
         app
     }
 
@@ -247,6 +247,27 @@ impl TestApp {
         metrics_text(&self.http, &self.base).await
     }
 
+    /// Waits until the workers have done all there is to do now: a whole processing round that
+    /// began after this call (every stored message decided, due follow-ups asked), then a whole
+    /// sending round that began after that one ended (every reply due now tried). What a test
+    /// asserts afterwards has happened, or will not happen without something new.
+    pub async fn drain(&self) {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let m = &self.state.metrics;
+        let rounds = |c: &AtomicU64| c.load(Ordering::SeqCst);
+        // The round under way when this is called may have read the store already: the next
+        // one after it is the first that surely sees everything.
+        let p = rounds(&m.processor_rounds);
+        self.state.wake_processor.notify_one();
+        wait_until("a processing round", || {
+            rounds(&m.processor_rounds) >= p + 2
+        })
+        .await;
+        let s = rounds(&m.sender_rounds);
+        self.state.wake_sender.notify_one();
+        wait_until("a sending round", || rounds(&m.sender_rounds) >= s + 2).await;
+    }
+
     /// Waits until the stand-in has received `n` messages (or fails after 10 s).
     pub async fn sent(&self, n: usize) -> Vec<Recorded> {
         for _ in 0..200 {
@@ -261,6 +282,17 @@ impl TestApp {
             self.graph.messages()
         );
     }
+}
+
+/// Polls `done` until it holds; fails the test after 10 s.
+pub async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..1000 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting for {what}");
 }
 
 /// A POST of `body` to the service's `/webhook`, not yet signed.

@@ -3,15 +3,11 @@
 // conversation is refused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Triage, until, screenshot } from './server.mjs';
-
-/** Tuesday 24 November 2026, 10:00 in Terneuzen: the office is open. */
-const TUESDAY_MORNING = '2026-11-24T10:00:00+01:00';
+import { Triage, until, screenshot, TUESDAY_MORNING } from './server.mjs';
 
 let triage;
 before(async () => {
-  triage = await Triage.start();
-  await triage.setClock(TUESDAY_MORNING);
+  triage = await Triage.start(TUESDAY_MORNING);
 });
 after(async () => { await triage.stop(); });
 

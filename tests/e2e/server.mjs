@@ -14,6 +14,9 @@ const BIN = process.env.TRIAGE_BIN || join(ROOT, 'target', 'debug', 'triage');
 const SECRET = 'demo-app-secret';
 export const ADMIN_TOKEN = 'demo-admin-token';
 /** Far in the future, as the Rust tests use: the 24-hour window stays open whatever the clock. */
+/** Where the service's test clock starts, unless a test says otherwise: Tuesday 24 November 2026,
+ * 10:00 in Terneuzen (open). It is set from the service's first moment, never today's date. */
+export const TUESDAY_MORNING = '2026-11-24T10:00:00+01:00';
 const SENT_AT = '4102444800';
 
 /** Waits until `check` returns something truthy (polling), or fails after `ms`. */
@@ -33,10 +36,10 @@ export async function until(check, what, ms = 10000) {
 }
 
 export class Triage {
-  /** Starts the service; resolves once /healthz answers. */
-  static async start() {
+  /** Starts the service with its test clock on `at`; resolves once /healthz answers. */
+  static async start(at = TUESDAY_MORNING) {
     const dir = mkdtempSync(join(tmpdir(), 'triage-e2e-'));
-    const child = spawn(BIN, ['serve', '--test-clock'], {
+    const child = spawn(BIN, ['serve', '--test-clock', at], {
       cwd: ROOT,
       env: {
         ...process.env,
