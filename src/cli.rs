@@ -523,7 +523,9 @@ fn serve(config: Option<&Path>, test_clock: Option<&str>) -> CliResult {
                 "  agents' inbox:      {base}/inbox, sign in as `demo-agent` (or `demo-admin`), password `{}`",
                 crate::service::auth::DEMO_PASSWORD
             );
-            println!("  sent replies:       {base}/standin/_standin/messages");
+            println!(
+                "  sent replies:       {base}/standin/_standin/messages (as demo-admin)"
+            );
             println!(
                 "  webhook:            POST {base}/webhook, signed with the app secret `{}`",
                 crate::service::config::DEMO_APP_SECRET
@@ -710,6 +712,7 @@ fn say(message: &str, url: &str, from: &str, name: &str, secret: Option<String>)
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             let list: Vec<serde_json::Value> = match http
                 .get(format!("{messages}?to={from}&since={since}"))
+                .bearer_auth(crate::service::api::DEMO_ADMIN_TOKEN)
                 .send()
                 .await
             {
@@ -725,6 +728,7 @@ fn say(message: &str, url: &str, from: &str, name: &str, secret: Option<String>)
                 tokio::time::sleep(std::time::Duration::from_millis(300)).await;
                 let rest: Vec<serde_json::Value> = http
                     .get(format!("{messages}?to={from}&since={since}"))
+                    .bearer_auth(crate::service::api::DEMO_ADMIN_TOKEN)
                     .send()
                     .await
                     .map_err(|e| e.to_string())?
@@ -745,6 +749,7 @@ fn say(message: &str, url: &str, from: &str, name: &str, secret: Option<String>)
 async fn last_seq(http: &reqwest::Client, messages: &str, to: &str) -> Option<u64> {
     let list: Vec<serde_json::Value> = http
         .get(format!("{messages}?to={to}"))
+        .bearer_auth(crate::service::api::DEMO_ADMIN_TOKEN)
         .send()
         .await
         .ok()?

@@ -441,15 +441,16 @@ pub fn table(report: &Report, name: &str) -> Option<Vec<Vec<String>>> {
 }
 
 /// Rows as CSV (RFC 4180: CRLF, quotes where needed). A cell that a spreadsheet would take for
-/// a formula (`=`, `+`, `-`, `@` first) gets a leading `'`: topic and department ids come from
-/// editors' files.
+/// a formula (`=`, `+`, `-`, `@`, or a tab or carriage return first, as OWASP lists them) gets a
+/// leading `'`: topic and department ids come from editors' files.
 pub fn csv(rows: &[Vec<String>]) -> String {
     let mut out = String::new();
     for row in rows {
         let cells: Vec<String> = row
             .iter()
             .map(|c| {
-                let c = if c.starts_with(['=', '+', '-', '@']) && c.parse::<f64>().is_err() {
+                let formula = c.starts_with(['=', '+', '-', '@', '\t', '\r']);
+                let c = if formula && c.trim().parse::<f64>().is_err() {
                     format!("'{c}")
                 } else {
                     c.clone()
@@ -645,10 +646,11 @@ mod tests {
             vec!["a".to_string(), "b,c".to_string()],
             vec!["=1+1".to_string(), "say \"hi\"".to_string()],
             vec!["-5".to_string(), "@x".to_string()],
+            vec!["\t=1+1".to_string(), "\r=cmd".to_string()],
         ];
         assert_eq!(
             csv(&rows),
-            "a,\"b,c\"\r\n'=1+1,\"say \"\"hi\"\"\"\r\n-5,'@x\r\n"
+            "a,\"b,c\"\r\n'=1+1,\"say \"\"hi\"\"\"\r\n-5,'@x\r\n'\t=1+1,\"'\r=cmd\"\r\n"
         );
         let report = compute(
             &ReportRows::default(),

@@ -10,6 +10,7 @@
 //! - [`workers`]: the processor, the scheduler and the sender.
 //! - [`metrics`]: counters and a histogram in Prometheus' text format.
 //! - [`simulator`]: the demo's resident simulator page at `/`.
+//! - [`server`]: HTTP with a cap on connections and timeouts for slow or idle clients.
 //!
 //! [`run`] takes a bound listener and a shutdown future (tests bind port 0), so the same code
 //! serves `cargo run --release` and the black-box tests.
@@ -23,6 +24,7 @@ pub mod editor;
 pub mod events;
 pub mod metrics;
 pub mod reports;
+pub mod server;
 pub mod simulator;
 pub mod web;
 pub mod workers;
@@ -40,9 +42,6 @@ use crate::store::sqlite::SqliteStore;
 use app::AppState;
 use clock::{Clock, SystemClock, TestClock};
 use config::Config;
-
-/// The token the service uses towards its own stand-in in demo mode.
-const DEMO_ACCESS_TOKEN: &str = "demo-access-token";
 
 /// Builds the state: flows (refusing to start on errors), store, clock, stand-in. With a test
 /// clock the service reads its time from it from the first moment on (`/admin/clock` moves it).
@@ -74,13 +73,15 @@ pub fn build(
         None => Arc::new(SystemClock),
     };
     let demo = config.demo();
-    let standin = demo.then(StandIn::new);
+    // The stand-in takes only this run's own random token, so nobody else sends through it.
+    let demo_token = api::new_token()?;
+    let standin = demo.then(|| StandIn::requiring_token(demo_token.clone()));
     let w = &config.whatsapp;
     let client_config = if demo {
         ClientConfig::new(
             format!("http://{local}/standin"),
             w.phone_number_id.clone(),
-            DEMO_ACCESS_TOKEN,
+            demo_token,
         )
     } else {
         let mut c = ClientConfig::new(
@@ -111,13 +112,10 @@ pub async fn run(
         shutdown.await;
         stopping.stopping.send_replace(true);
     };
-    let served = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(|e| format!("server: {e}"));
+    let limits = server::Limits::of(&state.config);
+    let served = server::serve(listener, router, limits, shutdown)
+        .await
+        .map_err(|e| format!("server: {e}"));
     let _ = stop_tx.send(true);
     let _ = workers.await;
     served

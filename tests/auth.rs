@@ -212,6 +212,128 @@ async fn sign_in_attempts_are_limited_and_need_json_from_this_site() {
     app.stop().await;
 }
 
+/// Signs in as a client behind the reverse proxy (the test's own loopback address) at `from`.
+async fn login_from(app: &TestApp, from: &str, name: &str, password: &str) -> reqwest::Response {
+    app.http
+        .post(format!("{}/auth/login", app.base))
+        .header("x-forwarded-for", format!("{from}, 127.0.0.1"))
+        .json(&json!({ "name": name, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_is_small_and_a_long_name_is_refused_before_anything_is_kept() {
+    let app = TestApp::start_setup(Setup::with_admin()).await;
+    let huge = "x".repeat(1 << 20);
+    let r = login(&app, &huge, "guess").await;
+    assert_eq!(r.status(), 413, "a sign-in body is a few hundred bytes");
+    let long = "x".repeat(65);
+    for _ in 0..10 {
+        assert_eq!(login(&app, &long, "guess").await.status(), 401);
+    }
+    assert!(
+        app.state.logins.is_empty(),
+        "no user has a name that long: nothing to count"
+    );
+    // An ordinary failure keeps three fixed-size keys (name, address, both), whatever the name.
+    assert_eq!(login(&app, "nobody", "guess").await.status(), 401);
+    assert_eq!(app.state.logins.len(), 3);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sending_guesses_at_once_gets_no_more_of_them_verified() {
+    let app = TestApp::start_setup(Setup::with_admin()).await;
+    agent(&app, "sanne", &["sociaal-domein"]).await;
+    let mut all = tokio::task::JoinSet::new();
+    for i in 0..60 {
+        let (http, base) = (app.http.clone(), app.base.clone());
+        all.spawn(async move {
+            http.post(format!("{base}/auth/login"))
+                .json(&json!({ "name": "sanne", "password": format!("guess {i}") }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(s) = all.join_next().await {
+        statuses.push(s.unwrap());
+    }
+    let verified = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(
+        (verified, refused),
+        (5, 55),
+        "as many guesses as one by one: {statuses:?}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_proxy_an_attacker_is_slowed_and_locks_no_agent_out() {
+    let app = TestApp::start_setup(Setup {
+        admin: true,
+        configure: |c| {
+            c.trusted_proxies = vec![triage::service::config::IpRange::parse("127.0.0.1").unwrap()]
+        },
+        ..Setup::default()
+    })
+    .await;
+    agent(&app, "bram", &["burgerzaken"]).await;
+    agent(&app, "sanne", &["sociaal-domein"]).await;
+    // One address tries names: after its free attempts it must wait, and only it.
+    let mut statuses = Vec::new();
+    for i in 0..25 {
+        let r = login_from(&app, "203.0.113.9", &format!("naam{i}"), "guess").await;
+        statuses.push(r.status().as_u16());
+    }
+    assert!(
+        statuses[..20].iter().all(|s| *s == 401) && statuses.contains(&429),
+        "the attacker's address is slowed down: {statuses:?}"
+    );
+    assert_eq!(
+        login_from(&app, "198.51.100.7", "sanne", PASSWORD)
+            .await
+            .status(),
+        200,
+        "an agent at another address signs in as ever"
+    );
+    // Guesses at bram's password from many addresses: bram is slowed a little, never locked out.
+    for i in 0..10 {
+        let from = format!("192.0.2.{}", i + 1);
+        let r = login_from(&app, &from, "bram", "guess").await;
+        assert!(matches!(r.status().as_u16(), 401 | 429), "{}", r.status());
+    }
+    let r = login_from(&app, "198.51.100.8", "bram", PASSWORD).await;
+    if r.status() != 200 {
+        assert_eq!(r.status(), 429);
+        let wait: i64 = r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            (1..=60).contains(&wait),
+            "a short wait, not a lock-out: {wait} s"
+        );
+        let now = app.state.clock.now() + chrono::Duration::seconds(wait);
+        app.set_clock(&now.to_rfc3339()).await;
+        assert_eq!(
+            login_from(&app, "198.51.100.8", "bram", PASSWORD)
+                .await
+                .status(),
+            200,
+            "after the wait bram is in"
+        );
+    }
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_carry_a_strict_policy_and_events_reach_the_right_agents() {
     let app = TestApp::start_setup(Setup::with_admin()).await;
@@ -298,5 +420,118 @@ async fn pages_carry_a_strict_policy_and_events_reach_the_right_agents() {
     if let Ok(Ok(Some(chunk))) = quiet {
         assert!(!String::from_utf8_lossy(&chunk).contains("decision"));
     }
+    app.stop().await;
+}
+
+/// Reads an event stream until `until` shows up in it; everything read so far.
+async fn read_until(stream: &mut reqwest::Response, until: &str) -> String {
+    let mut seen = String::new();
+    while !seen.contains(until) {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), stream.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no `{until}` within 10 s in {seen}"))
+            .unwrap()
+            .unwrap_or_else(|| panic!("the stream ended before `{until}`: {seen}"));
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_events_stay_in_their_departments_and_end_with_the_account() {
+    let app = TestApp::start_setup(Setup::with_admin()).await;
+    app.set_clock("2026-11-24T10:00:00+01:00").await;
+    agent(&app, "bram", &["burgerzaken"]).await;
+    agent(&app, "sanne", &["sociaal-domein"]).await;
+    let (bram, _) = session(&app, "bram").await;
+    let events = |cookie: &str| {
+        app.http
+            .get(format!("{}/api/events", app.base))
+            .header("cookie", cookie.to_string())
+            .send()
+    };
+    let mut stream = events(&bram).await.unwrap();
+    assert_eq!(stream.status(), 200);
+
+    // A KCC question, answered and sent; then one of Burgerzaken's. Events come in order: what
+    // Bram hears before his own department's decision is all he heard of the KCC one.
+    let kcc = text_message(
+        "wamid.K1",
+        "31600000051",
+        "ik heb een klacht over mijn buurman",
+    );
+    assert_eq!(app.post(&kcc).await.status(), 200);
+    app.sent(1).await;
+    app.drain().await;
+    let mine = text_message("wamid.K2", "31600000052", "ik wil mijn naam wijzigen");
+    assert_eq!(app.post(&mine).await.status(), 200);
+    let seen = read_until(&mut stream, "burgerzaken").await;
+    let foreign: Vec<&str> = seen
+        .lines()
+        .filter(|l| l.starts_with("data:") && !l.contains("burgerzaken"))
+        .collect();
+    assert!(
+        foreign.is_empty(),
+        "events of another department: {foreign:?}"
+    );
+
+    // At most a few streams per user.
+    let (sanne, _) = session(&app, "sanne").await;
+    let mut open = Vec::new();
+    for _ in 0..triage::service::events::MAX_STREAMS_PER_USER {
+        let r = events(&sanne).await.unwrap();
+        assert_eq!(r.status(), 200);
+        open.push(r);
+    }
+    assert_eq!(events(&sanne).await.unwrap().status(), 429);
+    open.pop();
+    let again = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let r = events(&sanne).await.unwrap();
+            if r.status() == 200 {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("a closed stream frees its place");
+    drop(again);
+
+    // Bram is removed: his open stream ends at once.
+    let r = app
+        .http
+        .delete(format!("{}/api/users/bram", app.base))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if !matches!(stream.chunk().await, Ok(Some(_))) {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the removed user's stream ends");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_for_editors_and_admins() {
+    let app = TestApp::start_setup(Setup::with_admin()).await;
+    agent(&app, "bram", &["burgerzaken"]).await;
+    let anonymous = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401, "queue sizes are not public");
+    let (bram, _) = session(&app, "bram").await;
+    assert_eq!(get(&app, &bram, "/metrics").await.0, 403);
+    assert!(app.metrics().await.contains("triage_queue_size"));
     app.stop().await;
 }

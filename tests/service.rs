@@ -427,6 +427,7 @@ async fn the_demo_simulator_talks_to_the_bot_as_a_resident() {
     // Friday evening, through the page's clock.
     let c: Value = http
         .post(format!("{base}/simulator/clock"))
+        .bearer_auth(triage::service::api::DEMO_ADMIN_TOKEN)
         .json(&serde_json::json!({ "at": "2026-11-27T19:30:00+01:00" }))
         .send()
         .await
@@ -441,9 +442,12 @@ async fn the_demo_simulator_talks_to_the_bot_as_a_resident() {
             .json(&body)
             .send()
     };
-    let r = say(serde_json::json!({ "from": "31611112222", "name": "Sam", "text": "ik wil een nieuw paspoort" }))
-        .await
-        .unwrap();
+    let phone = "0123456789abcdef0123456789abcdef";
+    let r = say(
+        serde_json::json!({ "phone": phone, "name": "Sam", "text": "ik wil een nieuw paspoort" }),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), 200);
     // The replies to our resident after `since`, waiting up to 5 s for the first.
     let replies_after = |since: u64| {
@@ -453,7 +457,7 @@ async fn the_demo_simulator_talks_to_the_bot_as_a_resident() {
             for _ in 0..100 {
                 let got: Vec<Value> = http
                     .post(format!("{base}/simulator/replies"))
-                    .json(&serde_json::json!({ "to": "31611112222", "since": since }))
+                    .json(&serde_json::json!({ "phone": phone, "since": since }))
                     .send()
                     .await
                     .unwrap()
@@ -474,7 +478,7 @@ async fn the_demo_simulator_talks_to_the_bot_as_a_resident() {
     // Tapping a button is a message too.
     let button = &got[0]["buttons"][0];
     let r = say(serde_json::json!({
-        "from": "31611112222", "button_id": button["id"], "button_title": button["title"]
+        "phone": phone, "button_id": button["id"], "button_title": button["title"]
     }))
     .await
     .unwrap();
@@ -483,10 +487,178 @@ async fn the_demo_simulator_talks_to_the_bot_as_a_resident() {
     let next = replies_after(since).await;
     assert!(!next.is_empty(), "the tapped button got an answer");
     // Bad input gets a clear error.
-    let r = say(serde_json::json!({ "from": "12", "text": "hoi" }))
+    let r = say(serde_json::json!({ "phone": "12", "text": "hoi" }))
         .await
         .unwrap();
     assert_eq!(r.status(), 400);
+    // The demo's own routes: the clock only for editors and admins, the stand-in's record of
+    // every reply too, and its Graph API only for the service's own token.
+    let anon = http
+        .post(format!("{base}/simulator/clock"))
+        .json(&serde_json::json!({ "at": "2026-11-28T10:00:00+01:00" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anon.status(), 401);
+    let listing = http
+        .get(format!("{base}/standin/_standin/messages"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listing.status(), 401);
+    let listing = http
+        .get(format!("{base}/standin/_standin/messages"))
+        .bearer_auth(triage::service::api::DEMO_ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listing.status(), 200);
+    let forged = http
+        .post(format!("{base}/standin/v21.0/demo-phone-number-id/messages"))
+        .bearer_auth("any-token")
+        .json(&serde_json::json!({ "messaging_product": "whatsapp", "to": "31600000000", "type": "text", "text": { "body": "hoi" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    // A body larger than the route allows is refused before it is read.
+    let big = http
+        .post(format!("{base}/admin/clock"))
+        .bearer_auth(triage::service::api::DEMO_ADMIN_TOKEN)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 100 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(big.status(), 413);
     let _ = stop.send(());
     server.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bsn_in_the_profile_name_or_a_button_payload_is_never_stored_or_shown() {
+    let app = TestApp::start_setup(Setup::with_admin()).await;
+    // The profile name carries a BSN; the message another one, which gets the privacy reply
+    // with the resident's name in it.
+    let mut m = text_message("wamid.N1", "31600000042", "mijn bsn is 123456782");
+    m["entry"][0]["changes"][0]["value"]["contacts"][0]["profile"]["name"] =
+        serde_json::json!("Jan 111222333");
+    assert_eq!(app.post(&m).await.status(), 200);
+    // A button reply whose id and title carry one too (the app sends them, not we).
+    let button = common::app::envelope(serde_json::json!({
+        "contacts": [{ "profile": { "name": "Jan 111222333" }, "wa_id": "31600000042" }],
+        "messages": [{ "from": "31600000042", "id": "wamid.N2", "timestamp": common::app::SENT_AT,
+            "type": "interactive", "interactive": { "type": "button_reply",
+            "button_reply": { "id": "topic:111-222-333", "title": "bsn 111.222.333" } } }]
+    }));
+    assert_eq!(app.post(&button).await.status(), 200);
+    app.drain().await;
+
+    let sent = app.sent(1).await;
+    let greeting = body_text(&sent[0]);
+    assert!(greeting.contains("Jan"), "{greeting}");
+    let (status, conversation) = app.get_as(ADMIN, "/api/conversations/1").await;
+    assert_eq!(status, 200, "{conversation}");
+    assert_eq!(conversation["resident_name"], "Jan", "{conversation}");
+    let shown = format!("{conversation} {:?}", app.graph.messages());
+    // The store itself: no file under the data directory holds the number in any form.
+    let (dir, _graph, _running) = app.stop().await;
+    let mut stored = Vec::new();
+    for e in std::fs::read_dir(dir.path()).unwrap() {
+        stored.extend(std::fs::read(e.unwrap().path()).unwrap());
+    }
+    let stored = String::from_utf8_lossy(&stored);
+    for raw in ["111222333", "111-222-333", "111.222.333", "123456782"] {
+        assert!(!greeting.contains(raw), "{greeting}");
+        assert!(!shown.contains(raw), "{raw} shown: {shown}");
+        assert!(!stored.contains(raw), "{raw} stored in the database");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_idle_clients_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::start_setup(Setup {
+        configure: |c| {
+            c.header_timeout_secs = 1;
+            c.request_timeout_secs = 2;
+        },
+        ..Setup::default()
+    })
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    /// Reads until the server closes the connection (or 20 s pass); what it answered.
+    async fn until_closed(s: &mut tokio::net::TcpStream) -> String {
+        let mut got = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(20), s.read_to_end(&mut got)).await;
+        assert!(read.is_ok(), "the server kept the connection open");
+        String::from_utf8_lossy(&got).to_string()
+    }
+    // A head that never ends.
+    let mut slow_head = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow_head
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    until_closed(&mut slow_head).await;
+    // A body that never comes.
+    let mut slow_body = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow_body
+        .write_all(b"POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+        .await
+        .unwrap();
+    let answer = until_closed(&mut slow_body).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    // An idle kept-alive connection after its answer.
+    let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = until_closed(&mut idle).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_capped() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::start_setup(Setup {
+        configure: |c| c.max_connections = 4,
+        ..Setup::default()
+    })
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    // At most four at once (kept alive, idle): a fifth is closed without an answer, and served
+    // once one of them ends.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut c = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 12];
+        c.read_exact(&mut buf).await.unwrap();
+        held.push(c);
+    }
+    let mut fifth = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let _ = fifth
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let mut got = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(20), fifth.read_to_end(&mut got)).await;
+    assert!(closed.is_ok(), "the fifth connection is closed");
+    assert!(got.is_empty(), "refused without an answer");
+    drop(held);
+    let ok = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let r = app.http.get(format!("{}/healthz", app.base)).send().await;
+            if r.is_ok_and(|r| r.status() == 200) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(ok.is_ok(), "served again once connections closed");
+    app.stop().await;
 }

@@ -210,6 +210,9 @@ pub fn new_token() -> Result<String, String> {
     Ok(hex::encode(bytes))
 }
 
+/// The longest user name.
+pub const MAX_USER_NAME_CHARS: usize = 64;
+
 /// Checks a new user's name, role and departments against the flows.
 pub fn new_user(
     flows: &FlowSet,
@@ -221,7 +224,7 @@ pub fn new_user(
 ) -> Result<NewUser, String> {
     let name = name.trim();
     if name.is_empty()
-        || name.chars().count() > 64
+        || name.chars().count() > MAX_USER_NAME_CHARS
         || !name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
@@ -322,7 +325,10 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// The user of a request: a bearer token (scripts), else the session cookie (the web
 /// application, with its CSRF check on state-changing requests).
-async fn user_of(state: &Arc<AppState>, parts: &Parts) -> ApiResult<(User, Option<String>)> {
+pub(super) async fn user_of(
+    state: &Arc<AppState>,
+    parts: &Parts,
+) -> ApiResult<(User, Option<String>)> {
     if let Some(token) = bearer(&parts.headers) {
         let hash = token_hash(token);
         let user = blocking(state, move |s| s.user_by_token(&hash))
@@ -1187,6 +1193,8 @@ async fn remove_user(
     })
     .await?;
     if removed {
+        // Their open live streams end now, not at their next check.
+        s.live.accounts_changed();
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found(format!("no user `{name}`")))

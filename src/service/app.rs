@@ -32,6 +32,9 @@ use crate::whatsapp::{self, SignatureError};
 
 /// WhatsApp allows webhook bodies of up to 3 MB.
 pub const MAX_WEBHOOK_BYTES: usize = 3 * 1024 * 1024;
+/// Any other request's body, unless its route says otherwise (the agents' and editors' API
+/// allow 64 KiB, a sign-in 4 KiB).
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// The result of the last reload, for the editors.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -65,7 +68,7 @@ pub struct AppState {
     /// Failed sign-ins, to limit attempts.
     pub logins: super::auth::LoginLimiter,
     /// Changes of conversations, for the web application's live updates.
-    pub live: super::events::Live,
+    pub live: Arc<super::events::Live>,
     /// Flips to true when the server shuts down: long-lived responses (the live events) end,
     /// so that a graceful shutdown does not wait for them forever.
     pub stopping: tokio::sync::watch::Sender<bool>,
@@ -105,7 +108,7 @@ impl AppState {
             read_receipts: Arc::new(tokio::sync::Semaphore::new(16)),
             heartbeat: Mutex::new(Instant::now()),
             logins: super::auth::LoginLimiter::default(),
-            live: super::events::Live::default(),
+            live: Arc::default(),
             stopping: tokio::sync::watch::channel(false).0,
             request_ids: AtomicU64::new(1),
         }
@@ -193,16 +196,39 @@ pub async fn reload_by(s: &Arc<AppState>, actor: &str) -> Result<ReloadStatus, A
     Ok(status)
 }
 
+/// The stand-in's own routes (`/standin/_standin/…`: the replies it recorded, faults) need an
+/// editor or admin; the Graph API route goes through to the stand-in's token check.
+async fn guard_standin(
+    State(s): State<Arc<AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if req.uri().path().starts_with("/standin/_standin") {
+        let (parts, body) = req.into_parts();
+        if let Err(e) = super::api::authorize_admin(&s, &parts, false).await {
+            return e.into_response();
+        }
+        return next
+            .run(axum::extract::Request::from_parts(parts, body))
+            .await;
+    }
+    next.run(req).await
+}
+
 /// The routes. The caller serves them (see [`super::run`]).
 pub fn router(state: Arc<AppState>) -> Router {
     let mut r = Router::new()
-        .route("/webhook", get(verify).post(receive))
+        .route(
+            "/webhook",
+            get(verify)
+                .post(receive)
+                .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES)),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
         .route("/admin/reload", post(reload))
         .route("/admin/clock", get(clock).post(set_clock))
-        .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES))
         .merge(super::api::router())
         .merge(super::simulator::router())
         .merge(super::web::router())
@@ -211,9 +237,18 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(super::reports::router())
         .merge(super::editor::router());
     if let Some(standin) = &state.standin {
-        r = r.nest_service("/standin", standin.router());
+        // The Graph API route takes only the service's own token (the stand-in checks it); its
+        // record of every reply, with full numbers, is for editors and admins.
+        let guarded = Router::new()
+            .nest_service("/standin", standin.router())
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                guard_standin,
+            ));
+        r = r.merge(guarded);
     }
-    r.with_state(state)
+    r.layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
 }
 
 #[derive(Debug, Deserialize)]
@@ -288,6 +323,22 @@ async fn receive(State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes
 
 /// Masks, stores (one transaction) and counts what a webhook carried, then wakes the processor.
 /// Returns how many messages were new. The simulator feeds its messages through here too.
+/// A profile name as it may be stored and used in a greeting: without what the detectors find in
+/// it ("Jan 111222333" becomes "Jan"); `None` when nothing else is left.
+fn name_without_personal_data(detector: &crate::privacy::Detector, name: &str) -> Option<String> {
+    let findings = detector.scan(name);
+    let mut kept = String::with_capacity(name.len());
+    let mut at = 0;
+    for f in &findings {
+        kept.push_str(&name[at..f.range.start]);
+        kept.push(' ');
+        at = f.range.end;
+    }
+    kept.push_str(&name[at..]);
+    let kept = kept.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!kept.is_empty()).then_some(kept)
+}
+
 pub async fn ingest(s: &Arc<AppState>, hook: &whatsapp::Webhook) -> Result<usize, String> {
     let now = s.clock.now();
     let flows = s.flows();
@@ -311,10 +362,18 @@ pub async fn ingest(s: &Arc<AppState>, hook: &whatsapp::Webhook) -> Result<usize
                 provider_id: m.id.clone(),
                 channel: "whatsapp".into(),
                 resident: m.from.clone(),
-                resident_name: m.profile_name.clone(),
+                resident_name: m
+                    .profile_name
+                    .as_deref()
+                    .and_then(|n| name_without_personal_data(&flows.privacy, n)),
                 kind: kind_name(&m.kind).to_string(),
                 text: redaction.text,
-                button: m.kind.button_payload().map(str::to_string),
+                // Our own button ids come back here, but the resident's app sends them: scanned
+                // like everything else a resident sends.
+                button: m
+                    .kind
+                    .button_payload()
+                    .map(|p| flows.privacy.redact(p).text),
                 media: media.map(str::to_string),
                 findings: crate::engine::summarize(&redaction.findings),
                 sent_at: m.timestamp,
@@ -409,7 +468,12 @@ async fn ready(State(s): State<Arc<AppState>>) -> Response {
     }
 }
 
-async fn metrics(State(s): State<Arc<AppState>>) -> Response {
+/// The counters and queue sizes: for editors and admins (a Prometheus scraper uses an admin's
+/// bearer token), open only while no user exists.
+async fn metrics(State(s): State<Arc<AppState>>, parts: Parts) -> Response {
+    if let Err(e) = super::api::authorize_admin(&s, &parts, true).await {
+        return e.into_response();
+    }
     let store = s.store.clone();
     let counts = tokio::task::spawn_blocking(move || store.counts())
         .await

@@ -10,27 +10,29 @@
 //! Requests with a bearer token (the API's scripts) need neither: a token is never sent by a
 //! browser on its own.
 //!
-//! Sign-in attempts are limited per user name and per client address: after
-//! [`MAX_FAILURES`] failures within [`FAILURE_WINDOW`] the next attempts are refused with 429 until
-//! the oldest failure leaves the window. A name that does not exist costs the same argon2
-//! verification as one that does, so timing does not tell which names exist.
+//! Sign-in attempts are limited per user name, per client address (the real one behind the
+//! configured reverse proxies) and per both ([`LoginLimiter`]): one address guessing one name is
+//! stopped after [`MAX_FAILURES`] for [`FAILURE_WINDOW`]; a name guessed from many addresses, or
+//! one address trying many names, is slowed down (a wait doubling up to a minute) rather than
+//! locked, so that an attacker cannot lock a real agent out. A name that does not exist costs the
+//! same argon2 verification as one that does, so timing does not tell which names exist.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration as StdDuration, Instant};
+use std::time::Duration as StdDuration;
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::header::{COOKIE, HOST, ORIGIN, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -38,8 +40,20 @@ use super::api::{new_token, token_hash, ApiError};
 use super::app::AppState;
 use crate::store::{AuditRecord, NewSession, Session, User};
 
-/// The session cookie's name.
-pub const SESSION_COOKIE: &str = "triage_session";
+/// The session cookie's name over HTTPS: the `__Host-` prefix makes browsers refuse it unless it
+/// is `Secure`, for this host only and for every path, so no other site or subdomain can set it.
+pub const SESSION_COOKIE: &str = "__Host-triage_session";
+/// Its name when secure cookies are turned off for plain-HTTP development (the prefix needs
+/// `Secure`).
+pub const SESSION_COOKIE_PLAIN: &str = "triage_session";
+
+fn cookie_name(state: &AppState) -> &'static str {
+    if state.config.secure_cookies {
+        SESSION_COOKIE
+    } else {
+        SESSION_COOKIE_PLAIN
+    }
+}
 /// The header that carries the CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// How long a session lasts after sign-in: a working day.
@@ -48,8 +62,10 @@ pub const SESSION_HOURS: i64 = 12;
 pub const MAX_FAILURES: usize = 5;
 /// The window failed sign-ins are counted in.
 pub const FAILURE_WINDOW: StdDuration = StdDuration::from_secs(15 * 60);
-/// Failures per client address are counted with more room: a town hall shares one address.
-const MAX_FAILURES_PER_ADDRESS: usize = 4 * MAX_FAILURES;
+/// No password `triage user` hands out or takes is longer (argon2 would hash any length).
+const MAX_PASSWORD_BYTES: usize = 1024;
+/// A sign-in's body: a name and a password, as JSON.
+const MAX_LOGIN_BODY_BYTES: usize = 4 * 1024;
 /// The shortest password `triage user` accepts.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 /// The demo users' password (demo mode only, printed at start).
@@ -61,6 +77,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/auth/login", post(login))
         .route("/auth/logout", post(logout))
         .route("/auth/status", get(status))
+        .layer(DefaultBodyLimit::max(MAX_LOGIN_BODY_BYTES))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -112,14 +129,90 @@ fn dummy_hash() -> &'static str {
 // ---------------------------------------------------------------------------------------------
 // Limiting sign-in attempts
 
-/// Failed sign-ins per key (a user name, or a client address), in memory: a restart forgets
-/// them, which costs an attacker a restart of ours. Also bounds how many argon2 verifications
-/// run at once (each takes 19 MiB and tens of milliseconds): a flood of sign-ins waits its turn
-/// instead of taking the machine's memory.
+/// How failed sign-ins of one kind of key are limited: `free` failures within
+/// [`FAILURE_WINDOW`] cost nothing; after that each attempt must wait `base`, doubled for every
+/// further failure, at most `cap`, after the last failure.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub free: u32,
+    pub base: StdDuration,
+    pub cap: StdDuration,
+}
+
+impl Rule {
+    fn wait(&self, failures: u32) -> StdDuration {
+        if failures < self.free {
+            return StdDuration::ZERO;
+        }
+        let doublings = (failures - self.free).min(20);
+        self.base.saturating_mul(1 << doublings).min(self.cap)
+    }
+}
+
+/// One address guessing one name: after [`MAX_FAILURES`], wait out the window.
+pub const PER_NAME_AND_ADDRESS: Rule = Rule {
+    free: MAX_FAILURES as u32,
+    base: FAILURE_WINDOW,
+    cap: FAILURE_WINDOW,
+};
+/// One name from anywhere (a guesser spread over many addresses): slowed to one guess a minute
+/// at most, never locked out, so that an attacker cannot keep a real agent from signing in.
+pub const PER_NAME: Rule = Rule {
+    free: MAX_FAILURES as u32,
+    base: StdDuration::from_secs(1),
+    cap: StdDuration::from_secs(60),
+};
+/// One address trying many names: more room (a town hall shares one address), then slowed.
+pub const PER_ADDRESS: Rule = Rule {
+    free: 4 * MAX_FAILURES as u32,
+    base: StdDuration::from_secs(1),
+    cap: StdDuration::from_secs(60),
+};
+
+/// At most this many keys are kept (about 50 bytes each): past it the expired go first, then the
+/// longest quiet.
+const MAX_KEYS: usize = 100_000;
+
+/// A limiter key: a hash, so that a name of any length costs the same few bytes.
+type Key = [u8; 16];
+
+fn key(parts: &[&str]) -> Key {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    let digest = h.finalize();
+    let mut k = [0u8; 16];
+    k.copy_from_slice(&digest[..16]);
+    k
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: DateTime<Utc>,
+}
+
+/// Failed sign-ins per name, per client address and per both, in memory: a restart forgets them,
+/// which costs an attacker a restart of ours. Checking and counting are one step
+/// ([`LoginLimiter::begin`]): an attempt counts as failed from the moment it is let through until
+/// its password is verified, so sending many at once gets no more verifications than sending
+/// them one by one. Also bounds how many argon2 verifications run at once (each takes 19 MiB and
+/// tens of milliseconds): a flood of sign-ins waits its turn instead of taking the machine's
+/// memory.
 #[derive(Debug)]
 pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
+    failures: Mutex<HashMap<Key, Failures>>,
     pub hashing: tokio::sync::Semaphore,
+}
+
+/// An attempt let through by [`LoginLimiter::begin`], counted as failed until
+/// [`LoginLimiter::succeeded`] says otherwise.
+#[derive(Debug)]
+pub struct Attempt {
+    keys: Vec<(Key, bool)>,
 }
 
 /// Verifications at once.
@@ -135,48 +228,130 @@ impl Default for LoginLimiter {
 }
 
 impl LoginLimiter {
-    /// `Some(wait)` when `key` has used up its attempts (`limit` within the window).
-    pub fn blocked(&self, key: &str, limit: usize, now: Instant) -> Option<StdDuration> {
+    /// Lets an attempt through, counted as a failure of every key at once, or says how long the
+    /// longest-waiting key must still wait. `keys`: the key's parts, its rule, and whether a
+    /// success forgets the key's failures (a name's do; an address's keep the others' count).
+    pub fn begin(
+        &self,
+        keys: &[(&[&str], Rule, bool)],
+        now: DateTime<Utc>,
+    ) -> Result<Attempt, StdDuration> {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let list = map.get_mut(key)?;
-        list.retain(|t| now.duration_since(*t) < FAILURE_WINDOW);
-        if list.len() < limit {
-            return None;
+        let hashed: Vec<(Key, Rule, bool)> = keys
+            .iter()
+            .map(|(parts, rule, forget)| (key(parts), *rule, *forget))
+            .collect();
+        let mut wait = StdDuration::ZERO;
+        for (k, rule, _) in &hashed {
+            if let Some(f) = map.get(k).filter(|f| !expired(f, now)) {
+                let since = (now - f.last).to_std().unwrap_or_default();
+                wait = wait.max(rule.wait(f.count).saturating_sub(since));
+            }
         }
-        let oldest = list.first().copied()?;
-        Some(FAILURE_WINDOW.saturating_sub(now.duration_since(oldest)))
-    }
-
-    pub fn fail(&self, key: &str, now: Instant) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
-            // Bounded memory under a flood of made-up names: forget the old.
-            map.retain(|_, l| {
-                l.last()
-                    .is_some_and(|t| now.duration_since(*t) < FAILURE_WINDOW)
+        if !wait.is_zero() {
+            return Err(wait);
+        }
+        for (k, _, _) in &hashed {
+            if !map.contains_key(k) && map.len() >= MAX_KEYS {
+                make_room(&mut map, now);
+            }
+            let f = map.entry(*k).or_insert(Failures {
+                count: 0,
+                last: now,
             });
+            if expired(f, now) {
+                f.count = 0;
+            }
+            f.count = f.count.saturating_add(1);
+            f.last = now;
         }
-        map.entry(key.to_string()).or_default().push(now);
+        Ok(Attempt {
+            keys: hashed.into_iter().map(|(k, _, f)| (k, f)).collect(),
+        })
     }
 
-    pub fn clear(&self, key: &str) {
+    /// The attempt's password was right: it was no failure after all.
+    pub fn succeeded(&self, attempt: Attempt) {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(key);
+        for (k, forget) in attempt.keys {
+            if forget {
+                map.remove(&k);
+            } else if let Some(f) = map.get_mut(&k) {
+                f.count = f.count.saturating_sub(1);
+            }
+        }
     }
+
+    /// Keys held now (for tests and metrics).
+    pub fn len(&self) -> usize {
+        self.failures.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Whether no key is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn expired(f: &Failures, now: DateTime<Utc>) -> bool {
+    (now - f.last).to_std().unwrap_or_default() >= FAILURE_WINDOW
+}
+
+/// Drops the expired keys; if that frees nothing, the one quiet the longest.
+fn make_room(map: &mut HashMap<Key, Failures>, now: DateTime<Utc>) {
+    let before = map.len();
+    map.retain(|_, f| !expired(f, now));
+    if map.len() < before {
+        return;
+    }
+    if let Some(oldest) = map.iter().min_by_key(|(_, f)| f.last).map(|(k, _)| *k) {
+        map.remove(&oldest);
+    }
+}
+
+/// The address a request comes from: the peer's, or, when the peer is one of the configured
+/// reverse proxies, the nearest address in `X-Forwarded-For` that is not one of them. A client
+/// cannot choose its address by sending that header itself: a header that did not pass a
+/// trusted proxy is ignored.
+pub fn client_address(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    trusted: &[super::config::IpRange],
+) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted.iter().any(|r| r.contains(peer)) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .map(|a| a.parse::<IpAddr>().ok())
+        .collect::<Option<Vec<_>>>()
+        .unwrap_or_default();
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|a| !trusted.iter().any(|r| r.contains(*a)))
+            .unwrap_or(peer),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
 // Sessions
 
 /// The session cookie's value, if the request has one.
-fn session_id(headers: &HeaderMap) -> Option<&str> {
+fn session_id<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.trim())
         .filter(|v| !v.is_empty())
 }
@@ -186,8 +361,10 @@ fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
-/// Whether the request's `Origin` (when the browser sent one) is this site.
-fn same_origin(headers: &HeaderMap) -> bool {
+/// Whether the request's `Origin` (when the browser sent one) is this site: the same host, over
+/// HTTPS, or over plain HTTP where that is how this site is reached (on the machine itself, or
+/// with secure cookies turned off for development).
+fn same_origin(headers: &HeaderMap, plain_http: bool) -> bool {
     let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
@@ -195,10 +372,17 @@ fn same_origin(headers: &HeaderMap) -> bool {
         .get(HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let origin_host = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"))
-        .unwrap_or("");
+    let name = if host.ends_with(']') {
+        host
+    } else {
+        host.rsplit_once(':').map_or(host, |(name, _port)| name)
+    };
+    let local = matches!(name, "localhost" | "127.0.0.1" | "[::1]");
+    let origin_host = match origin.split_once("://") {
+        Some(("https", h)) => h,
+        Some(("http", h)) if plain_http || local => h,
+        _ => return false,
+    };
     !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
 
@@ -208,7 +392,7 @@ pub async fn session_user(
     state: &Arc<AppState>,
     parts: &Parts,
 ) -> Result<Option<Session>, ApiError> {
-    let Some(id) = session_id(&parts.headers) else {
+    let Some(id) = session_id(&parts.headers, cookie_name(state)) else {
         return Ok(None);
     };
     let hash = token_hash(id);
@@ -224,7 +408,8 @@ pub async fn session_user(
             .get(CSRF_HEADER)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        if !same(sent, &session.csrf) || !same_origin(&parts.headers) {
+        if !same(sent, &session.csrf) || !same_origin(&parts.headers, !state.config.secure_cookies)
+        {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "csrf",
@@ -241,8 +426,9 @@ fn cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
     } else {
         ""
     };
+    let name = cookie_name(state);
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
@@ -269,7 +455,7 @@ async fn login(
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    if !json_body || !same_origin(&headers) {
+    if !json_body || !same_origin(&headers, !s.config.secure_cookies) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "csrf",
@@ -284,37 +470,52 @@ async fn login(
         )
     })?;
     let name = req.name.trim().to_string();
-    let name_key = format!("name:{}", name.to_lowercase());
-    let addr_key = extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(a)| format!("addr:{}", a.ip()));
-    let started = Instant::now();
-    let wait = s
-        .logins
-        .blocked(&name_key, MAX_FAILURES, started)
-        .or_else(|| {
-            addr_key
-                .as_deref()
-                .and_then(|k| s.logins.blocked(k, MAX_FAILURES_PER_ADDRESS, started))
-        });
-    if let Some(wait) = wait {
+    // No user has a longer name: refused before anything is counted or kept.
+    if name.chars().count() > super::api::MAX_USER_NAME_CHARS
+        || req.password.len() > MAX_PASSWORD_BYTES
+    {
         s.metrics.inc(&s.metrics.logins_refused);
-        tracing::warn!("sign-in refused: too many failed attempts");
-        let secs = wait.as_secs().max(1);
-        let mut response = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            format!(
-                "too many failed sign-ins; try again in {} minutes",
-                secs.div_ceil(60)
-            ),
-        )
-        .into_response();
-        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-            response.headers_mut().insert("retry-after", v);
-        }
-        return Ok(response);
+        return Err(ApiError::unauthorized("unknown name or wrong password"));
     }
+    let lower = name.to_lowercase();
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip());
+    let address = client_address(peer, &headers, &s.config.trusted_proxies)
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let keys: [(&[&str], Rule, bool); 3] = [
+        (&["name", &lower], PER_NAME, true),
+        (
+            &["name+address", &lower, &address],
+            PER_NAME_AND_ADDRESS,
+            true,
+        ),
+        (&["address", &address], PER_ADDRESS, false),
+    ];
+    let attempt = match s.logins.begin(&keys, s.clock.now()) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            s.metrics.inc(&s.metrics.logins_refused);
+            tracing::warn!("sign-in refused: too many failed attempts");
+            let secs = wait.as_secs().max(1);
+            let when = if secs < 120 {
+                format!("{secs} seconds")
+            } else {
+                format!("{} minutes", secs.div_ceil(60))
+            };
+            let mut response = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!("too many failed sign-ins; try again in {when}"),
+            )
+            .into_response();
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                response.headers_mut().insert("retry-after", v);
+            }
+            return Ok(response);
+        }
+    };
 
     let _turn = s
         .logins
@@ -338,15 +539,11 @@ async fn login(
     .map_err(ApiError::internal)??;
 
     let Some(user) = user else {
-        s.logins.fail(&name_key, started);
-        if let Some(k) = &addr_key {
-            s.logins.fail(k, started);
-        }
         s.metrics.inc(&s.metrics.logins_refused);
         tracing::warn!("sign-in refused: unknown name or wrong password");
         return Err(ApiError::unauthorized("unknown name or wrong password"));
     };
-    s.logins.clear(&name_key);
+    s.logins.succeeded(attempt);
 
     let id = new_token().map_err(ApiError::internal)?;
     let csrf = new_token().map_err(ApiError::internal)?;
@@ -394,7 +591,7 @@ async fn logout(State(s): State<Arc<AppState>>, parts: Parts) -> Result<Response
         Err(e) => return Err(e),
     };
     if let Some(session) = session {
-        let hash = session_id(&parts.headers)
+        let hash = session_id(&parts.headers, cookie_name(&s))
             .map(token_hash)
             .unwrap_or_default();
         let store = s.store.clone();
@@ -402,6 +599,7 @@ async fn logout(State(s): State<Arc<AppState>>, parts: Parts) -> Result<Response
             .await
             .map_err(ApiError::internal)??;
         tracing::info!(user = %session.user.name, "signed out");
+        s.live.accounts_changed();
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(SET_COOKIE, cookie(&s, "", 0));
@@ -441,34 +639,105 @@ mod tests {
         assert!(check_password(&a).is_ok());
     }
 
+    fn at(secs: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + secs, 0).unwrap()
+    }
+
     #[test]
-    fn the_limiter_blocks_after_the_allowed_failures_and_forgets_after_the_window() {
+    fn one_address_guessing_one_name_waits_out_the_window() {
         let l = LoginLimiter::default();
-        let t0 = Instant::now();
+        let keys: [(&[&str], Rule, bool); 1] = [(&["k"], PER_NAME_AND_ADDRESS, true)];
         for i in 0..MAX_FAILURES {
-            assert_eq!(l.blocked("k", MAX_FAILURES, t0), None, "attempt {i}");
-            l.fail("k", t0);
+            assert!(l.begin(&keys, at(0)).is_ok(), "attempt {i}");
         }
-        let wait = l.blocked("k", MAX_FAILURES, t0 + StdDuration::from_secs(60));
-        assert_eq!(wait, Some(FAILURE_WINDOW - StdDuration::from_secs(60)));
-        assert_eq!(l.blocked("other", MAX_FAILURES, t0), None);
-        assert_eq!(l.blocked("k", MAX_FAILURES, t0 + FAILURE_WINDOW), None);
-        l.fail("j", t0);
-        l.clear("j");
-        assert_eq!(l.blocked("j", 1, t0), None);
+        assert_eq!(
+            l.begin(&keys, at(60)).unwrap_err(),
+            FAILURE_WINDOW - StdDuration::from_secs(60)
+        );
+        let window = FAILURE_WINDOW.as_secs() as i64;
+        assert!(
+            l.begin(&keys, at(window)).is_ok(),
+            "forgotten after the window"
+        );
+        // A success forgets the name's failures.
+        let ok = l
+            .begin(&[(&["j"], PER_NAME_AND_ADDRESS, true)], at(0))
+            .unwrap();
+        l.succeeded(ok);
+        assert!(l.is_empty() || l.len() == 1);
+    }
+
+    #[test]
+    fn a_name_from_many_places_is_slowed_not_locked() {
+        let l = LoginLimiter::default();
+        let keys: [(&[&str], Rule, bool); 1] = [(&["name", "bram"], PER_NAME, true)];
+        for _ in 0..MAX_FAILURES {
+            l.begin(&keys, at(0)).unwrap();
+        }
+        // Then one attempt after 1 s, 2 s, 4 s, ... at most a minute after the last failure.
+        let mut t = 0;
+        for wait in [1, 2, 4, 8, 16, 32, 60, 60, 60] {
+            assert_eq!(l.begin(&keys, at(t)).unwrap_err().as_secs(), wait);
+            t += wait as i64;
+            l.begin(&keys, at(t)).unwrap();
+        }
+    }
+
+    #[test]
+    fn checking_and_counting_are_one_step_and_memory_is_capped() {
+        let l = LoginLimiter::default();
+        let keys: [(&[&str], Rule, bool); 1] = [(&["k"], PER_NAME_AND_ADDRESS, true)];
+        // Sixty at the same instant: five let through, as one by one.
+        let through = (0..60).filter(|_| l.begin(&keys, at(0)).is_ok()).count();
+        assert_eq!(through, MAX_FAILURES);
+        // Keys are hashes of a fixed size, and there are at most MAX_KEYS of them.
+        let long = "x".repeat(1 << 10);
+        for i in 0..(MAX_KEYS + 10) {
+            let n = i.to_string();
+            let _ = l.begin(&[(&[&long, &n], PER_NAME, true)], at(0));
+        }
+        assert_eq!(l.len(), MAX_KEYS);
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        use super::super::config::IpRange;
+        let proxy: IpAddr = "10.0.0.5".parse().unwrap();
+        let trusted = [IpRange::parse("10.0.0.0/8").unwrap()];
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("1.2.3.4, 198.51.100.7, 10.0.0.9"),
+        );
+        // From the proxy: the nearest address that is not a proxy.
+        assert_eq!(
+            client_address(Some(proxy), &h, &trusted),
+            Some("198.51.100.7".parse().unwrap())
+        );
+        // From anyone else, or with no proxies configured: the header is the client's own say.
+        let other: IpAddr = "203.0.113.9".parse().unwrap();
+        assert_eq!(client_address(Some(other), &h, &trusted), Some(other));
+        assert_eq!(client_address(Some(proxy), &h, &[]), Some(proxy));
+        // A garbled header: the proxy's own address, never a made-up one.
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("not an address"),
+        );
+        assert_eq!(client_address(Some(proxy), &h, &trusted), Some(proxy));
     }
 
     #[test]
     fn the_session_cookie_is_found_among_others() {
         let mut h = HeaderMap::new();
-        assert_eq!(session_id(&h), None);
+        assert_eq!(session_id(&h, SESSION_COOKIE), None);
         h.insert(
             COOKIE,
-            HeaderValue::from_static("a=1; triage_session=abc ; b=2"),
+            HeaderValue::from_static("a=1; __Host-triage_session=abc ; b=2"),
         );
-        assert_eq!(session_id(&h), Some("abc"));
-        h.insert(COOKIE, HeaderValue::from_static("triage_session="));
-        assert_eq!(session_id(&h), None);
+        assert_eq!(session_id(&h, SESSION_COOKIE), Some("abc"));
+        assert_eq!(session_id(&h, SESSION_COOKIE_PLAIN), None);
+        h.insert(COOKIE, HeaderValue::from_static("__Host-triage_session="));
+        assert_eq!(session_id(&h, SESSION_COOKIE), None);
     }
 
     #[test]
@@ -476,15 +745,30 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(HOST, HeaderValue::from_static("localhost:8080"));
         assert!(
-            same_origin(&h),
+            same_origin(&h, false),
             "no Origin header: not a cross-site browser request"
         );
         h.insert(ORIGIN, HeaderValue::from_static("http://localhost:8080"));
-        assert!(same_origin(&h));
+        assert!(same_origin(&h, false), "plain HTTP on the machine itself");
         h.insert(ORIGIN, HeaderValue::from_static("https://evil.example"));
-        assert!(!same_origin(&h));
+        assert!(!same_origin(&h, false));
         h.insert(ORIGIN, HeaderValue::from_static("null"));
-        assert!(!same_origin(&h));
+        assert!(!same_origin(&h, false));
+        // Elsewhere the scheme counts: behind the proxy the site is HTTPS.
+        h.insert(HOST, HeaderValue::from_static("chat.terneuzen.nl"));
+        h.insert(
+            ORIGIN,
+            HeaderValue::from_static("https://chat.terneuzen.nl"),
+        );
+        assert!(same_origin(&h, false));
+        h.insert(ORIGIN, HeaderValue::from_static("http://chat.terneuzen.nl"));
+        assert!(
+            !same_origin(&h, false),
+            "a plain-HTTP page is another origin"
+        );
+        assert!(same_origin(&h, true), "unless secure cookies are off");
+        h.insert(ORIGIN, HeaderValue::from_static("ftp://chat.terneuzen.nl"));
+        assert!(!same_origin(&h, true));
         assert!(same("abc", "abc") && !same("abc", "abd") && !same("abc", "ab"));
     }
 }

@@ -2,7 +2,7 @@
 //! exists, then the environment. Secrets are never printed: `Debug` redacts them.
 
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -27,7 +27,74 @@ pub struct Config {
     /// `localhost` as secure, so the demo works over plain HTTP there; turn it off only to use
     /// another address without TLS during development. Production refuses `false`.
     pub secure_cookies: bool,
+    /// The reverse proxies in front of the service (`TRIAGE_TRUSTED_PROXIES`, addresses or
+    /// ranges such as `127.0.0.1` or `10.0.0.0/8`, comma-separated): from them, and only from
+    /// them, `X-Forwarded-For` names the client, whose address the sign-in limits count.
+    pub trusted_proxies: Vec<IpRange>,
+    /// Connections served at once; more are closed at once.
+    pub max_connections: usize,
+    /// Seconds for a request's head to arrive, and for an idle kept-alive connection.
+    pub header_timeout_secs: u64,
+    /// Seconds from a request's head to its answer (its body read included).
+    pub request_timeout_secs: u64,
     pub whatsapp: WhatsAppConfig,
+}
+
+/// An address or a range of addresses in CIDR notation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpRange {
+    net: IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    /// `10.0.0.0/8`, `::1`, `192.168.1.20`.
+    pub fn parse(s: &str) -> Result<IpRange, String> {
+        let s = s.trim();
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let net: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("`{s}` is not an address or a range like 10.0.0.0/8"))?;
+        let bits = if net.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => bits,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= bits)
+                .ok_or_else(|| format!("`{s}`: the prefix length must be 0 to {bits}"))?,
+        };
+        Ok(IpRange { net, prefix })
+    }
+
+    pub fn contains(&self, a: IpAddr) -> bool {
+        let a = match a {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(a, IpAddr::V4),
+            v4 => v4,
+        };
+        let (net, a, bits) = match (self.net, a) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                (u128::from(n.to_bits()), u128::from(a.to_bits()), 32)
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => (n.to_bits(), a.to_bits(), 128),
+            _ => return false,
+        };
+        let host_bits = bits - u32::from(self.prefix);
+        if host_bits >= 128 {
+            return true;
+        }
+        (net >> host_bits) == (a >> host_bits)
+    }
+}
+
+impl<'de> Deserialize<'de> for IpRange {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        IpRange::parse(&s).map_err(serde::de::Error::custom)
+    }
 }
 
 /// The WhatsApp Cloud API account. Without an access token the service runs in demo mode and
@@ -64,6 +131,10 @@ impl Default for Config {
             log_json: false,
             production: false,
             secure_cookies: true,
+            trusted_proxies: Vec::new(),
+            max_connections: 1024,
+            header_timeout_secs: 10,
+            request_timeout_secs: 30,
             whatsapp: WhatsAppConfig::default(),
         }
     }
@@ -100,6 +171,10 @@ impl fmt::Debug for Config {
             .field("log_json", &self.log_json)
             .field("production", &self.production)
             .field("secure_cookies", &self.secure_cookies)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("max_connections", &self.max_connections)
+            .field("header_timeout_secs", &self.header_timeout_secs)
+            .field("request_timeout_secs", &self.request_timeout_secs)
             .field("whatsapp", &self.whatsapp)
             .finish()
     }
@@ -165,6 +240,14 @@ impl Config {
         if let Some(v) = env("TRIAGE_SECURE_COOKIES").filter(|v| !v.is_empty()) {
             config.secure_cookies = !matches!(v.as_str(), "0" | "false" | "no");
         }
+        if let Some(v) = env("TRIAGE_TRUSTED_PROXIES").filter(|v| !v.is_empty()) {
+            config.trusted_proxies = v
+                .split(',')
+                .filter(|p| !p.trim().is_empty())
+                .map(IpRange::parse)
+                .collect::<Result<_, _>>()
+                .map_err(|e| format!("TRIAGE_TRUSTED_PROXIES: {e}"))?;
+        }
         if config.production && !config.secure_cookies {
             return Err(
                 "a production configuration needs secure cookies (secure_cookies = true)".into(),
@@ -216,6 +299,15 @@ impl Config {
 
     /// Refuses settings that cannot work, before anything starts.
     pub fn validate(&self, test_clock: bool) -> Result<(), String> {
+        if self.max_connections == 0
+            || self.header_timeout_secs == 0
+            || self.request_timeout_secs == 0
+        {
+            return Err(
+                "max_connections, header_timeout_secs and request_timeout_secs must be above 0"
+                    .into(),
+            );
+        }
         if test_clock && self.production {
             return Err("the test clock is refused in a production configuration".into());
         }

@@ -4,22 +4,29 @@
 //! publishes a [`Change`]: the conversation's id, the departments whose queues it touched and what
 //! happened. Nothing else: no text, no number. The page then asks the API again for what it shows,
 //! through the same access checks as always, so an event never reveals more than an id. An agent
-//! receives the changes of their own departments, and those without a department (a send's result
-//! for a conversation they may have open).
+//! receives the changes of their own departments only.
+//!
+//! A stream lasts as long as its user may listen: it checks its credentials again whenever users
+//! or sessions change and every [`RECHECK`], and ends when the user was removed or the session
+//! ended. A user has at most [`MAX_STREAMS_PER_USER`] streams open.
 
-use std::convert::Infallible;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use futures_util::stream::{self, Stream};
+use futures_util::stream;
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
-use super::api::Caller;
+use super::api::ApiError;
 use super::app::AppState;
 use crate::store::Role;
 
@@ -40,15 +47,29 @@ pub struct Change {
 #[derive(Debug)]
 pub struct Live {
     tx: broadcast::Sender<Change>,
+    /// Bumped whenever users or sessions change (removed, signed out): open streams check at once
+    /// whether their user may still listen.
+    accounts: watch::Sender<u64>,
+    /// Open streams per user name.
+    streams: Mutex<HashMap<String, usize>>,
 }
 
 impl Default for Live {
     fn default() -> Self {
         Live {
             tx: broadcast::channel(BUFFER).0,
+            accounts: watch::channel(0).0,
+            streams: Mutex::default(),
         }
     }
 }
+
+/// Open streams one user may have (a few tabs and devices).
+pub const MAX_STREAMS_PER_USER: usize = 8;
+/// How often an open stream checks that its user and session still hold, besides whenever
+/// accounts change in this process (a `triage user remove` from the command line is noticed
+/// here).
+const RECHECK: Duration = Duration::from_secs(15);
 
 impl Live {
     /// Publishes a change; without subscribers it goes nowhere.
@@ -59,53 +80,151 @@ impl Live {
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.tx.subscribe()
     }
+
+    /// Users or sessions changed: every open stream checks its own again.
+    pub fn accounts_changed(&self) {
+        self.accounts.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A place for one more stream of `user`, or `None` when they have the most already.
+    fn open(self: &Arc<Self>, user: &str) -> Option<StreamSlot> {
+        let mut m = self.streams.lock().unwrap_or_else(|e| e.into_inner());
+        let n = m.entry(user.to_string()).or_default();
+        if *n >= MAX_STREAMS_PER_USER {
+            return None;
+        }
+        *n += 1;
+        Some(StreamSlot {
+            live: self.clone(),
+            user: user.to_string(),
+        })
+    }
+}
+
+/// One open stream, counted until it ends.
+struct StreamSlot {
+    live: Arc<Live>,
+    user: String,
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut m = self.live.streams.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = m.get_mut(&self.user) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.user);
+            }
+        }
+    }
 }
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new().route("/api/events", get(events))
 }
 
-/// Whether a user is told about a change.
+/// Whether a user is told about a change: editors and admins of all, agents of their own
+/// departments' only.
 fn concerns(role: Role, departments: &[String], change: &Change) -> bool {
-    role != Role::Agent
-        || change.departments.is_empty()
-        || change.departments.iter().any(|d| departments.contains(d))
+    role != Role::Agent || change.departments.iter().any(|d| departments.contains(d))
 }
 
-async fn events(
-    State(s): State<Arc<AppState>>,
-    caller: Caller,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let user = caller.0;
-    let rx = s.live.subscribe();
-    let stop = s.stopping.subscribe();
-    let stream = stream::unfold((rx, stop), move |(mut rx, mut stop)| {
-        let user = user.clone();
-        async move {
-            loop {
-                let received = tokio::select! {
-                    r = rx.recv() => r,
-                    _ = stop.wait_for(|stopping| *stopping) => return None,
-                };
-                match received {
-                    Ok(change) if concerns(user.role, &user.departments, &change) => {
+/// The request's credentials again, to check that they still hold.
+fn credentials(headers: &HeaderMap) -> Parts {
+    let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+    for name in [AUTHORIZATION, COOKIE] {
+        for v in headers.get_all(&name) {
+            parts.headers.append(name.clone(), v.clone());
+        }
+    }
+    parts
+}
+
+async fn events(State(s): State<Arc<AppState>>, parts: Parts) -> Result<Response, ApiError> {
+    let (user, _) = super::api::user_of(&s, &parts).await?;
+    let Some(slot) = s.live.open(&user.name) else {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_streams",
+            format!("at most {MAX_STREAMS_PER_USER} live connections per user: close a tab"),
+        ));
+    };
+    let listener = Listener {
+        state: s.clone(),
+        credentials: credentials(&parts.headers),
+        user,
+        rx: s.live.subscribe(),
+        stop: s.stopping.subscribe(),
+        accounts: s.live.accounts.subscribe(),
+        recheck: tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK),
+        _slot: slot,
+    };
+    let stream = stream::unfold(listener, |mut l| async move {
+        let event = l.next().await?;
+        Some((Ok::<_, std::convert::Infallible>(event), l))
+    });
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}
+
+/// One open stream: whose it is, how to check that it may go on, and what it listens to.
+struct Listener {
+    state: Arc<AppState>,
+    credentials: Parts,
+    user: crate::store::User,
+    rx: broadcast::Receiver<Change>,
+    stop: watch::Receiver<bool>,
+    accounts: watch::Receiver<u64>,
+    recheck: tokio::time::Interval,
+    _slot: StreamSlot,
+}
+
+impl Listener {
+    /// The next event for this user, or `None` when the stream ends.
+    async fn next(&mut self) -> Option<Event> {
+        enum Wake {
+            Change(Result<Change, broadcast::error::RecvError>),
+            Check,
+            End,
+        }
+        loop {
+            let wake = tokio::select! {
+                r = self.rx.recv() => Wake::Change(r),
+                _ = self.stop.wait_for(|stopping| *stopping) => Wake::End,
+                changed = self.accounts.changed() => match changed {
+                    Ok(()) => Wake::Check,
+                    Err(_) => Wake::End,
+                },
+                _ = self.recheck.tick() => Wake::Check,
+            };
+            match wake {
+                Wake::End | Wake::Change(Err(broadcast::error::RecvError::Closed)) => return None,
+                Wake::Check => {
+                    self.user = still_allowed(&self.state, &self.credentials).await?;
+                }
+                Wake::Change(Ok(change)) => {
+                    if concerns(self.user.role, &self.user.departments, &change) {
                         let data = serde_json::to_string(&change).unwrap_or_default();
-                        return Some((Ok(Event::default().event("change").data(data)), (rx, stop)));
+                        return Some(Event::default().event("change").data(data));
                     }
-                    Ok(_) => continue,
-                    // Fell behind: the page reloads everything it shows.
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        return Some((
-                            Ok(Event::default().event("change").data("{\"what\":\"all\"}")),
-                            (rx, stop),
-                        ));
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+                // Fell behind: the page reloads everything it shows.
+                Wake::Change(Err(broadcast::error::RecvError::Lagged(_))) => {
+                    return Some(Event::default().event("change").data("{\"what\":\"all\"}"));
                 }
             }
         }
-    });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    }
+}
+
+/// The stream's user as the store has them now (departments may have changed), or `None` when
+/// the user was removed or the session ended: the stream then ends.
+async fn still_allowed(s: &Arc<AppState>, credentials: &Parts) -> Option<crate::store::User> {
+    super::api::user_of(s, credentials)
+        .await
+        .ok()
+        .map(|(u, _)| u)
 }
 
 #[cfg(test)]
@@ -127,7 +246,10 @@ mod tests {
             &change(&["belastingen", "burgerzaken"])
         ));
         assert!(!concerns(Role::Agent, &mine, &change(&["belastingen"])));
-        assert!(concerns(Role::Agent, &mine, &change(&[])));
+        assert!(
+            !concerns(Role::Agent, &mine, &change(&[])),
+            "a change names its departments, or no agent hears of it"
+        );
         assert!(concerns(Role::Editor, &mine, &change(&["belastingen"])));
     }
 

@@ -4,8 +4,9 @@
 //! A message typed there goes through the same path as a webhook ([`super::app::ingest`]): masked,
 //! stored, decided, answered through the outbox to the built-in Graph API stand-in, whose recorded
 //! sends the page shows as WhatsApp would (text, links, reply buttons, templates). With
-//! `--test-clock` the page also moves the clock, so a visitor can see the out-of-hours reply and
-//! Monday's follow-up happen. Only in demo mode: with a real account there is nothing to show.
+//! `--test-clock` the page also moves the clock (signed in as an editor or admin), so a visitor
+//! can see the out-of-hours reply and Monday's follow-up happen. Only in demo mode: with a real
+//! account there is nothing to show.
 
 use std::sync::Arc;
 
@@ -40,11 +41,28 @@ async fn page(State(s): State<Arc<AppState>>) -> Response {
     super::web::page(PAGE)
 }
 
+/// The simulated phone: a random secret the page keeps (at least 32 hex digits). The resident's
+/// number is derived from it, so only the page that holds it can write as that resident or read
+/// the replies to them; a number alone reads nothing.
+fn phone_number(phone: &str) -> Option<String> {
+    use sha2::Digest;
+    if phone.len() < 32 || phone.len() > 128 || !phone.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let digest = sha2::Sha256::digest(format!("triage-simulator\0{phone}").as_bytes());
+    let mut n = [0u8; 8];
+    n.copy_from_slice(&digest[..8]);
+    // 3197: Dutch numbers for machines, never a resident's phone.
+    Some(format!("3197{:09}", u64::from_le_bytes(n) % 1_000_000_000))
+}
+
+const BAD_PHONE: &str = "`phone` must be the page's random key of 32 to 128 hex digits";
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Send {
-    /// The resident's number (digits).
-    from: String,
+    /// The simulated phone (see [`phone_number`]).
+    phone: String,
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
@@ -64,10 +82,9 @@ async fn send(State(s): State<Arc<AppState>>, Json(req): Json<Send>) -> Response
     if s.standin.is_none() {
         return (StatusCode::NOT_FOUND, "demo mode only").into_response();
     }
-    let from: String = req.from.chars().filter(char::is_ascii_digit).collect();
-    if from.len() < 6 || from.len() > 15 {
-        return bad("`from` must be a phone number of 6 to 15 digits");
-    }
+    let Some(from) = phone_number(&req.phone) else {
+        return bad(BAD_PHONE);
+    };
     let kind = match (req.button_id, req.button_title, req.text) {
         (Some(id), Some(title), _) => InboundKind::ButtonReply { id, title },
         (None, None, Some(body)) if !body.trim().is_empty() => {
@@ -106,8 +123,10 @@ async fn send(State(s): State<Arc<AppState>>, Json(req): Json<Send>) -> Response
 
 /// In the body, not the address: even the demo's numbers stay out of URLs and access logs.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RepliesQuery {
-    to: String,
+    /// The simulated phone whose replies are asked for.
+    phone: String,
     #[serde(default)]
     since: u64,
 }
@@ -117,8 +136,11 @@ async fn replies(State(s): State<Arc<AppState>>, Json(q): Json<RepliesQuery>) ->
     let Some(standin) = &s.standin else {
         return (StatusCode::NOT_FOUND, "demo mode only").into_response();
     };
+    let Some(to) = phone_number(&q.phone) else {
+        return bad(BAD_PHONE);
+    };
     let out: Vec<Value> = standin
-        .sent_since(q.since, Some(&q.to))
+        .sent_since(q.since, Some(&to))
         .into_iter()
         .map(|r| shown(r.seq, r.at, &r.body))
         .collect();
@@ -182,8 +204,16 @@ struct SetClock {
     at: DateTime<chrono::FixedOffset>,
 }
 
-/// Sets the test clock, in demo mode with `--test-clock` only (nothing real can be affected).
-async fn set_clock(State(s): State<Arc<AppState>>, Json(req): Json<SetClock>) -> Response {
+/// Sets the test clock, in demo mode with `--test-clock` only (nothing real can be affected), as
+/// an editor or admin: moving the clock ends or revives every session.
+async fn set_clock(
+    State(s): State<Arc<AppState>>,
+    parts: axum::http::request::Parts,
+    Json(req): Json<SetClock>,
+) -> Response {
+    if let Err(e) = super::api::authorize_admin(&s, &parts, false).await {
+        return e.into_response();
+    }
     match (&s.test_clock, &s.standin) {
         (Some(tc), Some(_)) => {
             tc.set(req.at.with_timezone(&Utc));

@@ -35,6 +35,8 @@ pub struct Setup {
     /// What the test clock reads when the service starts (RFC 3339); it runs on from there, from
     /// before the first worker round, so no test ever meets the real date.
     pub clock: &'static str,
+    /// Changes to the configuration before the service starts.
+    pub configure: fn(&mut Config),
 }
 
 impl Default for Setup {
@@ -44,6 +46,7 @@ impl Default for Setup {
             files: root(),
             admin: false,
             clock: FRIDAY_EVENING,
+            configure: |_| {},
         }
     }
 }
@@ -118,6 +121,7 @@ impl TestApp {
         config.whatsapp.verify_token = "verify-me".into();
         config.whatsapp.access_token = "test-token".into();
         config.whatsapp.api_base = running.base_url();
+        (setup.configure)(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let local = listener.local_addr().unwrap();
         let clock = triage::convtest::parse_time(setup.clock).expect("an RFC 3339 time");
@@ -242,9 +246,15 @@ impl TestApp {
         self.post_raw(&body, Some(sig)).await
     }
 
-    /// The text of `/metrics`.
+    /// The text of `/metrics` (as the admin, when there is one).
     pub async fn metrics(&self) -> String {
-        metrics_text(&self.http, &self.base).await
+        let mut req = self.http.get(format!("{}/metrics", self.base));
+        if self.admin {
+            req = req.bearer_auth(ADMIN);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        r.text().await.unwrap()
     }
 
     /// Waits until the workers have done all there is to do now: a whole processing round that

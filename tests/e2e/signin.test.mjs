@@ -48,3 +48,25 @@ test('a wrong password is refused, the right one signs in, CSRF is required, sig
   assert.equal(after, 401);
   assert.deepEqual(page.errors, []);
 });
+
+test('after sign-in only a page of this site is opened, never another site', async () => {
+  for (const next of ['/%09/evil.example', '//evil.example', '/\\evil.example', 'https://evil.example/', '/\t/evil.example', 'javascript:alert(1)']) {
+    const page = await triage.page();
+    await page.goto(`${triage.base}/login?next=${encodeURIComponent(decodeURIComponent(next))}`);
+    await page.fill('[data-test=login-name]', 'demo-agent');
+    await page.fill('[data-test=login-password]', 'demo');
+    await page.click('[data-test=login-submit]');
+    await page.waitForURL((u) => u.pathname !== '/login');
+    const url = new URL(page.url());
+    assert.equal(url.origin, new URL(triage.base).origin, `next=${next} left the site: ${page.url()}`);
+    await page.context().close();
+  }
+  // A page of this site is still where the visitor goes.
+  const page = await triage.page();
+  await page.goto(`${triage.base}/login?next=${encodeURIComponent('/reports?x=1#top')}`);
+  await page.fill('[data-test=login-name]', 'demo-admin');
+  await page.fill('[data-test=login-password]', 'demo');
+  await page.click('[data-test=login-submit]');
+  await page.waitForURL((u) => u.pathname === '/reports');
+  assert.equal(new URL(page.url()).search, '?x=1');
+});

@@ -12,8 +12,8 @@ before(async () => {
 after(async () => { await triage.stop(); });
 
 test('the simulator round trip: question, answer with links and buttons, out of hours', async () => {
-  const page = await triage.page();
-  await page.goto(triage.base + '/');
+  // Moving the clock needs an editor or admin: sign in as the demo admin first.
+  const page = await triage.signedIn('demo-admin', '/');
   await page.fill('#text', 'ik wil een nieuw paspoort');
   await page.press('#text', 'Enter');
   const answer = page.locator('.msg.in', { hasText: 'paspoort' });
@@ -35,5 +35,26 @@ test('the simulator round trip: question, answer with links and buttons, out of 
   await page.press('#text', 'Enter');
   await page.locator('.msg.in', { hasText: 'gesloten' }).waitFor();
   assert.match(await page.locator('.msg.in', { hasText: 'gesloten' }).innerText(), /maandag 30 november/);
+  assert.deepEqual(page.errors, []);
+});
+
+test('without signing in the clock stays where it is, and a number alone reads no replies', async () => {
+  const page = await triage.page();
+  await page.goto(triage.base + '/');
+  const before = await (await fetch(triage.base + '/simulator/clock')).json();
+  await page.click('button[data-at="2026-11-27T19:30"]');
+  await page.locator('#status', { hasText: 'demo-admin' }).waitFor();
+  const after = await (await fetch(triage.base + '/simulator/clock')).json();
+  assert.equal(after.open, before.open);
+  const anon = await fetch(triage.base + '/simulator/clock', {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ at: '2026-11-27T19:30:00+01:00' }),
+  });
+  assert.equal(anon.status, 401);
+  const byNumber = await fetch(triage.base + '/simulator/replies', {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ to: '31611112222' }),
+  });
+  assert.equal(byNumber.status, 422);
+  const listing = await fetch(triage.base + '/standin/_standin/messages');
+  assert.equal(listing.status, 401);
   assert.deepEqual(page.errors, []);
 });

@@ -5,10 +5,15 @@
   const form = document.getElementById('login');
   const message = document.getElementById('message');
 
-  /** Only a path on this site: never an address elsewhere (an open redirect). */
+  /** Only a page of this site: `next` is resolved as the browser will resolve it (tabs and
+   * newlines dropped, backslashes read as slashes) and anything that lands on another origin,
+   * or is not a path, goes to the inbox instead (no open redirect). */
   function next() {
     const n = new URLSearchParams(location.search).get('next') || '/inbox';
-    return n.startsWith('/') && !n.startsWith('//') && !n.startsWith('/\\') ? n : '/inbox';
+    let url;
+    try { url = new URL(n, location.origin); } catch (e) { return '/inbox'; }
+    if (url.origin !== location.origin || !n.startsWith('/')) return '/inbox';
+    return url.pathname + url.search + url.hash;
   }
 
   fetch('/auth/status', { credentials: 'same-origin' }).then((r) => r.json()).then((s) => {

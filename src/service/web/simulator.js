@@ -5,14 +5,17 @@ const chat = document.getElementById("chat");
 const statusEl = document.getElementById("status");
 // The office's clock, whatever the visitor's computer says.
 const TZ = "Europe/Amsterdam";
-// The demo resident's number stays in this browser (never in the address).
-let from = localStorage.getItem("triage-sim-from") || newNumber();
+// The simulated phone: a random key that stays in this browser (never in the address). The
+// service derives the resident's number from it, so only this page reads this resident's replies.
+let phone = localStorage.getItem("triage-sim-phone") || newPhone();
 let since = 0;
 
-function newNumber() {
-  const n = "316" + String(Math.floor(10000000 + Math.random() * 89999999));
-  localStorage.setItem("triage-sim-from", n);
-  return n;
+function newPhone() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  const p = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  localStorage.setItem("triage-sim-phone", p);
+  return p;
 }
 
 // Text with clickable links, built from text nodes (never innerHTML).
@@ -55,7 +58,7 @@ async function send(body, shownText) {
   const r = await fetch("/simulator/send", {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify(Object.assign({ from, name: document.getElementById("name").value }, body)),
+    body: JSON.stringify(Object.assign({ phone, name: document.getElementById("name").value }, body)),
   });
   if (!r.ok) statusEl.textContent = "Niet verstuurd: " + (await r.text());
 }
@@ -65,7 +68,7 @@ async function poll() {
     const r = await fetch("/simulator/replies", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ to: from, since }),
+      body: JSON.stringify({ phone, since }),
     });
     if (r.ok) {
       for (const m of await r.json()) {
@@ -90,10 +93,24 @@ async function showClock() {
 async function setClock(local) {
   // The office's timezone: the demo's presets are Dutch wall-clock times (UTC+1 in winter).
   const at = local.length === 16 ? local + ":00+01:00" : local;
+  // Moving the clock is for editors and admins: the session's CSRF token goes with it.
+  const me = await fetch("/api/me", { credentials: "same-origin" });
+  if (!me.ok) {
+    statusEl.textContent = "Meld je eerst aan als demo-admin (op /login) om de klok te verzetten.";
+    return;
+  }
+  const { csrf } = await me.json();
   const r = await fetch("/simulator/clock", {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ at }),
+    method: "POST",
+    headers: { "content-type": "application/json", "x-csrf-token": csrf || "" },
+    body: JSON.stringify({ at }),
   });
-  if (!r.ok) statusEl.textContent = await r.text();
+  if (!r.ok) {
+    statusEl.textContent = r.status === 403
+      ? "Alleen een redacteur of beheerder verzet de klok."
+      : "De klok is niet verzet (" + r.status + ").";
+    return;
+  }
   showClock();
 }
 
@@ -106,8 +123,8 @@ document.getElementById("form").addEventListener("submit", (e) => {
   send({ text }, text);
 });
 document.getElementById("new").addEventListener("click", () => {
-  from = newNumber(); since = 0; chat.textContent = "";
-  document.getElementById("who").textContent = "inwoner " + from.slice(-4);
+  phone = newPhone(); since = 0; chat.textContent = "";
+  document.getElementById("who").textContent = "inwoner " + phone.slice(0, 4);
 });
 for (const b of document.querySelectorAll("[data-at]")) {
   b.addEventListener("click", () => setClock(b.dataset.at));
@@ -116,7 +133,7 @@ document.getElementById("setclock").addEventListener("click", () => {
   const v = document.getElementById("at").value;
   if (v) setClock(v);
 });
-document.getElementById("who").textContent = "inwoner " + from.slice(-4);
+document.getElementById("who").textContent = "inwoner " + phone.slice(0, 4);
 showClock();
 setInterval(showClock, 15000);
 poll();
