@@ -75,10 +75,14 @@ struct Rule {
 impl Rule {
     /// Whether a candidate at `start..end` counts, given the words around it.
     fn accepts(&self, text: &str, start: usize, end: usize, needs_raise: bool) -> bool {
+        let needs_raise = needs_raise || self.require_context;
+        if !needs_raise && !self.context.can_cancel() {
+            return true;
+        }
         match self.context.verdict(text, start, end) {
             Verdict::Cancel => false,
             Verdict::Raise => true,
-            Verdict::Neutral => !(needs_raise || self.require_context),
+            Verdict::Neutral => !needs_raise,
         }
     }
 }

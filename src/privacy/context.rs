@@ -58,12 +58,31 @@ impl Context {
         self.cancel.is_empty() && self.raise.is_empty()
     }
 
+    /// Whether any word can cancel a value.
+    pub(crate) fn can_cancel(&self) -> bool {
+        !self.cancel.is_empty()
+    }
+
     /// The verdict of the words around the value at bytes `start..end` of `text`.
     pub(crate) fn verdict(&self, text: &str, start: usize, end: usize) -> Verdict {
         if self.is_empty() {
             return Verdict::Neutral;
         }
-        match (self.before(text, start), self.after(text, end)) {
+        let before = self.before(text, start);
+        // How many words after the value may still decide: a phrase after it must be nearer
+        // than the one before, or as near and a raise word (which only matters against a
+        // cancel word).
+        let reach = match before {
+            None => WINDOW_AFTER_WORDS,
+            Some((Verdict::Cancel, gap)) => gap + 1,
+            Some((_, gap)) => gap,
+        };
+        let after = if reach == 0 {
+            None
+        } else {
+            self.after(text, end, reach.min(WINDOW_AFTER_WORDS))
+        };
+        match (before, after) {
             (None, None) => Verdict::Neutral,
             (Some((v, _)), None) | (None, Some((v, _))) => v,
             (Some((b, near_b)), Some((a, near_a))) => {
@@ -99,10 +118,11 @@ impl Context {
         None
     }
 
-    /// The nearest phrase after `end`, and how many words lie between the value and it.
-    fn after(&self, text: &str, end: usize) -> Option<(Verdict, usize)> {
-        let window = window_after(text, end, WINDOW_AFTER_WORDS + self.longest + 1);
-        for at in 0..window.eligible {
+    /// The nearest phrase after `end` that starts within its first `reach` words, and how many
+    /// words lie between the value and it.
+    fn after(&self, text: &str, end: usize, reach: usize) -> Option<(Verdict, usize)> {
+        let window = window_after(text, end, reach + self.longest + 1);
+        for at in 0..window.eligible.min(reach) {
             let rest = &window.words[at..];
             let about_next = |phrase: &[String]| {
                 // Words between the phrase and the next number, when that is as near as (or
@@ -240,6 +260,10 @@ pub(crate) fn split_words(s: &str) -> Vec<String> {
 
 /// Pushes `c` lower-cased and without accent (for the Latin letters Dutch text meets).
 fn fold_into(c: char, out: &mut String) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+        return;
+    }
     let base = match c {
         'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => 'a',
         'ç' | 'Ç' => 'c',
