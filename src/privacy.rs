@@ -3,8 +3,10 @@
 //!
 //! Built in: BSN (elfproef), IBAN (mod-97, any country), Dutch passport and ID-card numbers,
 //! and dates of birth; editors declare more in `rules/privacy.yaml` as regular expressions.
-//! Words just before a value can cancel it (`zaaknummer 123456782`) or are required for it
-//! (`geboren op 12 maart 1985`): see [`context`]. The exact format rules are in [`scan`].
+//! Words just before or just after a value can cancel it (`zaaknummer 123456782`, `123456782 is
+//! mijn klantnummer`) or are required for it (`geboren op 12 maart 1985`, `12 maart 1985
+//! geboren`): see [`context`]. The exact format rules (amounts, codes such as `OV-123456782`,
+//! phone numbers) are in [`scan`].
 //!
 //! [`Detector::build`] validates the configuration ([`DetectorsConfig`], [`PatternConfig`])
 //! into an immutable [`Detector`]; [`Detector::scan`] and [`Detector::redact`] are pure.
@@ -71,12 +73,16 @@ struct Rule {
 }
 
 impl Rule {
-    /// Whether a candidate at `start` counts, given the words before it.
-    fn accepts(&self, text: &str, start: usize, needs_raise: bool) -> bool {
-        match self.context.verdict(text, start) {
+    /// Whether a candidate at `start..end` counts, given the words around it.
+    fn accepts(&self, text: &str, start: usize, end: usize, needs_raise: bool) -> bool {
+        let needs_raise = needs_raise || self.require_context;
+        if !needs_raise && !self.context.can_cancel() {
+            return true;
+        }
+        match self.context.verdict(text, start, end) {
             Verdict::Cancel => false,
             Verdict::Raise => true,
-            Verdict::Neutral => !(needs_raise || self.require_context),
+            Verdict::Neutral => !needs_raise,
         }
     }
 }
@@ -114,14 +120,26 @@ const NUMBER_CANCEL: &[&str] = &[
     "factuur",
     "klantnummer",
     "klantnr",
+    "debiteurnummer",
+    "debiteurnr",
+    "relatienummer",
     "dossiernummer",
     "polisnummer",
     "aanvraagnummer",
     "registratienummer",
     "ticketnummer",
     "trackingnummer",
+    "track & trace",
     "pakketnummer",
+    "pakket",
+    "zendingnummer",
+    "bestelling",
     "artikelnummer",
+    "vergunningnummer",
+    "vergunningsnummer",
+    "olo",
+    "olo-nummer",
+    "dso",
     "telefoon",
     "telefoonnummer",
     "telnr",
@@ -133,6 +151,9 @@ const NUMBER_CANCEL: &[&str] = &[
     "btw",
     "btw-nummer",
     "rekeningnummer",
+    "bedrag",
+    "eur",
+    "euro",
 ];
 
 const BSN: Defaults = Defaults {
@@ -330,7 +351,7 @@ impl Detector {
                 Kind::DateOfBirth => &self.date_of_birth,
             };
             if let Some(rule) = rule {
-                if rule.accepts(text, start, needs_raise) {
+                if rule.accepts(text, start, end, needs_raise) {
                     hits.push((start..end, rule));
                 }
             }
@@ -342,7 +363,7 @@ impl Detector {
                     continue;
                 };
                 for m in pattern.regex.find_iter(text) {
-                    if !m.is_empty() && pattern.rule.accepts(text, m.start(), false) {
+                    if !m.is_empty() && pattern.rule.accepts(text, m.start(), m.end(), false) {
                         hits.push((m.range(), &pattern.rule));
                     }
                 }

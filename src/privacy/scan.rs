@@ -9,9 +9,15 @@
 //! - **Number runs.** A BSN is a run of digits joined by single spaces, dots or dashes
 //!   (`1234 56 782`, `123-456-782`). The whole run counts: a run of 10 or 11 digits such as
 //!   `06-12345678` or `+31 6 12345678` is no BSN, and neither is any part of it.
-//! - **Boundaries.** A run may not touch a letter or digit, may not follow `+` (phone), a
-//!   letter or digit followed by `-`, `_` or `/` (`BSG-12345678`), or a digit followed by
-//!   `.`, `,` or `:` (amounts, times); nor may `,`, `.`, `:`, `/` or `-` plus a digit follow it.
+//! - **Boundaries.** A run may not touch a letter or digit, may not follow `+` or `(0)`
+//!   (phone), or a digit followed by `.`, `,` or `:` (amounts, times); nor may `,`, `.`, `:`,
+//!   `/` or `-` plus a digit follow it.
+//! - **Amounts.** A run with a currency sign (`€`, `$`, `£`, `¥`, `ƒ`) just before it or just
+//!   after it (`€ 123.456.782`, `€123.456.782,-`, `123.456.782 €`) is no BSN.
+//! - **Codes.** A run after a letter or digit and `-`, `_` or `/` (`OV-123456782`,
+//!   `Z/123456782`), or after a code of one to four capitals and a spaced dash or slash
+//!   (`OV - 123456782`), only counts after a raise word (`BSN-123456782`). Any dash counts
+//!   (`-`, `–`, `—`).
 //! - **9 digits** must pass the elfproef; a run grouped as `6 12345678` (a mobile number
 //!   without its 0) is refused.
 //! - **8 digits** (a BSN without its leading zero) must be written without separators, must not
@@ -161,12 +167,20 @@ impl NumberRun {
     }
 
     fn bsn(&self, text: &str, start: usize) -> Option<Candidate> {
-        if !left_ok(text, start) || !right_ok(text, self.end) {
+        if !matches!(self.count, 8 | 9) || !right_ok(text, self.end) {
+            return None;
+        }
+        let prefixed = match number_left(text, start) {
+            Left::Free => false,
+            Left::Code => true,
+            Left::Refused => return None,
+        };
+        if currency_after(text, self.end) {
             return None;
         }
         match self.count {
             9 if self.groups != [1, 8] && elfproef(&self.digits) => {
-                Some(candidate(Kind::Bsn, start, self.end, false))
+                Some(candidate(Kind::Bsn, start, self.end, prefixed))
             }
             8 if !self.separated && !digit_just_before(text.as_bytes(), start) => {
                 let mut nine = [0u8; 9];
@@ -176,6 +190,85 @@ impl NumberRun {
             _ => None,
         }
     }
+}
+
+/// What stands before a number run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Left {
+    /// Nothing that says what the number is.
+    Free,
+    /// A code joined to it by a dash or slash: `OV-123456782`, `Z/123456782`, `OV - 123456782`.
+    Code,
+    /// Part of a word, a phone number, a bigger number or an amount.
+    Refused,
+}
+
+fn is_currency(c: char) -> bool {
+    matches!(c, '€' | '$' | '£' | '¥' | 'ƒ' | '₤')
+}
+
+fn is_dash(c: char) -> bool {
+    matches!(
+        c,
+        '-' | '_'
+            | '/'
+            | '\u{2010}'
+            | '\u{2011}'
+            | '\u{2012}'
+            | '\u{2013}'
+            | '\u{2014}'
+            | '\u{2212}'
+    )
+}
+
+/// What stands before a number run at `start`; see the module documentation.
+fn number_left(text: &str, start: usize) -> Left {
+    let before = &text[..start];
+    let mut rev = before.chars().rev();
+    let Some(prev) = rev.next() else {
+        return Left::Free;
+    };
+    if prev == '+' || prev.is_alphanumeric() {
+        return Left::Refused;
+    }
+    let trimmed = before.trim_end();
+    if trimmed.ends_with(is_currency) || trimmed.ends_with("(0)") {
+        return Left::Refused;
+    }
+    let prev2 = rev.next();
+    if is_dash(prev) && prev2.is_some_and(char::is_alphanumeric) {
+        return Left::Code;
+    }
+    if matches!(prev, '.' | ',' | ':') && prev2.is_some_and(|c| c.is_ascii_digit()) {
+        return Left::Refused;
+    }
+    // A spaced joiner after a short code in capitals: `OV - 123456782`, `Z / 123456782`.
+    if let Some(rest) = trimmed.strip_suffix(is_dash) {
+        let rest = rest.trim_end();
+        let code_len = rest
+            .chars()
+            .rev()
+            .take_while(char::is_ascii_alphanumeric)
+            .count();
+        let code = &rest[rest.len() - code_len..];
+        if (1..=4).contains(&code.len())
+            && code.bytes().all(|b| b.is_ascii_uppercase())
+            && !rest[..rest.len() - code_len].ends_with(char::is_alphanumeric)
+        {
+            return Left::Code;
+        }
+    }
+    Left::Free
+}
+
+/// Whether a currency sign follows the run ending at `end`, after an optional `,-` or `,=`.
+fn currency_after(text: &str, end: usize) -> bool {
+    let rest = &text[end..];
+    let rest = rest
+        .strip_prefix(",-")
+        .or_else(|| rest.strip_prefix(",="))
+        .unwrap_or(rest);
+    rest.trim_start().starts_with(is_currency)
 }
 
 fn digit_just_before(b: &[u8], start: usize) -> bool {
@@ -447,7 +540,6 @@ mod tests {
             "1234567820",
             "0123456782",
             "x123456782",
-            "BSG-12345672",
             "€ 1.123.456.782,00",
             "12:123456782",
             "123456782/2",
@@ -459,6 +551,50 @@ mod tests {
                 "{t}: {:?}",
                 found(t)
             );
+        }
+    }
+
+    #[test]
+    fn amounts_with_a_currency_sign_are_no_bsn() {
+        for t in [
+            "€ 123.456.782",
+            "€123.456.782,-",
+            "€\u{a0}123456782",
+            "$123456782",
+            "123.456.782 €",
+            "123.456.782,- €",
+            "£ 12345672",
+            "+31 (0)10 8312021",
+            "+31(0)10-8312021",
+        ] {
+            assert!(
+                found(t).iter().all(|(k, _, _)| *k != Kind::Bsn),
+                "{t}: {:?}",
+                found(t)
+            );
+        }
+        assert_eq!(
+            found("€ 5, bsn 123456782"),
+            vec![(Kind::Bsn, "123456782", false)]
+        );
+    }
+
+    #[test]
+    fn numbers_after_a_code_need_a_raise_word() {
+        for (t, v) in [
+            ("OV-123456782", "123456782"),
+            ("Z/123456782", "123456782"),
+            ("W_123456782", "123456782"),
+            ("OV–123456782", "123456782"),
+            ("OLO — 123456782", "123456782"),
+            ("Z / 123456782", "123456782"),
+            ("BSG-12345672", "12345672"),
+        ] {
+            assert_eq!(found(t), vec![(Kind::Bsn, v, true)], "{t}");
+        }
+        // Not a code: lower case, or more than four capitals, before a spaced dash.
+        for t in ["bsn - 123456782", "ABCDE - 123456782", "06 - 123456782"] {
+            assert_eq!(found(t), vec![(Kind::Bsn, "123456782", false)], "{t}");
         }
     }
 
