@@ -1,4 +1,5 @@
-//! The editors' command line: `check`, `try`, `test` and `schema`.
+//! The command line: the editors' `check`, `try`, `test` and `schema`; the operators' `serve`,
+//! `user`, `backup` and `redact`.
 //!
 //! Every command reads `./flows` and `./rules` unless told otherwise, prints compiler-like
 //! output, and exits 1 when something is wrong (2 for a command line it cannot understand).
@@ -96,6 +97,26 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Mask personal data in an exported chat (CSV, JSON lines, text, a WhatsApp export) with
+    /// the detectors of rules/privacy.yaml; streams, so any size will do
+    #[command(
+        after_help = "The summary (lines, findings per kind, never a value) goes to \
+standard error.\nExamples:\n  triage redact chat.txt -o chat.masked.txt\n  \
+triage redact --format csv --keep-going < export.csv > export.masked.csv"
+    )]
+    Redact(crate::redact::command::RedactArgs),
+    /// Copy the database to FILE while the service runs (a consistent snapshot); restore by
+    /// stopping the service and copying FILE into place
+    Backup {
+        /// The backup file to write
+        file: PathBuf,
+        /// Replace FILE when it exists
+        #[arg(long)]
+        force: bool,
+        /// A configuration file (default: ./triage.toml when it exists)
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Print the JSON Schema of a file kind, or write them all to a directory
     Schema {
         /// flow, departments, privacy, office-hours or conversation-test (default: flow)
@@ -156,6 +177,15 @@ pub fn run(cli: Cli) -> ExitCode {
             name,
         }) => try_message(&cli.flows, &cli.rules, &message, at.as_deref(), json, name),
         Some(Command::Test { paths }) => test(&cli.flows, &cli.rules, &paths),
+        Some(Command::Redact(args)) => match load(&cli.flows, &cli.rules) {
+            Some((set, _)) => crate::redact::command::run(&set.privacy, &args),
+            None => Ok(false),
+        },
+        Some(Command::Backup {
+            file,
+            force,
+            config,
+        }) => backup(&file, force, config.as_deref()),
         Some(Command::Schema { kind, write }) => schema(kind.as_deref(), write.as_deref()),
         Some(Command::Serve { config, test_clock }) => {
             serve(config.as_deref(), test_clock.as_deref())
@@ -643,6 +673,29 @@ fn user_password(name: &str, password_stdin: bool, config: Option<&Path>) -> Cli
     if made_up {
         println!("password: {password}");
     }
+    Ok(true)
+}
+
+/// `triage backup`: a consistent copy of the configured SQLite database, taken online.
+fn backup(file: &Path, force: bool, config: Option<&Path>) -> CliResult {
+    let config = crate::service::config::Config::load(config, |k| std::env::var(k).ok())?;
+    let database = config.sqlite_path()?;
+    let started = std::time::Instant::now();
+    let info = crate::store::backup::backup(&database, file, force).map_err(|e| e.to_string())?;
+    println!(
+        "backed up `{}` to `{}` ({:.1} MB in {:.2} s)",
+        database.display(),
+        info.path.display(),
+        info.bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "to restore: stop the service, copy `{}` to `{}` (removing `{}-wal` and `{}-shm`), start it",
+        info.path.display(),
+        database.display(),
+        database.display(),
+        database.display()
+    );
     Ok(true)
 }
 

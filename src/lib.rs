@@ -14,7 +14,10 @@
 //! - [`flows`]: the flow language ([`flows::model`]), validated and compiled into a `FlowSet`.
 //! - [`convtest`]: conversation tests that editors write in YAML.
 //! - [`service`]: `triage serve`: the webhook, the workers, the outbox, health and metrics.
-//! - [`store`]: durable conversations, masked messages, decisions, outbox (SQLite embedded).
+//! - [`store`]: durable conversations, masked messages, decisions, outbox (SQLite embedded);
+//!   [`store::backup`] copies it online.
+//! - [`redact`]: `triage redact`: personal data masked in exported chats (CSV, JSON lines,
+//!   text, WhatsApp exports), streaming.
 //! - [`unmatched`]: handed-over questions grouped by similarity, for new FAQ topics.
 //! - [`cli`]: the editors' command line (`check`, `try`, `test`, `schema`).
 //! - [`diag`]: problems a pure module reports against a path in its configuration.
@@ -54,6 +57,7 @@ pub mod flows;
 pub mod graph;
 pub mod matcher;
 pub mod privacy;
+pub mod redact;
 pub mod reports;
 pub mod service;
 pub mod source;

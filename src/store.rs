@@ -11,6 +11,7 @@
 //! [`NewInbound`]. Phone numbers (`resident`) are stored, because replies must reach them, but
 //! never appear in `Debug` output or logs.
 
+pub mod backup;
 pub mod sqlite;
 
 use std::fmt;
