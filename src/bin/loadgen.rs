@@ -416,7 +416,16 @@ async fn run(args: Args) -> Result<bool, String> {
     if args.drain {
         let deadline = Instant::now() + Duration::from_secs_f64(args.drain_timeout.max(1.0));
         loop {
-            let s = snapshot(&probe, &base).await?;
+            // A service that is gone (stopping, restarting) is asked again until the deadline;
+            // meanwhile a --standin stays up.
+            let s = match snapshot(&probe, &base).await {
+                Ok(s) => s,
+                Err(e) if Instant::now() > deadline => return Err(e),
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
             let done = s.messages_in - before.messages_in >= all.ok as f64
                 && s.inbound_pending == 0.0
                 && s.outbox_pending == 0.0;
