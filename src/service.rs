@@ -108,15 +108,18 @@ pub async fn run(
     let workers = tokio::spawn(workers::run(state.clone(), client, stop_rx));
     let router = app::router(state.clone());
     let stopping = state.clone();
+    // The workers stop with the listener: no new send is taken from then on, and the sends under
+    // way get a bounded time (`workers::STOP_DRAIN`) while the server finishes its requests.
     let shutdown = async move {
         shutdown.await;
         stopping.stopping.send_replace(true);
+        let _ = stop_tx.send(true);
     };
     let limits = server::Limits::of(&state.config);
     let served = server::serve(listener, router, limits, shutdown)
         .await
         .map_err(|e| format!("server: {e}"));
-    let _ = stop_tx.send(true);
+    // Also when serving failed: the stop signal's sender is gone by now, which stops them too.
     let _ = workers.await;
     served
 }

@@ -178,6 +178,9 @@ pub struct OutboxItem {
     /// Attempts so far, this one included.
     pub attempts: u32,
     pub last_inbound_at: Option<DateTime<Utc>>,
+    /// The conversation's department when it was taken, so that a send's result reaches the
+    /// live view of that department's agents only.
+    pub department: Option<String>,
 }
 
 impl fmt::Debug for OutboxItem {

@@ -474,6 +474,9 @@ async fn live_events_stay_in_their_departments_and_end_with_the_account() {
         foreign.is_empty(),
         "events of another department: {foreign:?}"
     );
+    // The reply to his own department's resident reaches him as it is sent.
+    let seen = read_until(&mut stream, "\"what\":\"sent\"").await;
+    assert!(seen.contains("burgerzaken"), "{seen}");
 
     // At most a few streams per user.
     let (sanne, _) = session(&app, "sanne").await;

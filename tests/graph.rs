@@ -547,3 +547,79 @@ async fn a_status_nobody_accepts_is_given_up_after_its_time() {
     assert!(seen.lock().unwrap().is_empty());
     server.abort();
 }
+
+#[tokio::test]
+async fn a_held_send_waits_for_its_release() {
+    let (standin, running) = start().await;
+    standin.inject(Fault::hold()).unwrap();
+    let c = client(&running);
+    let held = tokio::spawn({
+        let c = c.clone();
+        async move { c.send(&text("31612345678", "eerst")).await }
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while standin.held() == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "never held");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Others go past it.
+    c.send(&text("31612345679", "tweede")).await.unwrap();
+    assert_eq!(standin.messages().len(), 1);
+    let resp = http()
+        .post(format!("{}/_standin/release", running.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.json::<Value>().await.unwrap()["released"], 1);
+    held.await.unwrap().unwrap();
+    assert_eq!(standin.held(), 0);
+    assert_eq!(standin.messages().len(), 2);
+}
+
+/// The stand-in can close every connection after its answer, as an HTTP/1.0 server does: each
+/// send then costs a new connection, never an error or a timeout.
+#[tokio::test]
+async fn connections_closed_after_every_answer_cost_a_reconnect_only() {
+    let (standin, running) = start().await;
+    let resp = http()
+        .put(format!("{}/_standin/conditions", running.base_url()))
+        .json(&json!({ "latency_ms": 30, "close_connections": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(standin.conditions().latency_ms, 30);
+    let resp = http()
+        .post(format!(
+            "{}/v21.0/{PHONE_NUMBER_ID}/messages",
+            running.base_url()
+        ))
+        .bearer_auth(TOKEN)
+        .json(&text("31612345678", "hoi"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["connection"], "close");
+
+    let c = client(&running);
+    let mut sends = tokio::task::JoinSet::new();
+    for i in 0..200 {
+        let c = c.clone();
+        sends.spawn(async move { c.send(&text(&format!("3161{i:07}"), "hoi")).await });
+    }
+    let mut errors = Vec::new();
+    while let Some(r) = sends.join_next().await {
+        if let Err(e) = r.unwrap() {
+            errors.push(e);
+        }
+    }
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(standin.messages().len(), 201);
+    let bad = http()
+        .put(format!("{}/_standin/conditions", running.base_url()))
+        .json(&json!({ "slow_share": 2.0 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}

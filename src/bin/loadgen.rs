@@ -8,6 +8,7 @@
 //! ```text
 //! triage-loadgen --messages 20000 --connections 32 --drain
 //! triage-loadgen --rate 1000 --duration 30 --connections 64 --json out.json
+//! triage-loadgen --standin 127.0.0.1:18081 --latency-ms 150 --slow-share 0.01 --close-connections --drain
 //! ```
 
 use std::net::{IpAddr, SocketAddr};
@@ -30,6 +31,9 @@ struct Args {
     /// The app secret that signs the webhooks.
     #[arg(long, default_value = "demo-app-secret")]
     secret: String,
+    /// An editor's or admin's API token, to read /metrics (the demo admin's by default).
+    #[arg(long, default_value = "demo-admin-token")]
+    metrics_token: String,
     /// Keep-alive connections, each posting one webhook at a time.
     #[arg(long, default_value_t = 32)]
     connections: usize,
@@ -58,6 +62,19 @@ struct Args {
     /// WHATSAPP_API_BASE at it, with any WHATSAPP_ACCESS_TOKEN), instead of the demo's own.
     #[arg(long)]
     standin: Option<SocketAddr>,
+    /// With --standin: the median answer time of a send, in milliseconds (a real API takes
+    /// 100–500 ms).
+    #[arg(long, default_value_t = 0, requires = "standin")]
+    latency_ms: u64,
+    /// With --standin: the share of sends (0 to 1) that take --slow-ms instead.
+    #[arg(long, default_value_t = 0.0, requires = "standin")]
+    slow_share: f64,
+    /// With --standin: how long a slow send takes, in milliseconds.
+    #[arg(long, default_value_t = 5000, requires = "standin")]
+    slow_ms: u64,
+    /// With --standin: close the connection after every answer (`Connection: close`).
+    #[arg(long, requires = "standin")]
+    close_connections: bool,
     /// Write the results as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -152,11 +169,14 @@ struct Snapshot {
     outbox_pending: f64,
 }
 
-async fn snapshot(http: &reqwest::Client, base: &str) -> Result<Snapshot, String> {
+async fn snapshot(http: &reqwest::Client, base: &str, token: &str) -> Result<Snapshot, String> {
     let text = http
         .get(format!("{base}/metrics"))
+        .bearer_auth(token)
         .send()
         .await
+        .map_err(|e| format!("cannot read {base}/metrics: {e}"))?
+        .error_for_status()
         .map_err(|e| format!("cannot read {base}/metrics: {e}"))?
         .text()
         .await
@@ -262,6 +282,14 @@ async fn run(args: Args) -> Result<bool, String> {
                 .await
                 .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
             let standin = triage::graph::standin::StandIn::new();
+            standin
+                .set_conditions(triage::graph::standin::Conditions {
+                    latency_ms: args.latency_ms,
+                    slow_share: args.slow_share,
+                    slow_ms: args.slow_ms,
+                    close_connections: args.close_connections,
+                })
+                .map_err(|e| format!("the stand-in's conditions: {e}"))?;
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
             let served = standin.clone();
             tokio::spawn(async move {
@@ -271,7 +299,17 @@ async fn run(args: Args) -> Result<bool, String> {
                     })
                     .await;
             });
-            eprintln!("graph api stand-in on http://{addr}");
+            eprintln!(
+                "graph api stand-in on http://{addr} ({} ms median, {:.1} % at {} ms{})",
+                args.latency_ms,
+                args.slow_share * 100.0,
+                args.slow_ms,
+                if args.close_connections {
+                    ", connections closed after each answer"
+                } else {
+                    ""
+                }
+            );
             Some(stop)
         }
         None => None,
@@ -284,7 +322,7 @@ async fn run(args: Args) -> Result<bool, String> {
         )
     });
     let probe = reqwest::Client::new();
-    let before = snapshot(&probe, &base).await?;
+    let before = snapshot(&probe, &base, &args.metrics_token).await?;
     let db_before = db_bytes(&args.db);
 
     let next = Arc::new(AtomicU64::new(0));
@@ -384,7 +422,16 @@ async fn run(args: Args) -> Result<bool, String> {
     if args.drain {
         let deadline = Instant::now() + Duration::from_secs_f64(args.drain_timeout.max(1.0));
         loop {
-            let s = snapshot(&probe, &base).await?;
+            // A service that is gone (stopping, restarting) is asked again until the deadline;
+            // meanwhile a --standin stays up.
+            let s = match snapshot(&probe, &base, &args.metrics_token).await {
+                Ok(s) => s,
+                Err(e) if Instant::now() > deadline => return Err(e),
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
             let done = s.messages_in - before.messages_in >= all.ok as f64
                 && s.inbound_pending == 0.0
                 && s.outbox_pending == 0.0;
@@ -448,6 +495,9 @@ async fn run(args: Args) -> Result<bool, String> {
                     "end-to-end".into(),
                     format!("{:.0} msg/s fully answered", all.ok as f64 / t),
                 ));
+                if let Some(r) = replies {
+                    table.push(("reply rate".into(), format!("{:.0} replies/s", r / t)));
+                }
             }
             None => table.push(("drained".into(), "NO (timed out)".into())),
         }
@@ -495,6 +545,7 @@ async fn run(args: Args) -> Result<bool, String> {
             "max_schedule_lag_ms": all.max_lag_us as f64 / 1000.0,
             "drained_seconds": drained,
             "end_to_end_rate": drained.map(|t| all.ok as f64 / t),
+            "reply_rate": drained.zip(replies).map(|(t, r)| r / t),
             "replies": replies,
             "send_failures": after.map(|a| a.failures - before.failures),
             "db_bytes_before": db_before,

@@ -9,9 +9,15 @@
 //!
 //! Tests steer it over HTTP or through the [`StandIn`] handle:
 //! - `POST /_standin/faults` with a [`Fault`] (`{"code": 131056, "http_status": 400, "count": 2}`,
-//!   `{"delay_ms": 3000}`, `{"drop_connection": true}`) makes the next `count` message sends fail,
-//!   answer late, or lose their connection. Faults queue up in the order they were given and
-//!   apply to messages only, not to read receipts. `DELETE /_standin/faults` clears them.
+//!   `{"delay_ms": 3000}`, `{"drop_connection": true}`, `{"hold": true}`) makes the next `count`
+//!   message sends fail, answer late, lose their connection, or wait until released
+//!   (`POST /_standin/release`, [`StandIn::release`]). Faults queue up in the order they were
+//!   given and apply to messages only, not to read receipts. `DELETE /_standin/faults` clears them.
+//! - `PUT /_standin/conditions` with [`Conditions`] (`{"latency_ms": 150, "slow_share": 0.01,
+//!   "slow_ms": 5000, "close_connections": true}`) makes every send behave like the real API on a
+//!   bad day: answers that take their time, a slow tail, and a connection closed after each
+//!   answer (`Connection: close`, as an HTTP/1.0 server does). Off by default: the stand-in
+//!   answers at once and keeps connections alive.
 //! - `GET /_standin/messages?to=…&since=<seq>` lists what was recorded after `seq`, oldest first;
 //!   `DELETE /_standin/messages` forgets it.
 //!
@@ -51,7 +57,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 /// The most recorded requests kept; older ones are forgotten first.
@@ -117,6 +123,9 @@ pub struct Fault {
     /// Close the connection without an answer; nothing is recorded.
     #[serde(default)]
     pub drop_connection: bool,
+    /// Wait until [`StandIn::release`] before going on (then the delay, error or drop apply).
+    #[serde(default)]
+    pub hold: bool,
     /// The error message; a Graph-like one for the code when absent.
     #[serde(default)]
     pub message: Option<String>,
@@ -135,6 +144,7 @@ impl Fault {
             count: 1,
             delay_ms: None,
             drop_connection: false,
+            hold: false,
             message: None,
         }
     }
@@ -152,6 +162,15 @@ impl Fault {
     pub fn drop_connection() -> Self {
         Self {
             drop_connection: true,
+            ..Self::error(0)
+        }
+        .without_error()
+    }
+
+    /// One send that waits until [`StandIn::release`], then is answered normally.
+    pub fn hold() -> Self {
+        Self {
+            hold: true,
             ..Self::error(0)
         }
         .without_error()
@@ -218,6 +237,60 @@ impl std::fmt::Display for FaultError {
 
 impl std::error::Error for FaultError {}
 
+/// How every message send behaves, beyond injected faults: how long the answer takes and whether
+/// the connection is closed after it. The default answers at once and keeps connections alive.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Conditions {
+    /// The median answer time of a send, in milliseconds; answers spread evenly from two thirds
+    /// to four thirds of it.
+    pub latency_ms: u64,
+    /// The share of sends (0 to 1) that take `slow_ms` instead: the slow tail.
+    pub slow_share: f64,
+    /// How long a send of the slow tail takes, in milliseconds.
+    pub slow_ms: u64,
+    /// Answer with `Connection: close` and close the connection after every answer, as an
+    /// HTTP/1.0 server (or a proxy that keeps nothing alive) does.
+    pub close_connections: bool,
+}
+
+impl Conditions {
+    /// Problems that make the conditions unusable, or `None`.
+    pub fn check(&self) -> Option<String> {
+        if !(0.0..=1.0).contains(&self.slow_share) {
+            return Some(format!(
+                "`slow_share` {} is not between 0 and 1",
+                self.slow_share
+            ));
+        }
+        for (name, ms) in [("latency_ms", self.latency_ms), ("slow_ms", self.slow_ms)] {
+            if ms > MAX_DELAY_MS {
+                return Some(format!("`{name}` {ms} is more than {MAX_DELAY_MS}"));
+            }
+        }
+        None
+    }
+
+    /// How long the `n`-th send takes: a fixed pseudo-random draw per `n`, so a run can be
+    /// repeated.
+    pub fn latency(&self, n: u64) -> Duration {
+        let (a, b) = (unit(n.wrapping_mul(2)), unit(n.wrapping_mul(2) + 1));
+        if a < self.slow_share {
+            return Duration::from_millis(self.slow_ms);
+        }
+        Duration::from_secs_f64(self.latency_ms as f64 * (2.0 + 2.0 * b) / 3.0 / 1000.0)
+    }
+}
+
+/// A number in `0..1` drawn from `n` (splitmix64).
+fn unit(n: u64) -> f64 {
+    let mut z = n.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
 /// Where and how the stand-in reports delivery statuses of accepted messages.
 #[derive(Clone)]
 pub struct StatusCallback {
@@ -273,6 +346,11 @@ struct Inner {
     required_token: Option<String>,
     callback: Option<(StatusCallback, reqwest::Client)>,
     callbacks: CallbackStats,
+    conditions: Conditions,
+    /// Message sends that arrived so far (draws the latency of each).
+    arrived: u64,
+    /// Sends waiting for [`StandIn::release`].
+    held: u64,
 }
 
 impl Inner {
@@ -319,6 +397,8 @@ impl Inner {
 #[derive(Debug, Clone, Default)]
 pub struct StandIn {
     inner: Arc<Mutex<Inner>>,
+    /// Counts the releases; a held send goes on once it has changed.
+    releases: Arc<watch::Sender<u64>>,
 }
 
 impl StandIn {
@@ -348,6 +428,11 @@ impl StandIn {
                 axum::routing::get(list).delete(clear_messages),
             )
             .route("/_standin/faults", post(add_fault).delete(clear_faults))
+            .route("/_standin/release", post(release))
+            .route(
+                "/_standin/conditions",
+                axum::routing::get(get_conditions).put(put_conditions),
+            )
             .with_state(self.clone())
     }
 
@@ -398,6 +483,32 @@ impl StandIn {
     /// How many sends the queued faults still affect.
     pub fn pending_faults(&self) -> u64 {
         self.lock().faults.iter().map(|f| u64::from(f.count)).sum()
+    }
+
+    /// Sets how every send behaves from now on (latency, slow tail, closed connections).
+    pub fn set_conditions(&self, conditions: Conditions) -> Result<(), FaultError> {
+        if let Some(problem) = conditions.check() {
+            return Err(FaultError(problem));
+        }
+        self.lock().conditions = conditions;
+        Ok(())
+    }
+
+    /// How every send behaves now.
+    pub fn conditions(&self) -> Conditions {
+        self.lock().conditions
+    }
+
+    /// Lets every send held by a [`Fault::hold`] go on; returns how many were waiting.
+    pub fn release(&self) -> u64 {
+        let held = self.held();
+        self.releases.send_modify(|n| *n += 1);
+        held
+    }
+
+    /// How many sends wait for [`StandIn::release`] now.
+    pub fn held(&self) -> u64 {
+        self.lock().held
     }
 
     /// Reports `sent` and `delivered` for every message accepted from now on (see
@@ -502,6 +613,21 @@ async fn add_fault(State(s): State<StandIn>, Json(fault): Json<Fault>) -> Respon
 async fn clear_faults(State(s): State<StandIn>) -> StatusCode {
     s.clear_faults();
     StatusCode::NO_CONTENT
+}
+
+async fn release(State(s): State<StandIn>) -> Json<Value> {
+    Json(json!({ "released": s.release() }))
+}
+
+async fn get_conditions(State(s): State<StandIn>) -> Json<Conditions> {
+    Json(s.conditions())
+}
+
+async fn put_conditions(State(s): State<StandIn>, Json(c): Json<Conditions>) -> Response {
+    match s.set_conditions(c) {
+        Ok(()) => Json(s.conditions()).into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, Json(json!({ "error": e.0 }))).into_response(),
+    }
 }
 
 /// A Graph-style error answer.
@@ -644,9 +770,28 @@ impl AsyncWrite for DroppableStream {
     }
 }
 
-/// `POST /{version}/{phone_number_id}/messages`.
+/// `POST /{version}/{phone_number_id}/messages`; with [`Conditions::close_connections`] every
+/// answer closes its connection.
 async fn messages(
     State(s): State<StandIn>,
+    path: Path<(String, String)>,
+    conn: Option<Extension<ConnectInfo<Conn>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let close = s.lock().conditions.close_connections;
+    let mut response = answer(s, path, conn, headers, body).await;
+    if close {
+        response.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+    }
+    response
+}
+
+async fn answer(
+    s: StandIn,
     Path((_version, phone_number_id)): Path<(String, String)>,
     conn: Option<Extension<ConnectInfo<Conn>>>,
     headers: HeaderMap,
@@ -689,10 +834,23 @@ async fn messages(
         return invalid(&problem, trace);
     }
 
-    let fault = s.lock().take_fault();
+    let (fault, latency) = {
+        let mut inner = s.lock();
+        inner.arrived += 1;
+        let latency = inner.conditions.latency(inner.arrived);
+        (inner.take_fault(), latency)
+    };
     // Processed in its own task, so that a client that gives up (a timeout) does not stop it:
     // the real API may deliver a message whose answer never arrived.
-    let task = tokio::spawn(deliver(s, phone_number_id, to, body, fault, conn, trace));
+    let task = tokio::spawn(deliver(
+        s,
+        phone_number_id,
+        to,
+        body,
+        (fault, latency),
+        conn,
+        trace,
+    ));
     match task.await {
         Ok(response) => response,
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
@@ -705,11 +863,22 @@ async fn deliver(
     phone_number_id: String,
     to: String,
     body: Value,
-    fault: Option<Fault>,
+    (fault, latency): (Option<Fault>, Duration),
     conn: Option<Extension<ConnectInfo<Conn>>>,
     trace: u64,
 ) -> Response {
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     if let Some(fault) = fault {
+        if fault.hold {
+            let mut released = s.releases.subscribe();
+            let seen = *released.borrow_and_update();
+            s.lock().held += 1;
+            let _ = released.wait_for(|n| *n != seen).await;
+            let mut inner = s.lock();
+            inner.held = inner.held.saturating_sub(1);
+        }
         if let Some(ms) = fault.delay_ms {
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
@@ -944,6 +1113,29 @@ mod tests {
         assert_eq!(inner.recorded.front().map(|r| r.seq), Some(6));
         let last = inner.recorded.back().map(|r| r.seq);
         assert_eq!(last, Some(MAX_RECORDED as u64 + 5));
+    }
+
+    #[test]
+    fn latencies_have_their_median_and_their_slow_tail() {
+        let c = Conditions {
+            latency_ms: 150,
+            slow_share: 0.01,
+            slow_ms: 5000,
+            close_connections: false,
+        };
+        let mut ms: Vec<u128> = (1..=10_000).map(|n| c.latency(n).as_millis()).collect();
+        ms.sort_unstable();
+        let slow = ms.iter().filter(|&&m| m == 5000).count();
+        assert!((70..=130).contains(&slow), "{slow} slow sends of 10,000");
+        assert!((140..=160).contains(&ms[5000]), "median {}", ms[5000]);
+        assert!(ms[0] >= 100, "fastest {}", ms[0]);
+        assert_eq!(c.latency(42), c.latency(42), "a run can be repeated");
+        assert_eq!(Conditions::default().latency(7), Duration::ZERO);
+        let bad = Conditions {
+            slow_share: 1.5,
+            ..c
+        };
+        assert!(bad.check().is_some());
     }
 
     #[test]

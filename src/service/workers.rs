@@ -1,9 +1,18 @@
 //! The background workers: the processor (decides on stored messages), the sender (works the
 //! outbox), and the scheduler (asks follow-up questions when they fall due).
 //!
-//! Each loops until shutdown, waking on its `Notify` or on a short tick, and does its work in
-//! batches: one store transaction per batch. Every step can be run once by tests (`*_once`), the
-//! "drain everything pending" of the service.
+//! Each loops until shutdown, waking on its `Notify` or on a short tick. The processor and the
+//! scheduler work in batches: one store transaction per batch. The sender keeps a pool of sends
+//! under way ([`SENDS_IN_FLIGHT`]): as soon as one answers, its result is recorded (with every
+//! other that answered meanwhile, in one transaction) and another due row takes its place, so one
+//! slow send holds up only its own row and the later replies of its conversation.
+//!
+//! The round counters in the metrics let tests "drain everything pending": a sending round ends
+//! each time the sender has caught up (nothing due left to take, nothing under way).
+//!
+//! On stop nothing new is taken; the sends under way get [`STOP_DRAIN`] to answer, and a send
+//! that got no answer by then (or none at all) stays `sending` for the restart's recovery: its
+//! status webhook or, failing that, the send grace decides, never a resend during the stop.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,6 +31,10 @@ use crate::whatsapp::{self, ErrorAction};
 
 /// How many messages one batch handles.
 const BATCH: usize = 64;
+/// Sends under way at once, at most.
+pub const SENDS_IN_FLIGHT: usize = 64;
+/// On stop: how long the sends under way may take to answer before they are let go.
+pub const STOP_DRAIN: StdDuration = StdDuration::from_secs(5);
 /// How often the workers look even when nobody woke them.
 const TICK: StdDuration = StdDuration::from_millis(500);
 /// A send left "in flight" this long (a crash, a hang) is tried again; see the README.
@@ -30,10 +43,18 @@ pub const SEND_GRACE: i64 = 60;
 const MAX_ATTEMPTS: u32 = 8;
 
 /// Decides on every stored, undecided message, then marks them as read at WhatsApp (best
-/// effort: a lost read receipt costs nothing); returns how many.
-pub async fn process_once(state: &Arc<AppState>, client: &Client) -> Result<usize, String> {
+/// effort: a lost read receipt costs nothing); returns how many. Stops between batches once
+/// `stop` turns true (the rest is decided after the restart).
+pub async fn process_once(
+    state: &Arc<AppState>,
+    client: &Client,
+    stop: &watch::Receiver<bool>,
+) -> Result<usize, String> {
     let mut total = 0;
     loop {
+        if *stop.borrow() {
+            return Ok(total);
+        }
         // Reading, deciding (pure, CPU-bound, perhaps an editor's slow pattern) and storing run
         // off the async runtime, so webhooks are answered meanwhile; a panic in there comes back
         // as an error of this batch instead of ending the worker.
@@ -208,62 +229,216 @@ pub async fn follow_up_once(state: &Arc<AppState>) -> Result<usize, String> {
     Ok(n)
 }
 
-/// Sends every outbox row that is due; returns how many were tried.
-pub async fn send_once(state: &Arc<AppState>, client: &Client) -> Result<usize, String> {
-    let mut total = 0;
-    loop {
-        let now = state.clock.now();
-        let store = state.store.clone();
-        let due = tokio::task::spawn_blocking(move || store.take_due_outbox(now, BATCH))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
-        if due.is_empty() {
-            return Ok(total);
+/// A send's result, with what the sender needs to record and announce it.
+struct Sent {
+    conversation: i64,
+    /// The conversation's department, for the live view.
+    department: Option<String>,
+    result: SendResult,
+    /// No answer came (a timeout, a connection lost after the request went out): the API may
+    /// have the message.
+    unanswered: bool,
+}
+
+/// The sending worker's pool: the sends under way, each in its own task.
+struct Sender {
+    state: Arc<AppState>,
+    client: Client,
+    under_way: JoinSet<Sent>,
+    /// Results whose recording failed; recorded with the next ones.
+    unrecorded: Vec<(i64, Option<String>, SendResult)>,
+}
+
+impl Sender {
+    fn new(state: Arc<AppState>, client: Client) -> Sender {
+        Sender {
+            state,
+            client,
+            under_way: JoinSet::new(),
+            unrecorded: Vec::new(),
         }
-        total += due.len();
-        let conversations: HashMap<i64, i64> =
-            due.iter().map(|i| (i.id, i.conversation_id)).collect();
-        let mut tasks = JoinSet::new();
+    }
+
+    /// Takes due rows into the free places of the pool and starts their sends; returns whether
+    /// the store had no more due (false when the pool is full or the store failed).
+    async fn fill(&mut self) -> bool {
+        let free = SENDS_IN_FLIGHT.saturating_sub(self.under_way.len());
+        if free == 0 {
+            return false;
+        }
+        let now = self.state.clock.now();
+        let store = self.state.store.clone();
+        // The store marks them `sending` (attempts + 1) before any HTTP call, and takes only the
+        // oldest unsent row of a conversation that has none under way: replies go in order.
+        let due = match tokio::task::spawn_blocking(move || store.take_due_outbox(now, free)).await
+        {
+            Ok(Ok(due)) => due,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "taking due replies failed; trying again");
+                return false;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "taking due replies panicked; trying again");
+                return false;
+            }
+        };
+        let caught_up = due.len() < free;
         for item in due {
-            let client = client.clone();
-            tasks.spawn(async move { send_one(&client, item, now).await });
-        }
-        let mut results = Vec::new();
-        while let Some(r) = tasks.join_next().await {
-            if let Ok(r) = r {
-                results.push(r);
-            }
-        }
-        let m = &state.metrics;
-        for r in &results {
-            match r {
-                SendResult::Sent { .. } => m.inc(&m.sends_ok),
-                SendResult::Retry { .. } | SendResult::UseFallback { .. } => m.inc(&m.send_retries),
-                SendResult::Failed { .. } => m.inc(&m.send_failures),
-            }
-        }
-        let sent: Vec<i64> = results
-            .iter()
-            .filter_map(|r| match r {
-                SendResult::Sent { id, .. }
-                | SendResult::Failed { id, .. }
-                | SendResult::UseFallback { id, .. } => conversations.get(id).copied(),
-                SendResult::Retry { .. } => None,
-            })
-            .collect();
-        let store = state.store.clone();
-        tokio::task::spawn_blocking(move || store.record_sends(&results))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
-        for conversation in sent {
-            state.live.publish(Change {
-                conversation,
-                departments: Vec::new(),
-                what: "sent",
+            let client = self.client.clone();
+            self.under_way.spawn(async move {
+                let conversation = item.conversation_id;
+                let department = item.department.clone();
+                let (result, unanswered) = send_one(&client, item, now).await;
+                Sent {
+                    conversation,
+                    department,
+                    result,
+                    unanswered,
+                }
             });
         }
+        caught_up
+    }
+
+    /// Records `first` and every other send that answered meanwhile, in one transaction. While
+    /// `stopping`, a send without an answer is not recorded: its row stays `sending` for the
+    /// restart's recovery.
+    async fn record(&mut self, first: Result<Sent, tokio::task::JoinError>, stopping: bool) {
+        let mut done = vec![first];
+        while let Some(more) = self.under_way.try_join_next() {
+            done.push(more);
+        }
+        let m = &self.state.metrics;
+        let mut results = std::mem::take(&mut self.unrecorded);
+        for d in done {
+            match d {
+                Ok(sent) if stopping && sent.unanswered => {
+                    tracing::warn!(
+                        outbox = result_id(&sent.result),
+                        "a send without an answer at the stop waits for the restart's recovery"
+                    );
+                }
+                Ok(sent) => {
+                    match &sent.result {
+                        SendResult::Sent { .. } => m.inc(&m.sends_ok),
+                        SendResult::Retry { .. } | SendResult::UseFallback { .. } => {
+                            m.inc(&m.send_retries)
+                        }
+                        SendResult::Failed { .. } => m.inc(&m.send_failures),
+                    }
+                    results.push((sent.conversation, sent.department, sent.result));
+                }
+                // Its row stays `sending`; the recovery sends it again after the grace.
+                Err(e) => tracing::error!(error = %e, "a send panicked"),
+            }
+        }
+        if results.is_empty() {
+            return;
+        }
+        let store = self.state.store.clone();
+        let recorded = tokio::task::spawn_blocking(move || {
+            let only: Vec<SendResult> = results.iter().map(|(_, _, r)| r.clone()).collect();
+            let outcome = store.record_sends(&only);
+            (results, outcome)
+        })
+        .await;
+        let results = match recorded {
+            Ok((results, Ok(()))) => results,
+            Ok((results, Err(e))) => {
+                tracing::error!(error = %e, rows = results.len(), "recording sends failed; trying again");
+                self.unrecorded = results;
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "recording sends panicked");
+                return;
+            }
+        };
+        for (conversation, department, r) in results {
+            if !matches!(r, SendResult::Retry { .. }) {
+                self.state.live.publish(Change {
+                    conversation,
+                    departments: department.into_iter().collect(),
+                    what: "sent",
+                });
+            }
+        }
+    }
+
+    /// Works the outbox until `stop` turns true, then [`Sender::stop`].
+    async fn run(mut self, mut stop: watch::Receiver<bool>) {
+        let mut last_recovery = None::<DateTime<Utc>>;
+        loop {
+            let now = self.state.clock.now();
+            if last_recovery.is_none_or(|t| now - t > Duration::seconds(SEND_GRACE / 2)) {
+                let store = self.state.store.clone();
+                let recovered = tokio::task::spawn_blocking(move || {
+                    store.recover_sending(now, Duration::seconds(SEND_GRACE))
+                })
+                .await;
+                if let Ok(Ok(n)) = recovered {
+                    if n > 0 {
+                        tracing::warn!(rows = n, "sends interrupted earlier are tried again");
+                    }
+                }
+                last_recovery = Some(now);
+            }
+            if *stop.borrow() {
+                break;
+            }
+            let caught_up = self.fill().await;
+            if caught_up && self.under_way.is_empty() && self.unrecorded.is_empty() {
+                // Everything due now was tried and its result recorded.
+                self.state.metrics.inc(&self.state.metrics.sender_rounds);
+            }
+            tokio::select! {
+                Some(done) = self.under_way.join_next(), if !self.under_way.is_empty() => {
+                    self.record(done, false).await;
+                }
+                _ = self.state.wake_sender.notified() => {}
+                _ = tokio::time::sleep(TICK) => {}
+                _ = stop.changed() => break,
+            }
+        }
+        self.stop().await;
+    }
+
+    /// Takes nothing new; records what answers within [`STOP_DRAIN`] and lets the rest go: their
+    /// rows stay `sending` and the restart settles them (status webhooks, then the send grace).
+    async fn stop(mut self) {
+        let deadline = tokio::time::Instant::now() + STOP_DRAIN;
+        while !self.under_way.is_empty() {
+            tokio::select! {
+                Some(done) = self.under_way.join_next() => self.record(done, true).await,
+                _ = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+        let let_go = self.under_way.len();
+        self.under_way.shutdown().await;
+        if !self.unrecorded.is_empty() {
+            let results = std::mem::take(&mut self.unrecorded);
+            let store = self.state.store.clone();
+            let only: Vec<SendResult> = results.into_iter().map(|(_, _, r)| r).collect();
+            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.record_sends(&only)).await
+            {
+                tracing::error!(error = %e, "recording sends at the stop failed");
+            }
+        }
+        if let_go > 0 {
+            tracing::warn!(
+                rows = let_go,
+                "sends without an answer at the stop wait for the restart's recovery"
+            );
+        }
+    }
+}
+
+fn result_id(r: &SendResult) -> i64 {
+    match r {
+        SendResult::Sent { id, .. }
+        | SendResult::Retry { id, .. }
+        | SendResult::UseFallback { id, .. }
+        | SendResult::Failed { id, .. } => *id,
     }
 }
 
@@ -317,25 +492,30 @@ pub fn body_for(item: &OutboxItem, now: DateTime<Utc>) -> Result<serde_json::Val
     }
 }
 
-async fn send_one(client: &Client, item: OutboxItem, now: DateTime<Utc>) -> SendResult {
+/// Sends one row; the result, and whether no answer came (the API may have it).
+async fn send_one(client: &Client, item: OutboxItem, now: DateTime<Utc>) -> (SendResult, bool) {
     let body = match body_for(&item, now) {
         Ok(b) => b,
         Err(why) => {
             tracing::warn!(outbox = item.id, "{why}");
-            return SendResult::Failed {
+            let failed = SendResult::Failed {
                 id: item.id,
                 error: why,
                 at: now,
             };
+            return (failed, false);
         }
     };
     match client.send(&body).await {
-        Ok(ok) => SendResult::Sent {
-            id: item.id,
-            provider_id: ok.message_id,
-            at: now,
-        },
-        Err(e) => after_error(&item, &e, now),
+        Ok(ok) => {
+            let sent = SendResult::Sent {
+                id: item.id,
+                provider_id: ok.message_id,
+                at: now,
+            };
+            (sent, false)
+        }
+        Err(e) => (after_error(&item, &e, now), e.maybe_delivered()),
     }
 }
 
@@ -416,7 +596,8 @@ where
     }
 }
 
-/// Runs the processor, the scheduler and the sender until `shutdown` turns true.
+/// Runs the processor, the scheduler and the sender until `shutdown` turns true (or its sender
+/// is dropped); the sender then drains for at most [`STOP_DRAIN`].
 pub async fn run(state: Arc<AppState>, client: Client, mut shutdown: watch::Receiver<bool>) {
     let (store, now) = (state.store.clone(), state.clock.now());
     if let Ok(Ok(n)) = tokio::task::spawn_blocking(move || store.restart_sending(now)).await {
@@ -434,8 +615,12 @@ pub async fn run(state: Arc<AppState>, client: Client, mut shutdown: watch::Rece
         let mut stop = shutdown.clone();
         tasks.spawn(async move {
             loop {
-                let (st, cl) = (state.clone(), client.clone());
-                supervised("processing", async move { process_once(&st, &cl).await }).await;
+                let (st, cl, sp) = (state.clone(), client.clone(), stop.clone());
+                supervised(
+                    "processing",
+                    async move { process_once(&st, &cl, &sp).await },
+                )
+                .await;
                 let st = state.clone();
                 supervised("follow-ups", async move { follow_up_once(&st).await }).await;
                 if let Ok(mut beat) = state.heartbeat.lock() {
@@ -451,32 +636,17 @@ pub async fn run(state: Arc<AppState>, client: Client, mut shutdown: watch::Rece
         });
     }
     {
-        let state = state.clone();
-        let mut stop = shutdown.clone();
+        let stop = shutdown.clone();
         tasks.spawn(async move {
-            let mut last_recovery = None::<DateTime<Utc>>;
+            // A panic ends the pool (its sends' rows stay `sending` and are recovered after the
+            // grace); a new pool goes on, unless the service is stopping.
             loop {
-                let now = state.clock.now();
-                if last_recovery.is_none_or(|t| now - t > Duration::seconds(SEND_GRACE / 2)) {
-                    let store = state.store.clone();
-                    let recovered = tokio::task::spawn_blocking(move || {
-                        store.recover_sending(now, Duration::seconds(SEND_GRACE))
-                    })
-                    .await;
-                    if let Ok(Ok(n)) = recovered {
-                        if n > 0 {
-                            tracing::warn!(rows = n, "sends interrupted earlier are tried again");
-                        }
+                let sender = Sender::new(state.clone(), client.clone());
+                match tokio::spawn(sender.run(stop.clone())).await {
+                    Err(e) if !*stop.borrow() => {
+                        tracing::error!(error = %e, "sending panicked; trying again");
                     }
-                    last_recovery = Some(now);
-                }
-                let (st, cl) = (state.clone(), client.clone());
-                supervised("sending", async move { send_once(&st, &cl).await }).await;
-                state.metrics.inc(&state.metrics.sender_rounds);
-                tokio::select! {
-                    _ = state.wake_sender.notified() => {}
-                    _ = tokio::time::sleep(TICK) => {}
-                    _ = stop.changed() => break,
+                    _ => break,
                 }
             }
         });
@@ -503,6 +673,7 @@ mod tests {
             fallback: None,
             attempts,
             last_inbound_at: None,
+            department: None,
         }
     }
 

@@ -683,7 +683,7 @@ impl Store for SqliteStore {
             let now_s = ts(now);
             // Only the oldest unsent row of each conversation: replies arrive in order.
             let mut stmt = tx.prepare_cached(
-                "SELECT o.id, o.conversation_id, o.reply, o.attempts, c.channel, c.resident, c.last_inbound_at, o.fallback
+                "SELECT o.id, o.conversation_id, o.reply, o.attempts, c.channel, c.resident, c.last_inbound_at, o.fallback, c.department
                  FROM outbox o JOIN conversations c ON c.id = o.conversation_id
                  WHERE o.status = 'pending' AND o.next_attempt_at <= ?1
                    AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.conversation_id = o.conversation_id
@@ -700,11 +700,13 @@ impl Store for SqliteStore {
                     r.get::<_, String>(5)?,
                     r.get::<_, Option<String>>(6)?,
                     r.get::<_, Option<String>>(7)?,
+                    r.get::<_, Option<String>>(8)?,
                 ))
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (id, conversation_id, reply, attempts, channel, to, last, fallback) = row?;
+                let (id, conversation_id, reply, attempts, channel, to, last, fallback, department) =
+                    row?;
                 out.push(OutboxItem {
                     id,
                     conversation_id,
@@ -714,6 +716,7 @@ impl Store for SqliteStore {
                     fallback: fallback.as_deref().map(serde_json::from_str).transpose()?,
                     attempts: attempts as u32 + 1,
                     last_inbound_at: parse_ts_opt(last)?,
+                    department,
                 });
             }
             drop(stmt);
