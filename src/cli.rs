@@ -571,7 +571,7 @@ fn serve(config: Option<&Path>, test_clock: Option<&str>) -> CliResult {
         if state.test_clock.is_some() {
             println!("  test clock:         POST {base}/admin/clock {{\"at\": \"2026-11-27T19:30:00+01:00\"}}");
         }
-        println!("  health, metrics:    {base}/healthz, {base}/metrics");
+        println!("  health, metrics:    {base}/healthz, {base}/metrics (as an editor or admin)");
         let signals = crate::service::signals(state.clone());
         crate::service::run(state, client, listener, signals).await
     })?;
