@@ -1,5 +1,5 @@
 //! The command line: the editors' `check`, `try`, `test` and `schema`; the operators' `serve`,
-//! `user`, `backup` and `redact`.
+//! `user`, `resident`, `backup` and `redact`.
 //!
 //! Every command reads `./flows` and `./rules` unless told otherwise, prints compiler-like
 //! output, and exits 1 when something is wrong (2 for a command line it cannot understand).
@@ -97,6 +97,11 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// A resident's AVG rights: everything held about them (export) or all of it removed (erase)
+    Resident {
+        #[command(subcommand)]
+        action: ResidentCommand,
+    },
     /// Mask personal data in an exported chat (CSV, JSON lines, text, a WhatsApp export) with
     /// the detectors of rules/privacy.yaml; streams, so any size will do
     #[command(
@@ -159,6 +164,33 @@ pub enum UserCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ResidentCommand {
+    /// Print everything the configured database holds about one resident as one JSON document
+    /// (right of access, AVG art. 15); a summary of counts goes to standard error
+    Export {
+        /// The channel (`whatsapp`, …)
+        channel: String,
+        /// The resident's address on the channel (WhatsApp: the number, e.g. 31612345678)
+        id: String,
+        /// A configuration file (default: ./triage.toml when it exists)
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Remove one resident from every table and from the database file (right to erasure, AVG
+    /// art. 17); the audit trail keeps who did what, without detail, and records the erasure
+    /// under a hash of the resident. Backups made before still hold them until they expire.
+    Erase {
+        /// The channel (`whatsapp`, …)
+        channel: String,
+        /// The resident's address on the channel
+        id: String,
+        /// A configuration file (default: ./triage.toml when it exists)
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Text,
@@ -214,6 +246,22 @@ pub fn run(cli: Cli) -> ExitCode {
                     config,
                 },
         }) => user_password(&name, password_stdin, config.as_deref()),
+        Some(Command::Resident {
+            action:
+                ResidentCommand::Export {
+                    channel,
+                    id,
+                    config,
+                },
+        }) => resident_export(&channel, &id, config.as_deref()),
+        Some(Command::Resident {
+            action:
+                ResidentCommand::Erase {
+                    channel,
+                    id,
+                    config,
+                },
+        }) => resident_erase(&channel, &id, config.as_deref()),
         Some(Command::Say {
             message,
             url,
@@ -673,6 +721,59 @@ fn user_password(name: &str, password_stdin: bool, config: Option<&Path>) -> Cli
     if made_up {
         println!("password: {password}");
     }
+    Ok(true)
+}
+
+/// `triage resident export`: one resident's data as JSON on standard output.
+fn resident_export(channel: &str, id: &str, config: Option<&Path>) -> CliResult {
+    use crate::store::Store;
+    let config = crate::service::config::Config::load(config, |k| std::env::var(k).ok())?;
+    let store = open_store(&config)?;
+    let Some(export) = store
+        .resident_export(channel, id)
+        .map_err(|e| e.to_string())?
+    else {
+        return Err(format!("the database holds no resident {id} on {channel}"));
+    };
+    let json = serde_json::to_string_pretty(&export).map_err(|e| e.to_string())?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{json}").map_err(|e| e.to_string())?;
+    store
+        .audit(&crate::store::AuditRecord {
+            at: Utc::now(),
+            actor: "cli".into(),
+            action: "resident_export".into(),
+            conversation_id: None,
+            detail: Some(format!(
+                "resident sha256:{}",
+                crate::store::resident_reference(channel, id)
+            )),
+        })
+        .map_err(|e| e.to_string())?;
+    eprintln!("exported {}", export.counts());
+    Ok(true)
+}
+
+/// `triage resident erase`: one resident removed from the database and its file.
+fn resident_erase(channel: &str, id: &str, config: Option<&Path>) -> CliResult {
+    use crate::store::Store;
+    let config = crate::service::config::Config::load(config, |k| std::env::var(k).ok())?;
+    let store = open_store(&config)?;
+    let reference = crate::store::resident_reference(channel, id);
+    let audit = crate::store::AuditRecord {
+        at: Utc::now(),
+        actor: "cli".into(),
+        action: "resident_erase".into(),
+        conversation_id: None,
+        detail: Some(format!("resident sha256:{reference}")),
+    };
+    let Some(n) = store
+        .resident_erase(channel, id, &audit)
+        .map_err(|e| e.to_string())?
+    else {
+        return Err(format!("the database holds no resident {id} on {channel}"));
+    };
+    eprintln!("erased {n} (audit lines kept without detail); recorded as sha256:{reference}");
     Ok(true)
 }
 

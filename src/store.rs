@@ -403,6 +403,10 @@ pub struct DecisionRecord {
     pub at: DateTime<Utc>,
 }
 
+/// The audit action of reading a conversation ("who looked"): kept in the audit table, not
+/// listed in [`ConversationView::audit`].
+pub const READ_ACTION: &str = "conversation_read";
+
 /// One line of the audit trail.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditRecord {
@@ -424,6 +428,7 @@ pub struct ConversationView {
     pub version: String,
     pub messages: Vec<HistoryMessage>,
     pub decisions: Vec<DecisionRecord>,
+    /// What was done to the conversation; reads ([`READ_ACTION`]) are left out.
     pub audit: Vec<AuditRecord>,
 }
 
@@ -532,6 +537,68 @@ pub struct HandedOver {
     pub department: Option<String>,
 }
 
+/// Everything held about one resident (the AVG right of access, art. 15): every row of every
+/// table that is keyed to them, column by column as stored (JSON columns as JSON).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResidentExport {
+    pub channel: String,
+    pub resident: String,
+    /// Each conversation's row, with its `messages`, `decisions`, `outbox`, `follow_ups` and
+    /// `audit` rows.
+    pub conversations: Vec<serde_json::Value>,
+}
+
+impl ResidentExport {
+    /// How many rows of each kind the export holds, for a summary that names no value.
+    pub fn counts(&self) -> ResidentCounts {
+        let n = |key: &str| {
+            self.conversations
+                .iter()
+                .map(|c| c[key].as_array().map_or(0, Vec::len))
+                .sum()
+        };
+        ResidentCounts {
+            conversations: self.conversations.len(),
+            messages: n("messages"),
+            decisions: n("decisions"),
+            outbox: n("outbox"),
+            follow_ups: n("follow_ups"),
+            audit: n("audit"),
+        }
+    }
+}
+
+/// Row counts of an export or an erasure (for an erasure, `audit` counts the lines that were
+/// kept but stripped of their detail).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ResidentCounts {
+    pub conversations: usize,
+    pub messages: usize,
+    pub decisions: usize,
+    pub outbox: usize,
+    pub follow_ups: usize,
+    pub audit: usize,
+}
+
+impl fmt::Display for ResidentCounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} conversations, {} messages, {} decisions, {} outbox rows, {} follow-ups, {} audit lines",
+            self.conversations, self.messages, self.decisions, self.outbox, self.follow_ups, self.audit
+        )
+    }
+}
+
+/// A non-reversible reference to a resident for the audit trail of an erasure: the SHA-256 of
+/// `channel:resident`, hex. It proves which resident was erased to whoever knows the number, and
+/// names nobody to whoever reads the audit trail. (Phone numbers are few enough to be guessed
+/// by brute force; that is accepted here: it reveals only that some erasure concerned that number.)
+pub fn resident_reference(channel: &str, resident: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(format!("{channel}:{resident}").as_bytes()))
+}
+
 /// The storage interface. Methods block: call them from `spawn_blocking` or a worker thread.
 pub trait Store: Send + Sync + 'static {
     /// Stores a webhook's messages in one transaction; a known `provider_id` is a duplicate.
@@ -624,4 +691,20 @@ pub trait Store: Send + Sync + 'static {
 
     /// What the reports count, for everything that happened in `[from, to)`.
     fn report_rows(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<ReportRows>;
+
+    /// Everything held about one resident, read in one transaction; `None` when the store has
+    /// no conversation of theirs.
+    fn resident_export(&self, channel: &str, resident: &str) -> Result<Option<ResidentExport>>;
+
+    /// Erases one resident (the AVG right to erasure, art. 17) in one transaction: their
+    /// messages, decisions, outbox rows, follow-ups and conversations go; the audit lines about
+    /// their conversations stay (who did what, when) without their detail; `audit` is added as
+    /// the erasure's own line. Then the deleted data is made gone from the database files too
+    /// (see the implementation). `None` (and nothing changed) when the resident is unknown.
+    fn resident_erase(
+        &self,
+        channel: &str,
+        resident: &str,
+        audit: &AuditRecord,
+    ) -> Result<Option<ResidentCounts>>;
 }

@@ -640,6 +640,8 @@ async fn the_openapi_description_names_every_route() {
         ("get", "/api/users"),
         ("post", "/api/users"),
         ("delete", "/api/users/{name}"),
+        ("get", "/api/residents/{channel}/{id}"),
+        ("delete", "/api/residents/{channel}/{id}"),
         ("get", "/api/canned"),
         ("get", "/api/events"),
         ("post", "/auth/login"),
@@ -681,5 +683,97 @@ async fn the_openapi_description_names_every_route() {
             "dangling reference {target}"
         );
     }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_are_audited_and_only_admins_export_or_erase_a_resident() {
+    let app = ApiApp::start().await;
+    let sanne = app.user("sanne", "agent", &["sociaal-domein"]).await;
+    let eva = app.user("eva", "editor", &[]).await;
+    app.set_clock(TUESDAY_MORNING).await;
+    app.resident(
+        "wamid.R1",
+        "31612345678",
+        "ik wil een wmo voorziening aanvragen",
+    )
+    .await;
+    let entry = app.queued(&sanne, "sociaal-domein", "******5678").await;
+    let id = entry["id"].as_i64().unwrap();
+    app.decided(&sanne, id, 1).await;
+    let (status, _) = app
+        .post(&sanne, &format!("/api/conversations/{id}/claim"), json!({}))
+        .await;
+    assert_eq!(status, 200);
+
+    // Who looked: every read is in the audit table, but the view lists only what was done.
+    let (status, view) = app.get(&eva, &format!("/api/conversations/{id}")).await;
+    assert_eq!(status, 200, "{view}");
+    let actions: Vec<&str> = view["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["claim"]);
+    let export = app
+        .state
+        .store
+        .resident_export("whatsapp", "31612345678")
+        .unwrap()
+        .unwrap();
+    let reads: Vec<&str> = export.conversations[0]["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["action"] == "conversation_read")
+        .map(|a| a["actor"].as_str().unwrap())
+        .collect();
+    assert!(
+        reads.contains(&"sanne") && reads.contains(&"eva"),
+        "{reads:?}"
+    );
+    assert!(reads.len() >= 2);
+
+    // Agents and editors may neither export nor erase.
+    let path = "/api/residents/whatsapp/31612345678";
+    let delete = |token: &str| {
+        app.http
+            .delete(format!("{}{path}", app.base))
+            .bearer_auth(token.to_string())
+            .send()
+    };
+    for token in [&sanne, &eva] {
+        let (status, e) = app.get(token, path).await;
+        assert_eq!(status, 403, "{e}");
+        assert!(!e.to_string().contains("wmo"));
+        assert_eq!(delete(token).await.unwrap().status(), 403);
+    }
+    let (status, _) = app.get(ADMIN, "/api/residents/whatsapp/31600000000").await;
+    assert_eq!(status, 404);
+
+    // The admin exports (unmasked: the resident's own data) and erases, both audited.
+    let (status, export) = app.get(ADMIN, path).await;
+    assert_eq!(status, 200, "{export}");
+    assert_eq!(export["resident"], "31612345678");
+    assert_eq!(export["counts"]["conversations"], 1);
+    assert!(export.to_string().contains("wmo voorziening"));
+    let r = delete(ADMIN).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let erased: Value = r.json().await.unwrap();
+    assert_eq!(erased["erased"]["conversations"], 1, "{erased}");
+    assert!(
+        erased["erased"]["messages"].as_u64().unwrap() >= 2,
+        "{erased}"
+    );
+    assert_eq!(delete(ADMIN).await.unwrap().status(), 404);
+    let (status, _) = app.get(ADMIN, &format!("/api/conversations/{id}")).await;
+    assert_eq!(status, 404);
+    assert!(app
+        .state
+        .store
+        .resident_export("whatsapp", "31612345678")
+        .unwrap()
+        .is_none());
     app.stop().await;
 }

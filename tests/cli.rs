@@ -367,3 +367,106 @@ fn users_get_passwords_from_stdin_or_made_up_and_only_hashes_are_stored() {
         &hash
     ));
 }
+
+#[test]
+fn a_resident_is_exported_as_json_and_erased_with_a_summary_on_stderr() {
+    use triage::store::{NewInbound, Store};
+    let dir = copy_of_shipped();
+    let db = dir.path().join("rights.db");
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-27T18:30:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    {
+        let store = triage::store::sqlite::SqliteStore::open(&db).unwrap();
+        let message = |id: &str, from: &str, text: &str| NewInbound {
+            provider_id: id.into(),
+            channel: "whatsapp".into(),
+            resident: from.into(),
+            resident_name: Some("Henriette".into()),
+            kind: "text".into(),
+            text: text.into(),
+            button: None,
+            media: None,
+            findings: Vec::new(),
+            sent_at: at,
+            received_at: at,
+        };
+        store
+            .insert_inbound(&[
+                message("wamid.1", "31611112222", "waar is mijn pas-8k"),
+                message("wamid.2", "31611112222", "hallo?"),
+                message("wamid.3", "31633334444", "andere bewoner"),
+            ])
+            .unwrap();
+    }
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_triage"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("TRIAGE_DATABASE_URL", format!("sqlite:{}", db.display()))
+            .output()
+            .expect("the binary runs")
+    };
+
+    let o = run(&["resident", "export", "whatsapp", "31611112222"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let export: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    assert_eq!(export["resident"], "31611112222");
+    let conversations = export["conversations"].as_array().unwrap();
+    assert_eq!(conversations.len(), 1);
+    assert_eq!(conversations[0]["resident_name"], "Henriette");
+    let texts: Vec<&str> = conversations[0]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["waar is mijn pas-8k", "hallo?"]);
+    assert!(!stdout(&o).contains("andere bewoner"));
+    assert!(
+        stderr(&o).contains("exported 1 conversations, 2 messages"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !stderr(&o).contains("31611112222"),
+        "the summary names no number"
+    );
+
+    let o = run(&["resident", "export", "whatsapp", "31699999999"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no resident"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+
+    let o = run(&["resident", "erase", "whatsapp", "31611112222"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("erased 1 conversations, 2 messages"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["resident", "erase", "whatsapp", "31611112222"]);
+    assert_eq!(o.status.code(), Some(1), "a second erasure finds nobody");
+    assert!(stderr(&o).contains("no resident"), "{}", stderr(&o));
+    let o = run(&["resident", "export", "whatsapp", "31611112222"]);
+    assert_eq!(o.status.code(), Some(1));
+
+    let mut bytes = Vec::new();
+    for e in std::fs::read_dir(dir.path()).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() && p.to_string_lossy().contains("rights.db") {
+            bytes.extend(std::fs::read(p).unwrap());
+        }
+    }
+    for gone in ["31611112222", "waar is mijn pas-8k"] {
+        assert!(
+            !bytes.windows(gone.len()).any(|w| w == gone.as_bytes()),
+            "`{gone}` is still in the database files"
+        );
+    }
+    let store = triage::store::sqlite::SqliteStore::open(&db).unwrap();
+    assert!(store
+        .resident_export("whatsapp", "31633334444")
+        .unwrap()
+        .is_some());
+}

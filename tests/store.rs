@@ -544,3 +544,240 @@ fn handed_over_questions_come_newest_first_within_the_period_and_the_limit() {
     assert!(newest.conversation_id > 0 && newest.message_id > 0);
     assert_eq!(newest.department.as_deref(), Some("kcc"));
 }
+
+/// Every byte of every file in `dir` (the database, its WAL and shared memory).
+fn files_bytes(dir: &std::path::Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        all.extend(std::fs::read(e.unwrap().path()).unwrap());
+    }
+    all
+}
+
+fn holds(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+/// A resident with a bit of everything: messages in and out, a decision, a sent reply with a
+/// delivery status, a follow-up, an agent's reply and note, and audit lines.
+fn fill_resident(s: &SqliteStore, number: &str, secret: &str, name: &str, prefix: &str) -> i64 {
+    use triage::store::{AgentChange, AgentMessage, AuditRecord};
+    let mut m = inbound(&format!("{prefix}.1"), number, secret, T0);
+    m.resident_name = Some(name.into());
+    s.insert_inbound(&[m]).unwrap();
+    let p = s
+        .pending_inbound(10)
+        .unwrap()
+        .into_iter()
+        .find(|p| p.conversation.resident == number)
+        .unwrap();
+    let state = ConversationState {
+        phase: Phase::Queued,
+        department: Some("burgerzaken".into()),
+        last_inbound_at: Some(at(T0)),
+        follow_up_at: Some(at("2026-11-30T07:30:00Z")),
+        resident_name: Some(name.into()),
+        ..Default::default()
+    };
+    s.apply(&[applied(
+        &p.conversation,
+        Some(p.message_id),
+        state.clone(),
+        vec![text(&format!("antwoord aan {name}"))],
+        T0,
+    )])
+    .unwrap();
+    let item = s
+        .take_due_outbox(at(T0), 10)
+        .unwrap()
+        .into_iter()
+        .find(|i| i.to == number)
+        .unwrap();
+    s.record_sends(&[SendResult::Sent {
+        id: item.id,
+        provider_id: format!("{prefix}.out"),
+        at: at(T0),
+    }])
+    .unwrap();
+    s.record_statuses(&[DeliveryUpdate {
+        provider_id: format!("{prefix}.out"),
+        status: "read".into(),
+        at: at(T0),
+        error: None,
+        outbox_id: None,
+    }])
+    .unwrap();
+    let id = p.conversation.id;
+    let view = s.conversation_view(id).unwrap().unwrap();
+    let mut claimed = state;
+    claimed.phase = Phase::WithAgent;
+    let change = AgentChange {
+        conversation_id: id,
+        version: view.version,
+        state: claimed,
+        agent: Some("anna".into()),
+        messages: vec![
+            AgentMessage::Reply(OutboundText {
+                author: "agent:anna".into(),
+                ..text(&format!("dag {name}, ik kijk ernaar"))
+            }),
+            AgentMessage::Note {
+                author: "agent:anna".into(),
+                text: format!("notitie over {secret}"),
+            },
+        ],
+        audit: AuditRecord {
+            at: at(T0),
+            actor: "anna".into(),
+            action: "reply".into(),
+            conversation_id: Some(id),
+            detail: Some("text, 20 characters".into()),
+        },
+        at: at(T0),
+    };
+    assert!(matches!(
+        s.agent_change(&change).unwrap(),
+        triage::store::ChangeOutcome::Done { .. }
+    ));
+    s.audit(&AuditRecord {
+        at: at(T0),
+        actor: "anna".into(),
+        action: "conversation_read".into(),
+        conversation_id: Some(id),
+        detail: None,
+    })
+    .unwrap();
+    id
+}
+
+#[test]
+fn an_erased_resident_is_gone_from_every_table_and_from_the_files() {
+    use triage::store::{resident_reference, AuditRecord};
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(&dir.path().join("triage.db")).unwrap();
+    let gone = fill_resident(
+        &s,
+        "31611112222",
+        "vraag-over-kwijtschelding-7q",
+        "Wilhelmina",
+        "wamid.a",
+    );
+    let kept = fill_resident(
+        &s,
+        "31633334444",
+        "vraag-over-parkeren-3z",
+        "Bartholomeus",
+        "wamid.b",
+    );
+    let before = files_bytes(dir.path());
+    assert!(holds(&before, "31611112222") && holds(&before, "vraag-over-kwijtschelding-7q"));
+
+    // The export holds everything of the one resident and nothing of the other.
+    let export = s
+        .resident_export("whatsapp", "31611112222")
+        .unwrap()
+        .unwrap();
+    let c = export.counts();
+    assert_eq!(
+        (
+            c.conversations,
+            c.messages,
+            c.decisions,
+            c.outbox,
+            c.follow_ups,
+            c.audit
+        ),
+        (1, 4, 1, 2, 1, 2)
+    );
+    let json = serde_json::to_string(&export).unwrap();
+    assert!(json.contains("vraag-over-kwijtschelding-7q") && json.contains("Wilhelmina"));
+    assert!(json.contains("notitie over") && json.contains("\"delivery\":\"read\""));
+    assert!(!json.contains("31633334444") && !json.contains("parkeren"));
+    assert_eq!(s.resident_export("whatsapp", "31699999999").unwrap(), None);
+    assert_eq!(s.resident_export("messenger", "31611112222").unwrap(), None);
+
+    let reference = resident_reference("whatsapp", "31611112222");
+    let erased = s
+        .resident_erase(
+            "whatsapp",
+            "31611112222",
+            &AuditRecord {
+                at: at(T0),
+                actor: "cli".into(),
+                action: "resident_erase".into(),
+                conversation_id: None,
+                detail: Some(format!("resident sha256:{reference}")),
+            },
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        erased, c,
+        "every row that was exported is erased (audit lines: stripped)"
+    );
+    assert_eq!(s.resident_export("whatsapp", "31611112222").unwrap(), None);
+    assert!(s.conversation_view(gone).unwrap().is_none());
+    assert!(s.pending_inbound(10).unwrap().is_empty());
+    assert!(s
+        .take_due_outbox(at(T0), 10)
+        .unwrap()
+        .iter()
+        .all(|i| i.to != "31611112222"));
+    // Erasing again finds nobody and changes nothing.
+    let again = AuditRecord {
+        at: at(T0),
+        actor: "cli".into(),
+        action: "resident_erase".into(),
+        conversation_id: None,
+        detail: None,
+    };
+    assert_eq!(
+        s.resident_erase("whatsapp", "31611112222", &again).unwrap(),
+        None
+    );
+
+    // The other resident is untouched.
+    let other = s.conversation_view(kept).unwrap().unwrap();
+    assert_eq!(other.messages.len(), 4);
+    assert_eq!(other.audit.len(), 1, "reads are not listed in the view");
+
+    // Not a byte of the erased resident is left in the files (the database, WAL, shm).
+    let after = files_bytes(dir.path());
+    for needle in [
+        "31611112222",
+        "vraag-over-kwijtschelding-7q",
+        "Wilhelmina",
+        "wamid.a",
+    ] {
+        assert!(
+            !holds(&after, needle),
+            "`{needle}` is still in the database files"
+        );
+    }
+    assert!(holds(&after, "31633334444") && holds(&after, "Bartholomeus"));
+
+    // The audit trail keeps who did what, without the detail, and the erasure's own line.
+    drop(s);
+    let db = rusqlite::Connection::open(dir.path().join("triage.db")).unwrap();
+    let lines: Vec<(String, String, Option<String>)> = db
+        .prepare("SELECT actor, action, detail FROM audit WHERE conversation_id = ?1 OR conversation_id IS NULL ORDER BY id")
+        .unwrap()
+        .query_map([gone], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            ("anna".into(), "reply".into(), None),
+            ("anna".into(), "conversation_read".into(), None),
+            (
+                "cli".into(),
+                "resident_erase".into(),
+                Some(format!("resident sha256:{reference}"))
+            ),
+        ]
+    );
+}

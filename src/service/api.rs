@@ -31,7 +31,7 @@ use crate::engine::{render, ConversationState, Phase, Reply, SERVICE_WINDOW};
 use crate::flows::{FlowSet, MAX_TEXT_CHARS};
 use crate::store::{
     AgentChange, AgentMessage, AuditRecord, ChangeOutcome, ConversationView, NewUser, OutboundText,
-    Role, Store, StoreError, User, Waiting,
+    Role, Store, StoreError, User, Waiting, READ_ACTION,
 };
 
 /// The OpenAPI 3.1 description of this API, served at `/api/openapi.json`.
@@ -68,6 +68,10 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/canned", get(canned))
         .route("/api/users", get(users).post(add_user))
         .route("/api/users/{name}", delete(remove_user))
+        .route(
+            "/api/residents/{channel}/{id}",
+            get(resident_export).delete(resident_erase),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }
 
@@ -419,7 +423,9 @@ impl Caller {
         if self.0.role == Role::Admin {
             Ok(())
         } else {
-            Err(ApiError::forbidden("only admins manage users"))
+            Err(ApiError::forbidden(
+                "only admins manage users and residents' data",
+            ))
         }
     }
 }
@@ -746,7 +752,18 @@ async fn conversation(
 ) -> ApiResult<Json<Value>> {
     let id = conversation_id(&id)?;
     let view = visible(&s, &caller, id).await?;
-    Ok(Json(conversation_json(&s.flows(), &view, s.clock.now())))
+    let now = s.clock.now();
+    // Who looked: one insert per read. The conversation view does not list these lines
+    // ([`READ_ACTION`]), so they never push the actions out of sight; they stay in the table.
+    let audit = AuditRecord {
+        at: now,
+        actor: caller.0.name.clone(),
+        action: READ_ACTION.into(),
+        conversation_id: Some(id),
+        detail: None,
+    };
+    blocking(&s, move |st| st.audit(&audit)).await?;
+    Ok(Json(conversation_json(&s.flows(), &view, now)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1199,6 +1216,72 @@ async fn remove_user(
     } else {
         Err(ApiError::not_found(format!("no user `{name}`")))
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Residents' rights (AVG): admins only, audited under a hash of the resident
+
+/// The audit line of an export or erasure: names the resident by [`resident_reference`] only.
+fn resident_audit(
+    caller: &Caller,
+    action: &str,
+    channel: &str,
+    id: &str,
+    at: DateTime<Utc>,
+) -> AuditRecord {
+    AuditRecord {
+        at,
+        actor: caller.0.name.clone(),
+        action: action.into(),
+        conversation_id: None,
+        detail: Some(format!(
+            "resident sha256:{}",
+            crate::store::resident_reference(channel, id)
+        )),
+    }
+}
+
+/// `GET /api/residents/{channel}/{id}`: everything held about one resident (unmasked: this is
+/// their right of access), for an admin to hand over.
+async fn resident_export(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path((channel, id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    caller.require_admin()?;
+    let audit = resident_audit(&caller, "resident_export", &channel, &id, s.clock.now());
+    let (c, r) = (channel.clone(), id.clone());
+    let export = blocking(&s, move |st| {
+        let export = st.resident_export(&c, &r)?;
+        if export.is_some() {
+            st.audit(&audit)?;
+        }
+        Ok(export)
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("no resident {} on {channel}", mask_number(&id))))?;
+    tracing::info!(user = %caller.0.name, "resident exported");
+    let mut body = serde_json::to_value(&export).map_err(ApiError::internal)?;
+    body["counts"] = json!(export.counts());
+    Ok(Json(body))
+}
+
+/// `DELETE /api/residents/{channel}/{id}`: erases one resident; answers with the counts.
+async fn resident_erase(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path((channel, id)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    caller.require_admin()?;
+    let audit = resident_audit(&caller, "resident_erase", &channel, &id, s.clock.now());
+    let (c, r) = (channel.clone(), id.clone());
+    let counts = blocking(&s, move |st| st.resident_erase(&c, &r, &audit))
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(format!("no resident {} on {channel}", mask_number(&id)))
+        })?;
+    tracing::info!(user = %caller.0.name, "resident erased");
+    Ok(Json(json!({ "erased": counts })))
 }
 
 #[cfg(test)]

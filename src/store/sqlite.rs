@@ -14,8 +14,8 @@ use super::{
     AgentChange, AgentMessage, Applied, AuditRecord, ChangeOutcome, Conversation, ConversationView,
     Counts, DecisionRecord, DeliveryUpdate, HandedOver, HistoryMessage, Inserted, NewInbound,
     NewSession, NewUser, OutboxItem, PendingInbound, ReportDecision, ReportFollowUp,
-    ReportHandover, ReportInbound, ReportRows, Result, Role, SendResult, Session, Store,
-    StoreError, User, Waiting,
+    ReportHandover, ReportInbound, ReportRows, ResidentCounts, ResidentExport, Result, Role,
+    SendResult, Session, Store, StoreError, User, Waiting,
 };
 use crate::engine::{ConversationState, Phase, Reply};
 
@@ -1134,9 +1134,9 @@ impl Store for SqliteStore {
 
             let mut stmt = tx.prepare_cached(
                 "SELECT at, actor, action, conversation_id, detail
-                 FROM audit WHERE conversation_id = ?1 ORDER BY id",
+                 FROM audit WHERE conversation_id = ?1 AND action <> ?2 ORDER BY id",
             )?;
-            let rows = stmt.query_map([id], |r| {
+            let rows = stmt.query_map(params![id, super::READ_ACTION], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
@@ -1366,6 +1366,148 @@ impl Store for SqliteStore {
             Ok(rows)
         })
     }
+    fn resident_export(&self, channel: &str, resident: &str) -> Result<Option<ResidentExport>> {
+        self.with_read(|tx| {
+            let ids = resident_conversations(tx, channel, resident)?;
+            if ids.is_empty() {
+                return Ok(None);
+            }
+            let mut conversations = Vec::new();
+            for id in ids {
+                let mut rows = rows_json(tx, "SELECT * FROM conversations WHERE id = ?1", id)?;
+                let mut c = rows.pop().unwrap_or_default();
+                for (key, sql) in [
+                    (
+                        "messages",
+                        "SELECT * FROM messages WHERE conversation_id = ?1 ORDER BY id",
+                    ),
+                    (
+                        "decisions",
+                        "SELECT * FROM decisions WHERE conversation_id = ?1 ORDER BY id",
+                    ),
+                    (
+                        "outbox",
+                        "SELECT * FROM outbox WHERE conversation_id = ?1 ORDER BY id",
+                    ),
+                    (
+                        "follow_ups",
+                        "SELECT * FROM follow_ups WHERE conversation_id = ?1",
+                    ),
+                    (
+                        "audit",
+                        "SELECT * FROM audit WHERE conversation_id = ?1 ORDER BY id",
+                    ),
+                ] {
+                    c[key] = serde_json::Value::Array(rows_json(tx, sql, id)?);
+                }
+                conversations.push(c);
+            }
+            Ok(Some(ResidentExport {
+                channel: channel.to_string(),
+                resident: resident.to_string(),
+                conversations,
+            }))
+        })
+    }
+
+    /// The deletion is one transaction. To make the data gone from the file as well, it is
+    /// followed by `VACUUM` and `PRAGMA wal_checkpoint(TRUNCATE)`: `VACUUM` rebuilds the
+    /// database from its live rows only (in WAL mode into the WAL), the checkpoint copies that
+    /// image over every page of the file, cuts the file to its new size, and empties the WAL,
+    /// which held older page images. `PRAGMA secure_delete` was not chosen: it zeroes only what
+    /// is deleted while it is on, not the older versions of a row that an update left in a
+    /// page's free space (a conversation row is rewritten at every change of its state) nor the
+    /// page images in the WAL. The price: the whole file is rewritten while the writer waits,
+    /// about as long as `triage backup` takes, which an erasure now and then can afford. Copies
+    /// made earlier (backups) still hold the resident until they expire.
+    fn resident_erase(
+        &self,
+        channel: &str,
+        resident: &str,
+        audit: &AuditRecord,
+    ) -> Result<Option<ResidentCounts>> {
+        let counts = self.with_tx(|tx| {
+            let ids = resident_conversations(tx, channel, resident)?;
+            if ids.is_empty() {
+                return Ok(None);
+            }
+            let mut n = ResidentCounts {
+                conversations: ids.len(),
+                ..ResidentCounts::default()
+            };
+            for &id in &ids {
+                n.outbox += tx.execute("DELETE FROM outbox WHERE conversation_id = ?1", [id])?;
+                n.decisions +=
+                    tx.execute("DELETE FROM decisions WHERE conversation_id = ?1", [id])?;
+                n.follow_ups +=
+                    tx.execute("DELETE FROM follow_ups WHERE conversation_id = ?1", [id])?;
+                n.messages +=
+                    tx.execute("DELETE FROM messages WHERE conversation_id = ?1", [id])?;
+                n.audit += tx.execute(
+                    "UPDATE audit SET detail = NULL WHERE conversation_id = ?1",
+                    [id],
+                )?;
+                tx.execute("DELETE FROM conversations WHERE id = ?1", [id])?;
+            }
+            insert_audit(tx, audit)?;
+            Ok(Some(n))
+        })?;
+        if counts.is_some() {
+            let conn = lock(&self.conn)?;
+            conn.execute_batch("VACUUM")?;
+            let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+            if busy != 0 {
+                return Err(StoreError(
+                    "the resident is erased, but a reader kept the old pages in the WAL: run the erasure again when the service is quiet".into(),
+                ));
+            }
+        }
+        Ok(counts)
+    }
+}
+
+/// The ids of a resident's conversations.
+fn resident_conversations(tx: &Transaction<'_>, channel: &str, resident: &str) -> Result<Vec<i64>> {
+    let mut stmt = tx
+        .prepare("SELECT id FROM conversations WHERE channel = ?1 AND resident = ?2 ORDER BY id")?;
+    let ids = stmt
+        .query_map([channel, resident], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    Ok(ids)
+}
+
+/// Columns that hold JSON: exported as JSON, not as a string of it.
+const JSON_COLUMNS: &[&str] = &["state", "decision", "reply", "payload", "fallback"];
+
+/// Every row of a query with one id parameter, as JSON objects of its columns.
+fn rows_json(tx: &Transaction<'_>, sql: &str, id: i64) -> Result<Vec<serde_json::Value>> {
+    use rusqlite::types::ValueRef;
+    use serde_json::Value;
+    let mut stmt = tx.prepare(sql)?;
+    let names: Vec<String> = stmt.column_names().map(str::to_string).collect();
+    let mut rows = stmt.query([id])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let mut obj = serde_json::Map::new();
+        for (i, name) in names.iter().enumerate() {
+            let v = match r.get_ref(i)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(n) => Value::from(n),
+                ValueRef::Real(x) => Value::from(x),
+                ValueRef::Text(t) => {
+                    let t = String::from_utf8_lossy(t).into_owned();
+                    match JSON_COLUMNS.contains(&name.as_str()) {
+                        true => serde_json::from_str(&t).unwrap_or(Value::String(t)),
+                        false => Value::String(t),
+                    }
+                }
+                ValueRef::Blob(b) => Value::String(hex::encode(b)),
+            };
+            obj.insert(name.clone(), v);
+        }
+        out.push(Value::Object(obj));
+    }
+    Ok(out)
 }
 
 fn insert_audit(tx: &Transaction<'_>, a: &AuditRecord) -> Result<()> {
