@@ -58,6 +58,12 @@ pub fn build(
     for w in &warnings {
         tracing::warn!(%w, "flows");
     }
+    if config.production && config.trusted_proxies.is_empty() {
+        tracing::warn!(
+            "no trusted_proxies: behind a reverse proxy every sign-in seems to come from the proxy, \
+             and one address's failed sign-ins slow everyone down"
+        );
+    }
     let store = SqliteStore::open(&config.sqlite_path()?).map_err(|e| e.to_string())?;
     if config.demo() {
         // Demo mode only (production refuses to run without an access token).

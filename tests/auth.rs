@@ -535,6 +535,15 @@ async fn metrics_are_for_editors_and_admins() {
     assert_eq!(anonymous.status(), 401, "queue sizes are not public");
     let (bram, _) = session(&app, "bram").await;
     assert_eq!(get(&app, &bram, "/metrics").await.0, 403);
+    // What the API answers is never cached.
+    let me = app
+        .http
+        .get(format!("{}/api/me", app.base))
+        .header("cookie", &bram)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.headers()["cache-control"], "no-store");
     assert!(app.metrics().await.contains("triage_queue_size"));
     app.stop().await;
 }

@@ -73,6 +73,17 @@ pub fn router() -> Router<Arc<AppState>> {
             get(resident_export).delete(resident_erase),
         )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(no_store))
+}
+
+/// What the API answers is personal data (masked or, for a resident's export, not): never kept
+/// by a browser's or a proxy's cache.
+pub(super) async fn no_store(mut response: axum::response::Response) -> axum::response::Response {
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    response
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -388,7 +388,11 @@ pub async fn ingest(s: &Arc<AppState>, hook: &whatsapp::Webhook) -> Result<usize
             provider_id: st.id.clone(),
             status: st.status.as_str().to_string(),
             at: st.timestamp,
-            error: st.errors.first().map(ToString::to_string),
+            // Meta's error text quotes what was sent: scanned like a resident's words.
+            error: st
+                .errors
+                .first()
+                .map(|e| flows.privacy.redact(&e.to_string()).text),
             outbox_id: st
                 .biz_opaque_callback_data
                 .as_deref()

@@ -322,22 +322,27 @@ pub fn client_address(
     if !trusted.iter().any(|r| r.contains(peer)) {
         return Some(peer);
     }
-    let forwarded: Vec<IpAddr> = headers
+    let forwarded: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .map(|a| a.parse::<IpAddr>().ok())
-        .collect::<Option<Vec<_>>>()
-        .unwrap_or_default();
-    Some(
-        forwarded
-            .into_iter()
-            .rev()
-            .find(|a| !trusted.iter().any(|r| r.contains(*a)))
-            .unwrap_or(peer),
-    )
+        .collect();
+    // From the nearest hop outwards: trusted proxies are passed; the first other address is the
+    // client. An entry that is no address was written by whoever sent it to the nearest proxy,
+    // so that proxy's view (the last trusted hop) is the best known address.
+    let mut client = peer;
+    for entry in forwarded.iter().rev() {
+        let Ok(a) = entry.parse::<IpAddr>() else {
+            break;
+        };
+        client = a;
+        if !trusted.iter().any(|r| r.contains(a)) {
+            break;
+        }
+    }
+    Some(client)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -724,6 +729,15 @@ mod tests {
             HeaderValue::from_static("not an address"),
         );
         assert_eq!(client_address(Some(proxy), &h, &trusted), Some(proxy));
+        // Garbage the client put in front does not hide the address the proxy saw.
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("garbage, 198.51.100.7"),
+        );
+        assert_eq!(
+            client_address(Some(proxy), &h, &trusted),
+            Some("198.51.100.7".parse().unwrap())
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/reports", get(report_json))
         .route("/api/reports/{table}", get(report_csv))
+        .layer(axum::middleware::map_response(super::api::no_store))
 }
 
 #[derive(Debug, Deserialize)]

@@ -34,8 +34,15 @@ pub enum ParseError {
 }
 
 impl ParseError {
+    /// The kind of error and where, never its text: serde's message quotes the offending value,
+    /// which can be a resident's message.
     pub(crate) fn json(e: serde_json::Error) -> Self {
-        ParseError::Json(e.to_string())
+        ParseError::Json(format!(
+            "{:?} error at line {} column {}",
+            e.classify(),
+            e.line(),
+            e.column()
+        ))
     }
 }
 
@@ -834,9 +841,15 @@ pub fn parse_webhook(raw: &[u8]) -> Result<Webhook, ParseError> {
     match envelope.object.as_deref() {
         Some(OBJECT) => {}
         Some(other) => {
-            return Err(ParseError::UnexpectedObject(
-                other.chars().take(64).collect(),
-            ));
+            // Named only when it looks like an object type (`page`, `instagram`), never quoted.
+            let shown = if other.len() <= 40
+                && other.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+            {
+                other.to_string()
+            } else {
+                "<other>".to_string()
+            };
+            return Err(ParseError::UnexpectedObject(shown));
         }
         None => return Err(ParseError::MissingField("object")),
     }

@@ -50,7 +50,7 @@ test('a wrong password is refused, the right one signs in, CSRF is required, sig
 });
 
 test('after sign-in only a page of this site is opened, never another site', async () => {
-  for (const next of ['/%09/evil.example', '//evil.example', '/\\evil.example', 'https://evil.example/', '/\t/evil.example', 'javascript:alert(1)']) {
+  for (const next of ['/%09/evil.example', '//evil.example', '/\\evil.example', 'https://evil.example/', '/\t/evil.example', 'javascript:alert(1)', '/.//evil.example', '/..//evil.example', '/%2e//evil.example', '/a/..//evil.example', '/./\\evil.example']) {
     const page = await triage.page();
     await page.goto(`${triage.base}/login?next=${encodeURIComponent(decodeURIComponent(next))}`);
     await page.fill('[data-test=login-name]', 'demo-agent');

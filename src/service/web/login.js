@@ -13,6 +13,9 @@
     let url;
     try { url = new URL(n, location.origin); } catch (e) { return '/inbox'; }
     if (url.origin !== location.origin || !n.startsWith('/')) return '/inbox';
+    // Dot-segments can leave a path like `//evil.example` (`/.//evil.example`): the browser
+    // would read that as another site. Only a single leading slash is a path of this site.
+    if (/^[/\\]{2}/.test(url.pathname)) return '/inbox';
     return url.pathname + url.search + url.hash;
   }
 
