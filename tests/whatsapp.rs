@@ -492,6 +492,18 @@ fn debug_hides_personal_data() {
 // ---- parse errors ----------------------------------------------------------------------
 
 #[test]
+fn a_parse_error_never_quotes_what_was_sent() {
+    // The error goes to the log: serde's own message would quote the resident's words.
+    for body in [
+        br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":"mijn bsn 111222333"}]}"#.as_slice(),
+        br#"{"object":"mijn bsn 111222333","entry":[]}"#.as_slice(),
+    ] {
+        let e = parse_webhook(body).unwrap_err().to_string();
+        assert!(!e.contains("111222333"), "{e}");
+    }
+}
+
+#[test]
 fn bodies_that_are_not_webhooks() {
     assert_eq!(parse_webhook(b""), Err(ParseError::Empty));
     assert_eq!(parse_webhook(b"  \n"), Err(ParseError::Empty));
