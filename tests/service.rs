@@ -662,3 +662,28 @@ async fn connections_are_capped() {
     assert!(ok.is_ok(), "served again once connections closed");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_that_is_no_phone_number_is_not_kept() {
+    let app = TestApp::start().await;
+    let m = text_message("wamid.F1", "bsn 111222333", "hallo");
+    assert_eq!(
+        app.post(&m).await.status(),
+        200,
+        "acknowledged: Meta would resend it"
+    );
+    let ok = text_message("wamid.F2", "31600000077", "hallo");
+    assert_eq!(app.post(&ok).await.status(), 200);
+    app.drain().await;
+    let sent = app.sent(1).await;
+    assert!(
+        sent.iter().all(|r| r.to.as_deref() == Some("31600000077")),
+        "{sent:?}"
+    );
+    let (dir, _graph, _running) = app.stop().await;
+    let mut stored = Vec::new();
+    for e in std::fs::read_dir(dir.path()).unwrap() {
+        stored.extend(std::fs::read(e.unwrap().path()).unwrap());
+    }
+    assert!(!String::from_utf8_lossy(&stored).contains("111222333"));
+}

@@ -343,9 +343,22 @@ pub async fn ingest(s: &Arc<AppState>, hook: &whatsapp::Webhook) -> Result<usize
     let now = s.clock.now();
     let flows = s.flows();
     // Mask before anything is stored: the store never sees the raw text.
+    // A sender is a phone number (WhatsApp sends digits only): anything else is no resident we
+    // can answer, and is not kept (it could hold anything).
+    let from_a_number = |m: &&whatsapp::InboundMessage| {
+        (6..=20).contains(&m.from.len()) && m.from.bytes().all(|b| b.is_ascii_digit())
+    };
+    let dropped = hook.messages.iter().filter(|m| !from_a_number(m)).count();
+    if dropped > 0 {
+        tracing::warn!(
+            messages = dropped,
+            "messages from a sender that is no phone number dropped"
+        );
+    }
     let inbound: Vec<NewInbound> = hook
         .messages
         .iter()
+        .filter(from_a_number)
         .map(|m| {
             let (text, media) = match &m.kind {
                 // A reaction asks nothing and a system notice (a changed number) is no question:
