@@ -563,11 +563,7 @@ async fn a_bsn_in_the_profile_name_or_a_button_payload_is_never_stored_or_shown(
     let shown = format!("{conversation} {:?}", app.graph.messages());
     // The store itself: no file under the data directory holds the number in any form.
     let (dir, _graph, _running) = app.stop().await;
-    let mut stored = Vec::new();
-    for e in std::fs::read_dir(dir.path()).unwrap() {
-        stored.extend(std::fs::read(e.unwrap().path()).unwrap());
-    }
-    let stored = String::from_utf8_lossy(&stored);
+    let stored = common::app::stored_text(dir.path());
     for raw in ["111222333", "111-222-333", "111.222.333", "123456782"] {
         assert!(!greeting.contains(raw), "{greeting}");
         assert!(!shown.contains(raw), "{raw} shown: {shown}");
@@ -681,9 +677,5 @@ async fn a_sender_that_is_no_phone_number_is_not_kept() {
         "{sent:?}"
     );
     let (dir, _graph, _running) = app.stop().await;
-    let mut stored = Vec::new();
-    for e in std::fs::read_dir(dir.path()).unwrap() {
-        stored.extend(std::fs::read(e.unwrap().path()).unwrap());
-    }
-    assert!(!String::from_utf8_lossy(&stored).contains("111222333"));
+    assert!(!common::app::stored_text(dir.path()).contains("111222333"));
 }

@@ -294,6 +294,16 @@ impl TestApp {
     }
 }
 
+/// Every file of a data directory (the database, its WAL) as text, to look for a raw value.
+#[allow(dead_code)]
+pub fn stored_text(dir: &std::path::Path) -> String {
+    let mut bytes = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        bytes.extend(std::fs::read(e.unwrap().path()).unwrap());
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 /// Polls `done` until it holds; fails the test after 10 s.
 pub async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     for _ in 0..1000 {
