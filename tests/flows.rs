@@ -747,3 +747,49 @@ fn the_24_hour_window_runs_from_when_the_resident_sent_it() {
         Some(at("2026-11-29T10:00:00+01:00"))
     );
 }
+
+// ---- mutated files: the loader's fuzzing on stable Rust ---------------------------------------
+//
+// Every file kind, cut short and with bytes changed or YAML's own characters put in, must load or
+// give errors, never panic or hang. A short run here; a long one on demand:
+// `PROPTEST_CASES=20000 cargo test --test flows mutated`.
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    #[test]
+    fn mutated_files_load_or_give_errors_never_a_panic(
+        file in 0usize..4,
+        cut in 0usize..6000,
+        edits in proptest::collection::vec((0usize..6000, 0usize..12, proptest::prelude::any::<u8>()), 0..8),
+    ) {
+        const SPECIAL: &[u8] = b":-[]{}&*!|>'\"%@`#,?\n\t ";
+        let (name, text) = [
+            ("flows/main.yaml", FLOWS),
+            ("rules/departments.yaml", DEPARTMENTS),
+            ("rules/office-hours.yaml", OFFICE),
+            ("rules/privacy.yaml", PRIVACY),
+        ][file];
+        let mut bytes = text.as_bytes().to_vec();
+        for (at, kind, byte) in edits {
+            let at = at % (bytes.len() + 1);
+            match kind {
+                0..=3 => bytes.insert(at, SPECIAL[byte as usize % SPECIAL.len()]),
+                4..=6 if at < bytes.len() => bytes[at] = SPECIAL[byte as usize % SPECIAL.len()],
+                7 if at < bytes.len() => bytes[at] = byte,
+                8 if at < bytes.len() => {
+                    bytes.remove(at);
+                }
+                _ => {
+                    let copy: Vec<u8> = bytes[at.saturating_sub(40)..at].to_vec();
+                    for (i, b) in copy.into_iter().enumerate() {
+                        bytes.insert(at + i, b);
+                    }
+                }
+            }
+        }
+        bytes.truncate(cut.max(1).min(bytes.len()));
+        let f = Fixture::new();
+        f.write(name, &bytes);
+        let _ = f.load();
+    }
+}
