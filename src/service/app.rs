@@ -34,7 +34,7 @@ use crate::whatsapp::{self, SignatureError};
 pub const MAX_WEBHOOK_BYTES: usize = 3 * 1024 * 1024;
 /// Any other request's body, unless its route says otherwise (the agents' and editors' API
 /// allow 64 KiB, a sign-in 4 KiB).
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
+pub const DEFAULT_BODY_BYTES: usize = 16 * 1024;
 
 /// The result of the last reload, for the editors.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -247,7 +247,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             ));
         r = r.merge(guarded);
     }
-    r.layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+    r.layer(DefaultBodyLimit::max(DEFAULT_BODY_BYTES))
         .with_state(state)
 }
 
