@@ -522,15 +522,16 @@ async fn the_demo_simulator_talks_to_the_bot_as_a_resident() {
         .unwrap();
     assert_eq!(forged.status(), 401);
     // A body larger than the route allows is refused before it is read.
-    let big = http
-        .post(format!("{base}/admin/clock"))
-        .bearer_auth(triage::service::api::DEMO_ADMIN_TOKEN)
-        .header("content-type", "application/json")
-        .body(vec![b' '; 100 * 1024])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(big.status(), 413);
+    let big = common::app::oversized_post(
+        &base,
+        "/admin/clock",
+        &format!(
+            "Authorization: Bearer {}",
+            triage::service::api::DEMO_ADMIN_TOKEN
+        ),
+    )
+    .await;
+    assert_eq!(big, "HTTP/1.1 413");
     let _ = stop.send(());
     server.await.unwrap().unwrap();
 }

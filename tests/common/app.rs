@@ -294,6 +294,30 @@ impl TestApp {
     }
 }
 
+/// The status line's start of a POST to `path` that announces 1 MiB of JSON and sends its first
+/// 64 KiB: a server refusing it answers before the rest comes (a client still writing the whole
+/// body could see the connection close before it reads the answer). `header` is one more header
+/// line such as `Authorization: Bearer …`, or empty.
+#[allow(dead_code)]
+pub async fn oversized_post(base: &str, path: &str, header: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let extra = if header.is_empty() {
+        String::new()
+    } else {
+        format!("{header}\r\n")
+    };
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{extra}Content-Length: 1048576\r\n\r\n"
+    );
+    c.write_all(head.as_bytes()).await.unwrap();
+    c.write_all(&[b' '; 64 * 1024]).await.unwrap();
+    let mut status = [0u8; 12];
+    c.read_exact(&mut status).await.unwrap();
+    String::from_utf8_lossy(&status).into_owned()
+}
+
 /// Every file of a data directory (the database, its WAL) as text, to look for a raw value.
 #[allow(dead_code)]
 pub fn stored_text(dir: &std::path::Path) -> String {
