@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Triage } from './server.mjs';
+import { expectAccessible } from './a11y.mjs';
 
 let triage;
 before(async () => { triage = await Triage.start(); });
@@ -12,11 +13,13 @@ test('a wrong password is refused, the right one signs in, CSRF is required, sig
   const page = await triage.page();
   await page.goto(triage.base + '/inbox');
   await page.waitForURL((u) => u.pathname === '/login');
+  await expectAccessible(page, 'the sign-in page');
 
   await page.fill('[data-test=login-name]', 'demo-agent');
   await page.fill('[data-test=login-password]', 'niet het wachtwoord');
   await page.click('[data-test=login-submit]');
   await page.locator('[data-test=login-error]', { hasText: 'klopt niet' }).waitFor();
+  await expectAccessible(page, 'the sign-in page with an error');
   assert.equal(new URL(page.url()).pathname, '/login');
 
   await page.fill('[data-test=login-password]', 'demo');
