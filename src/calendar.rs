@@ -17,8 +17,8 @@ mod holidays;
 use std::fmt;
 
 use chrono::{
-    DateTime, Datelike, Days, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
-    TimeZone, Timelike, Utc,
+    DateTime, Datelike, Days, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime,
+    NaiveTime, Offset, TimeZone, Timelike, Utc,
 };
 use chrono_tz::Tz;
 
@@ -477,7 +477,11 @@ const MONTHS_NL: [&str; 12] = [
 
 /// `at` in Dutch in the local time of `tz`: "maandag 30 november om 08:30".
 pub fn format_dutch(at: DateTime<Utc>, tz: Tz) -> String {
-    let local = at.with_timezone(&tz);
+    format_dutch_local(&at.with_timezone(&tz).fixed_offset())
+}
+
+/// A local time (with the offset it had there) in Dutch: "maandag 30 november om 08:30".
+pub fn format_dutch_local(local: &DateTime<FixedOffset>) -> String {
     let weekday = WEEKDAYS_NL
         .get(local.weekday().num_days_from_monday() as usize)
         .copied()

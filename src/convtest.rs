@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::engine::{decide, follow_up, ConversationState, Decision, Message, Reply};
+use crate::engine::{decide, follow_up, ConversationState, Decision, Message, Reply, Step};
 use crate::flows::model::{Expect, TestCase, TestFile, TestStep};
 use crate::flows::{yaml_files, FlowSet};
 use crate::source::{self, Diagnostic, SourceFile};
@@ -236,9 +236,11 @@ pub fn run_case(flows: &FlowSet, file: &SourceFile, index: usize, case: &TestCas
         };
         let diffs = compare(&step.expect, &decision);
         if !diffs.is_empty() {
-            result
-                .failures
-                .push(fail(action, diffs, decision.trace.steps.clone()));
+            result.failures.push(fail(
+                action,
+                diffs,
+                decision.trace.steps.iter().map(Step::to_string).collect(),
+            ));
         }
         state = decision.state.clone();
         last = Some(decision);

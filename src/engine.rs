@@ -16,6 +16,9 @@ use crate::matcher::{Hit, MatchHow, Matcher, TermKind};
 use crate::source::{Diagnostic, Pos};
 use crate::text::{fnv1a, normalize, normalize_for_patterns};
 
+mod step;
+pub use step::{Found, Step, WinReason};
+
 /// How long after the resident's last message free-form replies are allowed (WhatsApp's customer
 /// service window); after it only templates.
 pub const SERVICE_WINDOW: Duration = Duration::hours(24);
@@ -203,7 +206,7 @@ pub struct FindingSummary {
 }
 
 /// One term that matched, in the trace.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatchedTerm {
     pub kind: TermKind,
     pub term: String,
@@ -213,27 +216,47 @@ pub struct MatchedTerm {
 }
 
 /// A topic (or routing rule) that matched something.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
     /// Topic id, or for routing the department id.
     pub id: String,
     pub score: f32,
     pub matched: Vec<MatchedTerm>,
     /// The exclusion word that ruled it out.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub excluded_by: Option<String>,
 }
 
 /// Why the engine decided what it did.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Trace {
-    /// Each stage's finding, in order, in plain words.
-    pub steps: Vec<String>,
+    /// Each stage's finding, in order, as data ([`Step`] reads in English and in Dutch).
+    pub steps: Vec<Step>,
     /// FAQ topics that matched something, best first.
+    #[serde(default)]
     pub candidates: Vec<Candidate>,
     /// Routing rules that matched something (for handovers), best first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub routing: Vec<Candidate>,
+}
+
+/// How many of the topics and routing rules that matched are kept with a stored decision: the
+/// winner and its nearest rivals are what agents and editors look at.
+pub const KEPT_CANDIDATES: usize = 3;
+
+/// What the store keeps of a decision: why it was made, compactly. The outcome, topic and
+/// department are columns of their own, the replies are messages, the state is the
+/// conversation's, and the masked text is the message's; none of them is kept twice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reasons {
+    /// Whether the office was open at the message's time.
+    pub open: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<FindingSummary>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up_at: Option<DateTime<FixedOffset>>,
+    /// The steps, and the best [`KEPT_CANDIDATES`] topics and routing rules.
+    pub trace: Trace,
 }
 
 /// What happens to a message.
@@ -257,6 +280,21 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// What the store keeps of this decision.
+    pub fn reasons(&self) -> Reasons {
+        let keep = |c: &[Candidate]| c.iter().take(KEPT_CANDIDATES).cloned().collect();
+        Reasons {
+            open: self.open,
+            findings: self.findings.clone(),
+            follow_up_at: self.follow_up_at,
+            trace: Trace {
+                steps: self.trace.steps.clone(),
+                candidates: keep(&self.trace.candidates),
+                routing: keep(&self.trace.routing),
+            },
+        }
+    }
+
     /// The replies as the resident receives them: the topic's links written under the first
     /// answer (a link the text names already, like the privacy reply's `{url}`, is not repeated).
     /// The processor stores these; the editors' "try a message" shows them.
@@ -315,14 +353,13 @@ pub fn decide(
         trace: Trace::default(),
     };
     d.trace.steps.push(if open {
-        "office hours: open".to_string()
+        Step::Open
     } else {
-        match flows.office.next_opening(now) {
-            Some(next) => format!(
-                "office hours: closed, opens {}",
-                format_dutch(next, flows.office.timezone())
-            ),
-            None => "office hours: closed, no opening in sight".to_string(),
+        Step::Closed {
+            opens: flows
+                .office
+                .next_opening(now)
+                .map(|next| next.with_timezone(&flows.office.timezone()).fixed_offset()),
         }
     });
 
@@ -350,23 +387,19 @@ pub fn decide(
         d.state = st;
         return d;
     }
-    d.trace.steps.push("privacy: nothing found".into());
+    d.trace.steps.push(Step::NothingFound);
 
     // 2. The conversation's state.
     match st.phase {
         Phase::WithAgent => {
             d.outcome = Outcome::ToAgent;
-            d.trace
-                .steps
-                .push("state: with an agent, so the bot does not answer".into());
+            d.trace.steps.push(Step::WithAgent);
             d.state = st;
             return d;
         }
         Phase::Queued => {
             d.outcome = Outcome::ToAgent;
-            d.trace
-                .steps
-                .push("state: waiting in the queue of a department, added to it".into());
+            d.trace.steps.push(Step::Queued);
             if !open {
                 out_of_hours(flows, &mut st, now, &mut d);
             }
@@ -378,9 +411,7 @@ pub fn decide(
                 now - sent > Duration::hours(i64::from(flows.follow_up.def.wait_hours))
             });
             if expired {
-                d.trace.steps.push(
-                    "state: the follow-up question went unanswered too long; the conversation is in the queue".into(),
-                );
+                d.trace.steps.push(Step::FollowUpExpired);
                 st.phase = Phase::Queued;
                 d.outcome = Outcome::ToAgent;
                 if !open {
@@ -394,9 +425,7 @@ pub fn decide(
             return d;
         }
         Phase::Resolved => {
-            d.trace
-                .steps
-                .push("state: resolved, reopened by this message".into());
+            d.trace.steps.push(Step::Reopened);
             st.phase = Phase::Bot;
         }
         Phase::Bot => {}
@@ -406,18 +435,14 @@ pub fn decide(
     if let Some(payload) = &message.button {
         if let Some(id) = payload.strip_prefix(PAYLOAD_TOPIC) {
             if let Some(i) = flows.topic_index(id) {
-                d.trace.steps.push(format!(
-                    "button: the resident tapped a button for topic `{id}`"
-                ));
+                d.trace.steps.push(Step::ButtonTopic { topic: id.into() });
                 answer(flows, &st, i, &norm, &mut d);
                 d.state = st;
                 return d;
             }
         }
         if let Some(topic) = payload.strip_prefix(PAYLOAD_HANDOVER) {
-            d.trace
-                .steps
-                .push("button: the resident asked for a person".into());
+            d.trace.steps.push(Step::ButtonPerson);
             let dept = flows
                 .topic_index(topic)
                 .and_then(|i| flows.topics[i as usize].department);
@@ -430,9 +455,7 @@ pub fn decide(
     // 4. Media without words go to a person, with a note.
     if norm.is_empty() {
         if let Some(kind) = &message.media {
-            d.trace.steps.push(format!(
-                "media: a {kind} without text; the bot cannot read it, so a person takes it"
-            ));
+            d.trace.steps.push(Step::Media { kind: kind.clone() });
             if let Some(text) = &flows.handover.media {
                 d.replies.push(Reply::Text {
                     text: render(text, &vars(flows, &st, None)),
@@ -441,9 +464,7 @@ pub fn decide(
             }
             handover(flows, &mut st, now, text, None, &mut d);
         } else {
-            d.trace
-                .steps
-                .push("nothing to act on: the message has no words".into());
+            d.trace.steps.push(Step::NoWords);
             d.outcome = Outcome::Ignored;
         }
         d.state = st;
@@ -464,7 +485,7 @@ pub fn decide(
         d.state = st;
         return d;
     }
-    d.trace.steps.push("faq: no topic matched".into());
+    d.trace.steps.push(Step::NoTopic);
 
     // 6. Everything else goes to a person.
     handover(flows, &mut st, now, text, None, &mut d);
@@ -491,10 +512,9 @@ pub fn follow_up(flows: &FlowSet, state: &ConversationState, now: DateTime<Utc>)
     };
     if st.phase != Phase::Queued || st.follow_up_at.is_none() {
         d.outcome = Outcome::Ignored;
-        d.trace.steps.push(format!(
-            "follow-up: not needed, the conversation is {}",
-            st.phase.as_str().replace('_', " ")
-        ));
+        d.trace
+            .steps
+            .push(Step::FollowUpNotNeeded { phase: st.phase });
         st.follow_up_at = None;
         d.state = st;
         return d;
@@ -507,10 +527,7 @@ pub fn follow_up(flows: &FlowSet, state: &ConversationState, now: DateTime<Utc>)
         .last_inbound_at
         .is_some_and(|t| now - t < SERVICE_WINDOW - FOLLOW_UP_MARGIN);
     if within {
-        d.trace.steps.push(
-            "follow-up: more than an hour left of the 24-hour window, sent as text with buttons"
-                .into(),
-        );
+        d.trace.steps.push(Step::FollowUpText);
         d.replies.push(Reply::Text {
             text: render(&f.text, &v),
             buttons: vec![
@@ -525,10 +542,9 @@ pub fn follow_up(flows: &FlowSet, state: &ConversationState, now: DateTime<Utc>)
             ],
         });
     } else {
-        d.trace.steps.push(format!(
-            "follow-up: less than an hour left of the 24-hour window (or none), sent as template `{}`",
-            f.template.name
-        ));
+        d.trace.steps.push(Step::FollowUpTemplate {
+            template: f.template.name.clone(),
+        });
         d.replies.push(follow_up_template(flows, &st));
     }
     st.phase = Phase::AwaitingFollowUp;
@@ -556,14 +572,16 @@ fn privacy_redirect(flows: &FlowSet, st: &mut ConversationState, text: Text<'_>,
         l.dedup();
         l
     };
-    d.trace.steps.push(format!(
-        "privacy: found {}, masked before anything else",
-        d.findings
+    d.trace.steps.push(Step::Found {
+        found: d
+            .findings
             .iter()
-            .map(|f| format!("{} `{}`", f.detector, f.masked))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
+            .map(|f| Found {
+                detector: f.detector.clone(),
+                masked: f.masked.clone(),
+            })
+            .collect(),
+    });
     let mut scratch = Trace::default();
     let (candidates, winner) = rank(
         flows,
@@ -579,11 +597,11 @@ fn privacy_redirect(flows: &FlowSet, st: &mut ConversationState, text: Text<'_>,
             flows.privacy_page_by_topic.get(&i)
         })
         .unwrap_or(&flows.default_page);
-    d.trace.steps.push(match &d.topic {
-        Some(t) if flows.privacy_page_by_topic.values().any(|p| p == page) => {
-            format!("privacy: the message is about `{t}`, so its secure page")
-        }
-        _ => "privacy: no topic with its own secure page, so the general page".to_string(),
+    d.trace.steps.push(Step::PrivacyPage {
+        topic: d
+            .topic
+            .clone()
+            .filter(|_| flows.privacy_page_by_topic.values().any(|p| p == page)),
     });
     let mut v = vars(flows, st, None);
     v.push(("label", join_dutch(&labels)));
@@ -625,9 +643,7 @@ fn follow_up_answer(
     st.follow_up_sent_at = None;
     if no {
         d.outcome = Outcome::FollowUpNo;
-        d.trace
-            .steps
-            .push("follow-up: the resident no longer needs an answer; resolved".into());
+        d.trace.steps.push(Step::FollowUpNo);
         d.replies.push(Reply::Text {
             text: render(&f.def.no_reply, &v),
             buttons: Vec::new(),
@@ -637,15 +653,10 @@ fn follow_up_answer(
         return;
     }
     d.outcome = if yes {
-        d.trace
-            .steps
-            .push("follow-up: the resident still needs an answer; on top of the queue".into());
+        d.trace.steps.push(Step::FollowUpYes);
         Outcome::FollowUpYes
     } else {
-        d.trace.steps.push(
-            "follow-up: another message instead of Ja/Nee counts as yes; on top of the queue"
-                .into(),
-        );
+        d.trace.steps.push(Step::FollowUpOther);
         Outcome::FollowUpOther
     };
     d.replies.push(Reply::Text {
@@ -690,16 +701,12 @@ fn answer(flows: &FlowSet, st: &ConversationState, i: u32, norm: &str, d: &mut D
     let n = t.answers.len().max(1) as u64;
     let pick = (fnv1a(norm.as_bytes()) % n) as usize;
     let text = t.answers.get(pick).cloned().unwrap_or_default();
-    d.trace.steps.push(format!(
-        "faq: topic `{}` ({}) answers{}",
-        t.id,
-        t.origin,
-        if t.answers.len() > 1 {
-            format!(", variation {} of {}", pick + 1, t.answers.len())
-        } else {
-            String::new()
-        }
-    ));
+    d.trace.steps.push(Step::Answer {
+        topic: t.id.clone(),
+        origin: t.origin.to_string(),
+        variation: (t.answers.len() > 1).then_some(pick as u32 + 1),
+        of: t.answers.len().max(1) as u32,
+    });
     let buttons = t
         .buttons
         .iter()
@@ -730,10 +737,9 @@ fn handover(
 ) {
     let dept = match forced {
         Some(i) => {
-            d.trace.steps.push(format!(
-                "routing: the topic's department `{}`",
-                flows.departments[i as usize].id
-            ));
+            d.trace.steps.push(Step::RouteTopic {
+                department: flows.departments[i as usize].id.clone(),
+            });
             i
         }
         None => {
@@ -744,18 +750,16 @@ fn handover(
             match winner {
                 Some(r) => {
                     let i = flows.routes[r as usize];
-                    d.trace.steps.push(format!(
-                        "routing: rule {} sends it to `{}`",
-                        r + 1,
-                        flows.departments[i as usize].id
-                    ));
+                    d.trace.steps.push(Step::RouteRule {
+                        rule: r + 1,
+                        department: flows.departments[i as usize].id.clone(),
+                    });
                     i
                 }
                 None => {
-                    d.trace.steps.push(format!(
-                        "routing: no rule matched, so the default department `{}`",
-                        flows.default_department().id
-                    ));
+                    d.trace.steps.push(Step::RouteDefault {
+                        department: flows.default_department().id.clone(),
+                    });
                     flows.default_department
                 }
             }
@@ -768,9 +772,7 @@ fn handover(
     d.department = Some(department.id.clone());
     d.outcome = Outcome::Handover;
     if d.open {
-        d.trace
-            .steps
-            .push("handover: office open, a colleague answers within the hour".into());
+        d.trace.steps.push(Step::HandoverOpen);
         d.replies.push(Reply::Text {
             text: render(&flows.handover.open, &vars(flows, st, None)),
             buttons: Vec::new(),
@@ -785,13 +787,9 @@ fn out_of_hours(flows: &FlowSet, st: &mut ConversationState, now: DateTime<Utc>,
     let next = flows.office.next_opening(now);
     let tz = flows.office.timezone();
     if next.is_some() && st.out_of_hours_reply_for == next {
-        d.trace.steps.push(
-            "out of hours: the out-of-hours reply was already sent in this closed period".into(),
-        );
+        d.trace.steps.push(Step::OutOfHoursAgain);
     } else {
-        d.trace
-            .steps
-            .push("out of hours: the out-of-hours reply, once for this closed period".into());
+        d.trace.steps.push(Step::OutOfHoursReply);
         let when = next.map_or_else(|| "zo snel mogelijk".to_string(), |n| format_dutch(n, tz));
         d.replies.push(Reply::Text {
             text: render(&flows.handover.closed, &vars(flows, st, Some(when))),
@@ -806,9 +804,7 @@ fn out_of_hours(flows: &FlowSet, st: &mut ConversationState, now: DateTime<Utc>,
     }
     d.follow_up_at = st.follow_up_at.map(|t| t.with_timezone(&tz).fixed_offset());
     if let Some(t) = d.follow_up_at {
-        d.trace
-            .steps
-            .push(format!("follow-up: scheduled for {}", t.to_rfc3339()));
+        d.trace.steps.push(Step::FollowUpAt { at: t });
     }
 }
 
@@ -857,9 +853,10 @@ fn rank(
     matcher.find(text.norm, text.plain, &mut hits, &mut gave_up);
     for (t, p) in gave_up {
         let id = target_id(flows, target, t);
-        trace.steps.push(format!(
-            "pattern `{p}` of `{id}` took too long and counts as no match"
-        ));
+        trace.steps.push(Step::PatternTooSlow {
+            pattern: p.to_string(),
+            of: id,
+        });
     }
     // (target, candidate, longest term length)
     let mut acc: Vec<(u32, Candidate, usize)> = Vec::new();
@@ -936,29 +933,31 @@ fn rank(
         .map(|(t, ..)| *t);
     if target == Target::Topic {
         for (_, c, _) in acc.iter().filter(|(_, c, _)| c.excluded_by.is_some()) {
-            trace.steps.push(format!(
-                "faq: topic `{}` ruled out by `{}`",
-                c.id,
-                c.excluded_by.as_deref().unwrap_or_default()
-            ));
+            trace.steps.push(Step::RuledOut {
+                topic: c.id.clone(),
+                by: c.excluded_by.clone().unwrap_or_default(),
+            });
         }
         if let (Some(w), Some(second)) = (acc.first(), acc.get(1)) {
             if winner.is_some() && second.1.excluded_by.is_none() && !second.1.matched.is_empty() {
                 let why = if w.1.score > second.1.score {
-                    "higher score"
+                    WinReason::HigherScore
                 } else if w.1.matched.len() > second.1.matched.len() {
-                    "same score, more matching terms"
+                    WinReason::MoreTerms
                 } else if w.2 > second.2 {
-                    "same score, longer matching term"
+                    WinReason::LongerTerm
                 } else if priority(w.0) > priority(second.0) {
-                    "same score, higher priority"
+                    WinReason::HigherPriority
                 } else {
-                    "same score, defined earlier"
+                    WinReason::DefinedEarlier
                 };
-                trace.steps.push(format!(
-                    "faq: `{}` ({:.1}) wins over `{}` ({:.1}): {why}",
-                    w.1.id, w.1.score, second.1.id, second.1.score
-                ));
+                trace.steps.push(Step::Wins {
+                    topic: w.1.id.clone(),
+                    score: w.1.score,
+                    over: second.1.id.clone(),
+                    over_score: second.1.score,
+                    why,
+                });
             }
         }
     }

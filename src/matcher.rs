@@ -26,7 +26,9 @@ const MIN_PARTIAL_LEN: usize = 4;
 const MAX_FUZZY_LEN: usize = 32;
 
 /// How a term points to its target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TermKind {
     Keyword,
@@ -37,7 +39,7 @@ pub enum TermKind {
 }
 
 /// How a term was found in the message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchHow {
     /// As a whole word or word sequence.

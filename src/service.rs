@@ -7,6 +7,7 @@
 //! - [`app`]: shared state, the router, the webhook and admin handlers.
 //! - [`api`]: the agents' API: users with bearer tokens, queues, conversations, actions.
 //! - [`editor`]: the editors' API: the files' state, reload, try a message, unmatched questions.
+//! - [`reasons`]: the bot's reasons (trace steps) in Dutch for the web application.
 //! - [`workers`]: the processor, the scheduler and the sender.
 //! - [`metrics`]: counters and a histogram in Prometheus' text format.
 //! - [`simulator`]: the demo's resident simulator page at `/`.
@@ -23,6 +24,7 @@ pub mod config;
 pub mod editor;
 pub mod events;
 pub mod metrics;
+pub mod reasons;
 pub mod reports;
 pub mod server;
 pub mod simulator;

@@ -502,10 +502,22 @@ async fn the_conversation_view_shows_context_but_never_a_bsn() {
     // The bot's decisions, with their traces.
     assert_eq!(view["decisions"][0]["outcome"], "handover");
     assert_eq!(view["decisions"][1]["outcome"], "privacy_redirect");
-    assert!(!view["decisions"][0]["decision"]["trace"]["steps"]
+    // Each step is stored as data and shown with a Dutch text; a handover names the department.
+    let steps = view["decisions"][0]["decision"]["trace"]["steps"]
         .as_array()
-        .unwrap()
-        .is_empty());
+        .unwrap();
+    assert!(
+        steps.iter().any(|s| s["step"] == "route_default"
+            || s["step"] == "route_rule" && s["text"].as_str().unwrap().contains("Burgerzaken")),
+        "{steps:?}"
+    );
+    assert!(steps.iter().all(|s| s["text"].is_string()), "{steps:?}");
+    // The stored decision keeps no replies, state or text twice.
+    let stored = &view["decisions"][0]["decision"];
+    assert!(
+        stored.get("replies").is_none() && stored.get("state").is_none(),
+        "{stored}"
+    );
     // An agent's reply with a BSN in it is refused, and nothing of it is stored.
     let (status, body) = app
         .post(

@@ -257,7 +257,17 @@ async fn trying_a_message_shows_the_outcome_the_replies_and_why() {
     );
     let steps = faq["trace"]["steps"].as_array().unwrap();
     assert!(steps.len() >= 2, "{faq}");
-    assert_eq!(steps[0], "office hours: open");
+    // Each step is data, with its Dutch text for the page.
+    assert_eq!(steps[0], json!({"step": "open", "text": "Kantoor open."}));
+    assert!(
+        steps.iter().any(|s| s["step"] == "answer"
+            && s["topic"] == "paspoort-id-kaart"
+            && s["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("Onderwerp ‘Paspoort of ID-kaart aanvragen’ antwoordt")),
+        "{faq}"
+    );
     assert_eq!(faq["trace"]["candidates"][0]["id"], "paspoort-id-kaart");
 
     let handover = app

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use triage::engine::{decide, follow_up, ConversationState, Message, Outcome, Phase, Reply};
+use triage::engine::{
+    decide, follow_up, ConversationState, Message, Outcome, Phase, Reply, Step, WinReason,
+};
 use triage::flows::FlowSet;
 use triage::source::{Diagnostic, Severity};
 
@@ -330,10 +332,10 @@ fn typos_compounds_english_and_exclusions() {
     let d = say(&set, &st, "paspoort of rijbewijs kwijt", TUESDAY_MORNING);
     assert_eq!(d.topic.as_deref(), Some("rijbewijs"));
     assert!(
-        d.trace
-            .steps
-            .iter()
-            .any(|s| s.contains("ruled out by `rijbewijs`")),
+        d.trace.steps.iter().any(|s| matches!(
+            s,
+            Step::RuledOut { topic, by } if topic == "paspoort" && by == "rijbewijs"
+        )),
         "{:?}",
         d.trace
     );
@@ -354,10 +356,10 @@ fn ties_are_broken_deterministically_and_explained() {
     assert_eq!(a.topic, b.topic);
     assert_eq!(a.topic.as_deref(), Some("verhuizing"));
     assert!(
-        a.trace
-            .steps
-            .iter()
-            .any(|s| s.contains("wins over `afspraak`") && s.contains("longer matching term")),
+        a.trace.steps.iter().any(|s| matches!(
+            s,
+            Step::Wins { over, why: WinReason::LongerTerm, .. } if over == "afspraak"
+        )),
         "{:?}",
         a.trace.steps
     );

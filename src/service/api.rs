@@ -570,7 +570,7 @@ fn conversation_json(flows: &FlowSet, v: &ConversationView, now: DateTime<Utc>) 
         "window_closes_at": st.last_inbound_at.map(|t| t + SERVICE_WINDOW),
         "templates": if window { json!([]) } else { templates_json(&templates(flows, st)) },
         "messages": v.messages,
-        "decisions": v.decisions,
+        "decisions": super::reasons::decisions(flows, &v.decisions),
         "audit": v.audit,
     })
 }

@@ -248,7 +248,7 @@ async fn try_message(
         "replies": d.replies_with_links(),
         "findings": d.findings,
         "masked_text": d.redacted_text,
-        "trace": d.trace,
+        "trace": super::reasons::trace(&flows, &d.trace),
     })))
 }
 

@@ -178,7 +178,7 @@ fn applied(
         state: d.state.clone(),
         outcome: d.outcome.as_str().to_string(),
         topic: d.topic.clone(),
-        decision: serde_json::to_value(&d).unwrap_or_default(),
+        decision: serde_json::to_value(d.reasons()).unwrap_or_default(),
         replies,
         at,
     }

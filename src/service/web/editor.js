@@ -201,7 +201,7 @@
         h('div', { class: 'bubble in' }, d.masked_text, h('span', { class: 'meta' }, 'Inwoner')),
         d.replies.map(replyBubble)),
       h('h3', {}, 'Waarom'),
-      h('ol', { class: 'trace', 'data-test': 'try-trace' }, d.trace.steps.map((s) => h('li', {}, s))),
+      h('ol', { class: 'trace', 'data-test': 'try-trace' }, d.trace.steps.map((s) => h('li', {}, typeof s === 'string' ? s : s.text))),
       candidates(d.trace.candidates, 'Onderwerpen die meededen'),
       candidates(d.trace.routing, 'Routeringsregels die meededen'));
   }

@@ -234,6 +234,9 @@
   }
 
 
+  /** A step of the bot's reasons: data with a Dutch `text` (older decisions: a sentence). */
+  function stepText(s) { return typeof s === 'string' ? s : s.text; }
+
   function decisions(c) {
     if (!c.decisions.length) return null;
     const items = c.decisions.slice().reverse().map((d) => {
@@ -246,7 +249,7 @@
           h('span', { class: 'muted small' }, ' · ' + dateTime(d.at))),
         x.findings && x.findings.length
           ? h('div', { class: 'small' }, 'Afgeschermd: ', x.findings.map((f) => f.label + ' ' + f.masked).join(', ')) : null,
-        trace.length ? h('ol', { class: 'trace small muted' }, trace.map((s) => h('li', {}, s))) : null);
+        trace.length ? h('ol', { class: 'trace small muted' }, trace.map((s) => h('li', {}, stepText(s)))) : null);
     });
     return h('details', { class: 'decisions', 'data-key': 'decisions' },
       h('summary', {}, 'Wat de bot besliste en waarom (' + c.decisions.length + ')'),
