@@ -117,6 +117,9 @@ pub struct ConversationState {
     /// Put on top of its queue (the resident said they still need an answer).
     #[serde(default)]
     pub on_top: bool,
+    /// The follow-up question was asked since the last handover (it is asked once per handover).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub follow_up_asked: bool,
 }
 
 /// What happened to a message.
@@ -550,6 +553,7 @@ pub fn follow_up(flows: &FlowSet, state: &ConversationState, now: DateTime<Utc>)
     st.phase = Phase::AwaitingFollowUp;
     st.follow_up_at = None;
     st.follow_up_sent_at = Some(now);
+    st.follow_up_asked = true;
     d.state = st;
     d
 }
@@ -769,6 +773,7 @@ fn handover(
     st.phase = Phase::Queued;
     st.department = Some(department.id.clone());
     st.on_top = false;
+    st.follow_up_asked = false;
     d.department = Some(department.id.clone());
     d.outcome = Outcome::Handover;
     if d.open {
@@ -798,7 +803,13 @@ fn out_of_hours(flows: &FlowSet, st: &mut ConversationState, now: DateTime<Utc>,
         st.out_of_hours_reply_for = next;
     }
     if let Some(next) = next {
-        if st.follow_up_at.is_none() && st.phase == Phase::Queued && !st.on_top {
+        // Asked once per handover: a resident who let it go unanswered, or said they still need
+        // an answer, and writes again is not asked again.
+        if st.follow_up_at.is_none()
+            && st.phase == Phase::Queued
+            && !st.on_top
+            && !st.follow_up_asked
+        {
             st.follow_up_at = Some(next);
         }
     }
