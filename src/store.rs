@@ -389,6 +389,9 @@ pub struct HistoryMessage {
     /// `failed`).
     pub delivery: Option<String>,
     pub error: Option<String>,
+    /// The text was removed at the end of its retention term.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub removed: bool,
 }
 
 /// A decision of the bot, trace included.
@@ -599,6 +602,36 @@ pub fn resident_reference(channel: &str, resident: &str) -> String {
     hex::encode(Sha256::digest(format!("{channel}:{resident}").as_bytes()))
 }
 
+/// Where each retention term ends: what is older goes at the next sweep (`None`: kept).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RetentionCutoffs {
+    /// Message texts (and their payloads, the outbox's copies of settled replies, and the
+    /// resident's profile name) of conversations nobody is working on.
+    pub message_texts: Option<DateTime<Utc>>,
+    /// The bot's reasons kept with each decision; the decision's outcome, topic and department
+    /// stay, so the reports count the same.
+    pub traces: Option<DateTime<Utc>>,
+    /// Lines of the audit trail.
+    pub audit: Option<DateTime<Utc>>,
+    /// Sessions that expired before this.
+    pub sessions: Option<DateTime<Utc>>,
+}
+
+/// What one retention sweep removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Removed {
+    pub message_texts: usize,
+    pub traces: usize,
+    pub audit_lines: usize,
+    pub sessions: usize,
+}
+
+impl Removed {
+    pub fn is_empty(&self) -> bool {
+        *self == Removed::default()
+    }
+}
+
 /// The storage interface. Methods block: call them from `spawn_blocking` or a worker thread.
 pub trait Store: Send + Sync + 'static {
     /// Stores a webhook's messages in one transaction; a known `provider_id` is a duplicate.
@@ -695,6 +728,10 @@ pub trait Store: Send + Sync + 'static {
     /// Everything held about one resident, read in one transaction; `None` when the store has
     /// no conversation of theirs.
     fn resident_export(&self, channel: &str, resident: &str) -> Result<Option<ResidentExport>>;
+
+    /// Applies the retention terms in one transaction (see [`RetentionCutoffs`]); `now` marks
+    /// when a message's text was removed.
+    fn apply_retention(&self, cut: &RetentionCutoffs, now: DateTime<Utc>) -> Result<Removed>;
 
     /// Erases one resident (the AVG right to erasure, art. 17) in one transaction: their
     /// messages, decisions, outbox rows, follow-ups and conversations go; the audit lines about

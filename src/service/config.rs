@@ -37,7 +37,49 @@ pub struct Config {
     pub header_timeout_secs: u64,
     /// Seconds from a request's head to its answer (its body read included).
     pub request_timeout_secs: u64,
+    /// How long each kind of personal data is kept (`[retention]`).
+    pub retention: RetentionConfig,
     pub whatsapp: WhatsAppConfig,
+}
+
+/// Retention terms in days, applied by the scheduler at start and every hour; `0` keeps that
+/// kind of data for good. The defaults, and why, are in the README ("Retention").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Message texts of conversations nobody is working on, counted from the message
+    /// (`TRIAGE_RETENTION_MESSAGE_TEXTS_DAYS`).
+    pub message_texts_days: u32,
+    /// The bot's reasons kept with each decision (`TRIAGE_RETENTION_TRACES_DAYS`).
+    pub traces_days: u32,
+    /// Audit lines: who read or changed what (`TRIAGE_RETENTION_AUDIT_DAYS`).
+    pub audit_days: u32,
+    /// Sessions, counted from their expiry (`TRIAGE_RETENTION_SESSIONS_DAYS`).
+    pub sessions_days: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            message_texts_days: 180,
+            traces_days: 30,
+            audit_days: 730,
+            sessions_days: 1,
+        }
+    }
+}
+
+impl RetentionConfig {
+    /// Where each term ends at `now`.
+    pub fn cutoffs(&self, now: chrono::DateTime<chrono::Utc>) -> crate::store::RetentionCutoffs {
+        let cut = |days: u32| (days > 0).then(|| now - chrono::Duration::days(i64::from(days)));
+        crate::store::RetentionCutoffs {
+            message_texts: cut(self.message_texts_days),
+            traces: cut(self.traces_days),
+            audit: cut(self.audit_days),
+            sessions: cut(self.sessions_days),
+        }
+    }
 }
 
 /// An address or a range of addresses in CIDR notation.
@@ -135,6 +177,7 @@ impl Default for Config {
             max_connections: 1024,
             header_timeout_secs: 10,
             request_timeout_secs: 30,
+            retention: RetentionConfig::default(),
             whatsapp: WhatsAppConfig::default(),
         }
     }
@@ -175,6 +218,7 @@ impl fmt::Debug for Config {
             .field("max_connections", &self.max_connections)
             .field("header_timeout_secs", &self.header_timeout_secs)
             .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("retention", &self.retention)
             .field("whatsapp", &self.whatsapp)
             .finish()
     }
@@ -247,6 +291,22 @@ impl Config {
                 .map(IpRange::parse)
                 .collect::<Result<_, _>>()
                 .map_err(|e| format!("TRIAGE_TRUSTED_PROXIES: {e}"))?;
+        }
+        let r = &mut config.retention;
+        for (name, field) in [
+            (
+                "TRIAGE_RETENTION_MESSAGE_TEXTS_DAYS",
+                &mut r.message_texts_days,
+            ),
+            ("TRIAGE_RETENTION_TRACES_DAYS", &mut r.traces_days),
+            ("TRIAGE_RETENTION_AUDIT_DAYS", &mut r.audit_days),
+            ("TRIAGE_RETENTION_SESSIONS_DAYS", &mut r.sessions_days),
+        ] {
+            if let Some(v) = env(name).filter(|v| !v.is_empty()) {
+                *field = v.trim().parse().map_err(|_| {
+                    format!("{name} `{v}` is not a number of days (0 keeps that data for good)")
+                })?;
+            }
         }
         if config.production && !config.secure_cookies {
             return Err(

@@ -29,6 +29,12 @@ pub struct Metrics {
     pub processor_rounds: AtomicU64,
     /// Finished rounds of the sending worker (every due outbox row tried once).
     pub sender_rounds: AtomicU64,
+    /// Retention sweeps done, and what they removed.
+    pub retention_sweeps: AtomicU64,
+    pub retention_texts: AtomicU64,
+    pub retention_traces: AtomicU64,
+    pub retention_audit: AtomicU64,
+    pub retention_sessions: AtomicU64,
     outcomes: Mutex<BTreeMap<String, u64>>,
     latency: Mutex<Histogram>,
 }
@@ -141,6 +147,31 @@ impl Metrics {
                 "triage_sender_rounds_total",
                 "Finished rounds of the sending worker (every due reply tried once)",
                 &self.sender_rounds,
+            ),
+            (
+                "triage_retention_sweeps_total",
+                "Retention sweeps done (at start and every hour)",
+                &self.retention_sweeps,
+            ),
+            (
+                "triage_retention_message_texts_total",
+                "Message texts removed at the end of their term",
+                &self.retention_texts,
+            ),
+            (
+                "triage_retention_traces_total",
+                "Decisions whose reasons were removed at the end of their term",
+                &self.retention_traces,
+            ),
+            (
+                "triage_retention_audit_lines_total",
+                "Audit lines removed at the end of their term",
+                &self.retention_audit,
+            ),
+            (
+                "triage_retention_sessions_total",
+                "Expired sessions removed",
+                &self.retention_sessions,
             ),
         ];
         for (name, help, c) in counters {

@@ -596,6 +596,44 @@ where
     }
 }
 
+/// How often the retention terms are applied (service time).
+const RETENTION_EVERY: chrono::Duration = chrono::Duration::hours(1);
+
+/// Applies the retention terms when the last sweep is [`RETENTION_EVERY`] ago (or there was
+/// none: at start); returns when it swept.
+async fn retention_once(
+    state: &Arc<AppState>,
+    last: &mut Option<DateTime<Utc>>,
+) -> Result<bool, String> {
+    let now = state.clock.now();
+    if last.is_some_and(|t| now >= t && now - t < RETENTION_EVERY) {
+        return Ok(false);
+    }
+    let cut = state.config.retention.cutoffs(now);
+    let store = state.store.clone();
+    let removed = tokio::task::spawn_blocking(move || store.apply_retention(&cut, now))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    *last = Some(now);
+    let m = &state.metrics;
+    m.inc(&m.retention_sweeps);
+    m.add(&m.retention_texts, removed.message_texts as u64);
+    m.add(&m.retention_traces, removed.traces as u64);
+    m.add(&m.retention_audit, removed.audit_lines as u64);
+    m.add(&m.retention_sessions, removed.sessions as u64);
+    if !removed.is_empty() {
+        tracing::info!(
+            message_texts = removed.message_texts,
+            traces = removed.traces,
+            audit_lines = removed.audit_lines,
+            sessions = removed.sessions,
+            "retention terms applied"
+        );
+    }
+    Ok(true)
+}
+
 /// Runs the processor, the scheduler and the sender until `shutdown` turns true (or its sender
 /// is dropped); the sender then drains for at most [`STOP_DRAIN`].
 pub async fn run(state: Arc<AppState>, client: Client, mut shutdown: watch::Receiver<bool>) {
@@ -614,6 +652,7 @@ pub async fn run(state: Arc<AppState>, client: Client, mut shutdown: watch::Rece
         let client = client.clone();
         let mut stop = shutdown.clone();
         tasks.spawn(async move {
+            let mut last_sweep = None;
             loop {
                 let (st, cl, sp) = (state.clone(), client.clone(), stop.clone());
                 supervised(
@@ -623,6 +662,9 @@ pub async fn run(state: Arc<AppState>, client: Client, mut shutdown: watch::Rece
                 .await;
                 let st = state.clone();
                 supervised("follow-ups", async move { follow_up_once(&st).await }).await;
+                if let Err(e) = retention_once(&state, &mut last_sweep).await {
+                    tracing::error!(error = %e, "retention: trying again next round");
+                }
                 if let Ok(mut beat) = state.heartbeat.lock() {
                     *beat = std::time::Instant::now();
                 }

@@ -13,9 +13,9 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use super::{
     AgentChange, AgentMessage, Applied, AuditRecord, ChangeOutcome, Conversation, ConversationView,
     Counts, DecisionRecord, DeliveryUpdate, HandedOver, HistoryMessage, Inserted, NewInbound,
-    NewSession, NewUser, OutboxItem, PendingInbound, ReportDecision, ReportFollowUp,
-    ReportHandover, ReportInbound, ReportRows, ResidentCounts, ResidentExport, Result, Role,
-    SendResult, Session, Store, StoreError, User, Waiting,
+    NewSession, NewUser, OutboxItem, PendingInbound, Removed, ReportDecision, ReportFollowUp,
+    ReportHandover, ReportInbound, ReportRows, ResidentCounts, ResidentExport, Result,
+    RetentionCutoffs, Role, SendResult, Session, Store, StoreError, User, Waiting,
 };
 use crate::engine::{ConversationState, Phase, Reply};
 
@@ -138,6 +138,12 @@ CREATE INDEX decisions_outcome_time ON decisions (outcome, created_at);
 CREATE INDEX decisions_time ON decisions (created_at);
 CREATE INDEX messages_time ON messages (created_at);
 ",
+    // Retention: when a message's text was removed at the end of its term, and the audit trail
+    // read by age.
+    r"
+ALTER TABLE messages ADD COLUMN removed_at TEXT;
+CREATE INDEX audit_time ON audit (at);
+",
 ];
 
 /// The SQLite store.
@@ -252,8 +258,12 @@ fn lock(m: &Mutex<Connection>) -> Result<std::sync::MutexGuard<'_, Connection>> 
 
 /// Settings of every connection: a page cache that holds the hot part of the tables (the default
 /// 2 MB is outgrown after ~50,000 messages), foreign keys, and patience with the other one.
+/// `secure_delete` zeroes what a delete or an update frees (the old version of a row included),
+/// so that a text removed at the end of its retention term is not left in a page's free space;
+/// the WAL's older page images are emptied by the sweep's checkpoint.
 fn tune(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
     conn.pragma_update(None, "cache_size", -65_536)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -1068,7 +1078,7 @@ impl Store for SqliteStore {
 
             let mut stmt = tx.prepare_cached(
                 "SELECT m.id, m.direction, m.author, m.kind, m.text, m.created_at,
-                        o.status, o.delivery, o.last_error
+                        o.status, o.delivery, o.last_error, m.removed_at IS NOT NULL
                  FROM messages m LEFT JOIN outbox o ON o.message_id = m.id
                  WHERE m.conversation_id = ?1 ORDER BY m.id",
             )?;
@@ -1083,11 +1093,13 @@ impl Store for SqliteStore {
                     r.get::<_, Option<String>>(6)?,
                     r.get::<_, Option<String>>(7)?,
                     r.get::<_, Option<String>>(8)?,
+                    r.get::<_, bool>(9)?,
                 ))
             })?;
             let mut messages = Vec::new();
             for row in rows {
-                let (id, direction, author, kind, text, at, send_status, delivery, error) = row?;
+                let (id, direction, author, kind, text, at, send_status, delivery, error, removed) =
+                    row?;
                 messages.push(HistoryMessage {
                     id,
                     direction,
@@ -1098,6 +1110,7 @@ impl Store for SqliteStore {
                     send_status,
                     delivery,
                     error,
+                    removed,
                 });
             }
             drop(stmt);
@@ -1420,6 +1433,69 @@ impl Store for SqliteStore {
     /// page images in the WAL. The price: the whole file is rewritten while the writer waits,
     /// about as long as `triage backup` takes, which an erasure now and then can afford. Copies
     /// made earlier (backups) still hold the resident until they expire.
+    fn apply_retention(&self, cut: &RetentionCutoffs, now: DateTime<Utc>) -> Result<Removed> {
+        let removed = self.with_tx(|tx| {
+            let mut n = Removed::default();
+            if let Some(cut) = cut.message_texts {
+                let cut = ts(cut);
+                // Only conversations nobody is working on: a waiting resident's question stays
+                // readable however long it waits.
+                let idle = "SELECT id FROM conversations WHERE phase IN ('bot', 'resolved')";
+                n.message_texts = tx.execute(
+                    &format!(
+                        "UPDATE messages SET text = '', payload = NULL, removed_at = ?2
+                         WHERE removed_at IS NULL AND processed = 1 AND created_at < ?1
+                           AND conversation_id IN ({idle})"
+                    ),
+                    params![cut, ts(now)],
+                )?;
+                // The outbox's copy of a settled reply; a pending one is still to be sent.
+                tx.execute(
+                    &format!(
+                        "UPDATE outbox SET reply = 'null', fallback = NULL
+                         WHERE status NOT IN ('pending', 'sending') AND reply != 'null'
+                           AND created_at < ?1 AND conversation_id IN ({idle})"
+                    ),
+                    [&cut],
+                )?;
+                // The profile name, once nothing newer than the term is left of the conversation.
+                tx.execute(
+                    &format!(
+                        "UPDATE conversations
+                         SET resident_name = NULL, state = json_set(state, '$.resident_name', NULL)
+                         WHERE id IN ({idle}) AND updated_at < ?1
+                           AND (resident_name IS NOT NULL
+                                OR json_extract(state, '$.resident_name') IS NOT NULL)"
+                    ),
+                    [&cut],
+                )?;
+            }
+            if let Some(cut) = cut.traces {
+                n.traces = tx.execute(
+                    "UPDATE decisions SET decision = '{}' WHERE created_at < ?1 AND decision != '{}'",
+                    [ts(cut)],
+                )?;
+            }
+            if let Some(cut) = cut.audit {
+                n.audit_lines = tx.execute("DELETE FROM audit WHERE at < ?1", [ts(cut)])?;
+            }
+            if let Some(cut) = cut.sessions {
+                n.sessions = tx.execute("DELETE FROM sessions WHERE expires_at < ?1", [ts(cut)])?;
+            }
+            Ok(n)
+        })?;
+        if !removed.is_empty() {
+            // The WAL still holds the pages as they were; a reader in the middle of a read keeps
+            // some of them until the next sweep's checkpoint.
+            let conn = lock(&self.conn)?;
+            let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+            if busy != 0 {
+                tracing::warn!("retention: a reader kept the WAL; it is emptied at a later sweep");
+            }
+        }
+        Ok(removed)
+    }
+
     fn resident_erase(
         &self,
         channel: &str,

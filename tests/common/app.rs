@@ -162,6 +162,12 @@ impl TestApp {
         app
     }
 
+    /// The data directory: the database and its WAL.
+    #[allow(dead_code)]
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     /// Stops the server and its workers, as a graceful shutdown does; hands back the database
     /// and the stand-in for [`TestApp::start_with`].
     pub async fn stop(mut self) -> (Arc<tempfile::TempDir>, StandIn, Running) {

@@ -222,7 +222,7 @@
         ? (m.error ? '⚠ ' + m.error : (m.delivery || m.send_status || '')) : '';
       return h('div', { class: 'bubble ' + kind + (m.author === 'bot' ? ' bot' : ''), 'data-test': 'message', 'data-author': m.author },
         kind === 'note' ? h('b', {}, 'Notitie: ') : null,
-        linkify(m.text),
+        m.removed ? h('i', { class: 'muted' }, 'Tekst verwijderd: de bewaartermijn is voorbij.') : linkify(m.text),
         h('span', { class: 'meta' }, who + ' · ' + dateTime(m.at) + (status ? ' · ' + statusName(status) : '')));
     });
     return h('div', { class: 'history', role: 'log', 'aria-label': 'Berichten' }, items);
