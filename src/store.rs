@@ -718,6 +718,10 @@ pub trait Store: Send + Sync + 'static {
     /// Adds a line to the audit trail.
     fn audit(&self, record: &AuditRecord) -> Result<()>;
 
+    /// Adds the line unless the same actor has a line of the same action on the same
+    /// conversation at or after `since`; returns whether it was added.
+    fn audit_unless_since(&self, record: &AuditRecord, since: DateTime<Utc>) -> Result<bool>;
+
     /// Inbound messages with text that were handed over to a person (decided since `since`),
     /// newest first, at most `limit`.
     fn handed_over_since(&self, since: DateTime<Utc>, limit: usize) -> Result<Vec<HandedOver>>;

@@ -747,6 +747,32 @@ async fn reads_are_audited_and_only_admins_export_or_erase_a_resident() {
     );
     assert!(reads.len() >= 2);
 
+    // The inbox reads an open conversation again at every live update: within 15 minutes that
+    // is the same look, one line; a read after that is a new one.
+    let eva_reads = |app: &ApiApp| {
+        let export = app
+            .state
+            .store
+            .resident_export("whatsapp", "31612345678")
+            .unwrap()
+            .unwrap();
+        export.conversations[0]["audit"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["action"] == "conversation_read" && a["actor"] == "eva")
+            .count()
+    };
+    for _ in 0..3 {
+        let (status, _) = app.get(&eva, &format!("/api/conversations/{id}")).await;
+        assert_eq!(status, 200);
+    }
+    assert_eq!(eva_reads(&app), 1);
+    app.set_clock("2026-11-24T10:16:00+01:00").await;
+    let (status, _) = app.get(&eva, &format!("/api/conversations/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(eva_reads(&app), 2);
+
     // Agents and editors may neither export nor erase.
     let path = "/api/residents/whatsapp/31612345678";
     let delete = |token: &str| {

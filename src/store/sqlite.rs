@@ -1265,6 +1265,27 @@ impl Store for SqliteStore {
         self.with_tx(|tx| insert_audit(tx, record))
     }
 
+    fn audit_unless_since(&self, record: &AuditRecord, since: DateTime<Utc>) -> Result<bool> {
+        self.with_tx(|tx| {
+            let recent: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM audit WHERE conversation_id IS ?1 AND actor = ?2
+                                   AND action = ?3 AND at >= ?4)",
+                params![
+                    record.conversation_id,
+                    record.actor,
+                    record.action,
+                    ts(since)
+                ],
+                |r| r.get(0),
+            )?;
+            if recent {
+                return Ok(false);
+            }
+            insert_audit(tx, record)?;
+            Ok(true)
+        })
+    }
+
     fn handed_over_since(&self, since: DateTime<Utc>, limit: usize) -> Result<Vec<HandedOver>> {
         self.with_read(|tx| {
             let mut stmt = tx.prepare(
