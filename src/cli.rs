@@ -58,6 +58,9 @@ pub enum Command {
         /// The resident's name, for `{name}`
         #[arg(long)]
         name: Option<String>,
+        /// The language of the reasons: English, or Dutch as the web application shows them
+        #[arg(long, value_enum, default_value = "en")]
+        lang: Lang,
     },
     /// Run the conversation tests (default: fixtures/conversations)
     Test {
@@ -207,7 +210,16 @@ pub fn run(cli: Cli) -> ExitCode {
             at,
             json,
             name,
-        }) => try_message(&cli.flows, &cli.rules, &message, at.as_deref(), json, name),
+            lang,
+        }) => try_message(
+            &cli.flows,
+            &cli.rules,
+            &message,
+            at.as_deref(),
+            json,
+            name,
+            lang,
+        ),
         Some(Command::Test { paths }) => test(&cli.flows, &cli.rules, &paths),
         Some(Command::Redact(args)) => match load(&cli.flows, &cli.rules) {
             Some((set, _)) => crate::redact::command::run(&set.privacy, &args),
@@ -395,6 +407,7 @@ fn try_message(
     at: Option<&str>,
     json: bool,
     name: Option<String>,
+    lang: Lang,
 ) -> CliResult {
     let now = parse_at(at)?;
     let Some((set, _)) = load(flows, rules) else {
@@ -411,13 +424,20 @@ fn try_message(
             serde_json::to_string_pretty(&d).map_err(|e| e.to_string())?
         );
     } else {
-        print!("{}", describe(&set, &d, now));
+        print!("{}", describe(&set, &d, now, lang));
     }
     Ok(true)
 }
 
+/// The language of the reasons `triage try` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    En,
+    Nl,
+}
+
 /// A decision as an editor reads it.
-pub fn describe(set: &FlowSet, d: &Decision, now: DateTime<Utc>) -> String {
+pub fn describe(set: &FlowSet, d: &Decision, now: DateTime<Utc>, lang: Lang) -> String {
     use std::fmt::Write as _;
     let tz = set.office.timezone();
     let mut o = String::new();
@@ -450,7 +470,11 @@ pub fn describe(set: &FlowSet, d: &Decision, now: DateTime<Utc>) -> String {
     }
     let _ = writeln!(o, "why");
     for (i, s) in d.trace.steps.iter().enumerate() {
-        let _ = writeln!(o, "  {}. {s}", i + 1);
+        match lang {
+            Lang::En => writeln!(o, "  {}. {s}", i + 1),
+            Lang::Nl => writeln!(o, "  {}. {}", i + 1, s.dutch(set)),
+        }
+        .ok();
     }
     if !d.trace.candidates.is_empty() {
         let _ = writeln!(o, "topics considered");

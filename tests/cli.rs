@@ -105,6 +105,37 @@ fn the_required_topics_and_departments_are_shipped() {
 }
 
 #[test]
+fn try_gives_the_reasons_in_english_or_in_dutch() {
+    let args = |lang: &'static str| {
+        [
+            "try",
+            "ik wil een medewerker spreken",
+            "--at",
+            "2026-11-27T19:30:00+01:00",
+            "--lang",
+            lang,
+        ]
+    };
+    let en = stdout(&triage(&root(), &args("en")));
+    assert!(
+        en.contains("5. out of hours: the out-of-hours reply, once for this closed period"),
+        "{en}"
+    );
+    let nl = stdout(&triage(&root(), &args("nl")));
+    assert!(
+        nl.contains("1. Kantoor dicht, weer open op maandag 30 november om 08:30."),
+        "{nl}"
+    );
+    assert!(
+        nl.contains("naar de standaardafdeling Klantcontactcentrum"),
+        "{nl}"
+    );
+    let bad = triage(&root(), &args("fr"));
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("fr"), "{}", stderr(&bad));
+}
+
+#[test]
 fn try_json_has_the_documented_fields() {
     let o = triage(
         &root(),
