@@ -120,6 +120,10 @@ pub struct ConversationState {
     /// The follow-up question was asked since the last handover (it is asked once per handover).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub follow_up_asked: bool,
+    /// The resident wrote again while waiting and was told a person will read it (once per
+    /// handover).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub queued_note_sent: bool,
 }
 
 /// What happened to a message.
@@ -405,6 +409,8 @@ pub fn decide(
             d.trace.steps.push(Step::Queued);
             if !open {
                 out_of_hours(flows, &mut st, now, &mut d);
+            } else {
+                queued_note(flows, &mut st, &mut d);
             }
             d.state = st;
             return d;
@@ -419,6 +425,8 @@ pub fn decide(
                 d.outcome = Outcome::ToAgent;
                 if !open {
                     out_of_hours(flows, &mut st, now, &mut d);
+                } else {
+                    queued_note(flows, &mut st, &mut d);
                 }
                 d.state = st;
                 return d;
@@ -774,6 +782,7 @@ fn handover(
     st.department = Some(department.id.clone());
     st.on_top = false;
     st.follow_up_asked = false;
+    st.queued_note_sent = false;
     d.department = Some(department.id.clone());
     d.outcome = Outcome::Handover;
     if d.open {
@@ -784,6 +793,24 @@ fn handover(
         });
     } else {
         out_of_hours(flows, st, now, d);
+    }
+}
+
+/// A resident who writes again while their question waits, in office hours: told once that a
+/// person will read it (when the flows have `handover.queued`), then the bot stays quiet.
+fn queued_note(flows: &FlowSet, st: &mut ConversationState, d: &mut Decision) {
+    if let Some(text) = flows
+        .handover
+        .queued
+        .as_ref()
+        .filter(|_| !st.queued_note_sent)
+    {
+        d.trace.steps.push(Step::QueuedNote);
+        d.replies.push(Reply::Text {
+            text: render(text, &vars(flows, st, None)),
+            buttons: Vec::new(),
+        });
+        st.queued_note_sent = true;
     }
 }
 

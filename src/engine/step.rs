@@ -55,6 +55,8 @@ pub enum Step {
     WithAgent,
     /// The conversation waits in a queue: the message is added to it.
     Queued,
+    /// The resident wrote again while waiting: told once that a person will read it.
+    QueuedNote,
     /// The follow-up question went unanswered too long: back in the queue.
     FollowUpExpired,
     /// A resolved conversation reopened by this message.
@@ -156,6 +158,10 @@ impl fmt::Display for Step {
             Step::Queued => write!(
                 f,
                 "state: waiting in the queue of a department, added to it"
+            ),
+            Step::QueuedNote => write!(
+                f,
+                "state: told once that a colleague reads it (office open)"
             ),
             Step::FollowUpExpired => write!(
                 f,
@@ -301,6 +307,9 @@ impl Step {
                 "Het gesprek is bij een medewerker, dus de bot antwoordt niet.".into()
             }
             Step::Queued => "Het gesprek wacht al in de wachtrij; het bericht is toegevoegd.".into(),
+            Step::QueuedNote => {
+                "Eén keer laten weten dat een collega het bericht leest (kantoor open).".into()
+            }
             Step::FollowUpExpired => {
                 "De vervolgvraag bleef te lang onbeantwoord; het gesprek staat in de wachtrij."
                     .into()

@@ -190,6 +190,11 @@ pub struct HandoverDef {
     /// Reply when the message has no text (a photo, a voice note), before it goes to a person.
     #[serde(default)]
     pub media: Option<String>,
+    /// Reply, once while a question waits in the queue during office hours, when the resident
+    /// writes again: a sign that a person will read it. Without it the bot stays silent.
+    /// Placeholders: `{department}`, `{name}`.
+    #[serde(default)]
+    pub queued: Option<String>,
 }
 
 /// The follow-up question at the next opening after an out-of-hours handover.

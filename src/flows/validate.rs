@@ -277,6 +277,9 @@ impl Validator {
                 if let Some(m) = &h.media {
                     self.text(&p.file, "handover.media", m, HANDOVER_VARS);
                 }
+                if let Some(q) = &h.queued {
+                    self.text(&p.file, "handover.queued", q, HANDOVER_VARS);
+                }
             }
             if let Some(f) = &p.value.follow_up {
                 if self.once(
