@@ -51,14 +51,14 @@ struct Args {
     /// Distinct residents the messages come from.
     #[arg(long, default_value_t = 2000)]
     residents: u64,
-    /// SIGKILLs, spread evenly (default: one per 15 minutes, at least one).
+    /// SIGKILLs, every minutes / (kills + 2) (default: one per 15 minutes, at least one).
     #[arg(long)]
     kills: Option<u32>,
     /// Seconds the service stays down after a kill before it is restarted.
     #[arg(long, default_value_t = 3)]
     down_secs: u64,
-    /// Length of the outage (every send fails: 503s, then dropped connections), at 30 % of the
-    /// run.
+    /// Length of the outage (every send fails: 503s, then dropped connections), halfway between
+    /// the first two kills.
     #[arg(long, default_value_t = 60)]
     outage_secs: u64,
     /// Share of sends (0 to 1) given a fault outside the outage, after the warm-up.
@@ -371,14 +371,21 @@ impl Plan {
         let kills = args
             .kills
             .unwrap_or(((args.minutes / 15.0).round() as u32).max(1));
-        let outage_start = (load * 0.3).round();
+        // Kills every load / (kills + 2): the last life is twice as long as the others, long
+        // enough for SQLite's page cache to fill before memory is judged on it.
+        let spacing = load / f64::from(kills + 2);
+        let kills: Vec<f64> = (1..=kills)
+            .map(|k| (f64::from(k) * spacing).round())
+            .collect();
+        // The outage halfway between the first two kills (or the first kill and the end).
+        let outage_start = ((kills[0] + kills.get(1).copied().unwrap_or(load)) / 2.0
+            - args.outage_secs as f64 / 2.0)
+            .round();
         Plan {
             load,
             warm_up: (load * 0.1).min(120.0),
             outage: (outage_start, outage_start + args.outage_secs as f64),
-            kills: (1..=kills)
-                .map(|k| ((f64::from(k) - 0.5) / f64::from(kills) * load).round())
-                .collect(),
+            kills,
         }
     }
 
@@ -498,6 +505,29 @@ async fn deliver(
         }
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(Duration::from_secs(4));
+    }
+}
+
+/// Growth above this over the last life's second half counts as a leak (15 MB an hour).
+const MAX_SLOPE_MB_PER_MIN: f64 = 0.25;
+
+/// The least-squares slope of (seconds, kB) samples, in MB per minute.
+fn slope_mb_per_min(samples: &[(f64, u64)]) -> f64 {
+    let n = samples.len() as f64;
+    if n < 2.0 {
+        return 0.0;
+    }
+    let mt = samples.iter().map(|s| s.0).sum::<f64>() / n;
+    let mk = samples.iter().map(|s| s.1 as f64).sum::<f64>() / n;
+    let (mut num, mut den) = (0.0, 0.0);
+    for (t, kb) in samples {
+        num += (t - mt) * (*kb as f64 - mk);
+        den += (t - mt) * (t - mt);
+    }
+    if den == 0.0 {
+        0.0
+    } else {
+        num / den * 60.0 / 1024.0
     }
 }
 
@@ -1017,14 +1047,19 @@ async fn run(args: Args) -> Result<bool, String> {
     for (t, life, kb) in &samples {
         lives.entry(*life).or_default().push((*t, *kb));
     }
+    // Per life: the first and last quarter's median RSS, and the slope over its second half.
+    // The page cache (64 MiB per connection) fills as the database grows, so a short life grows
+    // without leaking; the verdict is on the last (longest) life's second half: a leak goes on
+    // growing there, a full cache does not.
     let mut memory = Vec::new();
+    let last_life = lives.keys().max().copied();
     for (life, v) in &lives {
         let begin = v.first().map_or(0.0, |x| x.0);
         let warm = if *life == 1 { 120.0 } else { 60.0 };
-        let kept: Vec<u64> = v
+        let kept: Vec<(f64, u64)> = v
             .iter()
             .filter(|(t, _)| *t >= begin + warm && *t < plan.load)
-            .map(|x| x.1)
+            .copied()
             .collect();
         let peak = v.iter().map(|x| x.1).max().unwrap_or(0);
         if kept.len() < 8 {
@@ -1034,17 +1069,26 @@ async fn run(args: Args) -> Result<bool, String> {
             );
             continue;
         }
-        let q = kept.len() / 4;
-        let first = median(&mut kept[..q].to_vec()) / 1024.0;
-        let last = median(&mut kept[kept.len() - q..].to_vec()) / 1024.0;
-        let flat = last <= first * 1.15 + 10.0;
-        if !flat {
-            failures.push(format!(
-                "memory grew in life {life}: {first:.1} MB → {last:.1} MB (median RSS, first and last quarter)"
-            ));
+        let kb: Vec<u64> = kept.iter().map(|x| x.1).collect();
+        let q = kb.len() / 4;
+        let first = median(&mut kb[..q].to_vec()) / 1024.0;
+        let last = median(&mut kb[kb.len() - q..].to_vec()) / 1024.0;
+        let slope = slope_mb_per_min(&kept[kept.len() / 2..]);
+        let mut entry = json!({ "life": life, "samples": kept.len(),
+            "minutes_judged": (kept[kept.len() - 1].0 - kept[0].0) / 60.0,
+            "first_quarter_mb": first, "last_quarter_mb": last, "peak_mb": peak as f64 / 1024.0,
+            "second_half_slope_mb_per_min": slope });
+        if Some(*life) == last_life {
+            let flat = slope <= MAX_SLOPE_MB_PER_MIN;
+            entry["flat"] = json!(flat);
+            if !flat {
+                failures.push(format!(
+                    "memory still grows at the end: {slope:.2} MB/min over the second half of the last life \
+                     ({first:.1} MB → {last:.1} MB, median RSS of its first and last quarter)"
+                ));
+            }
         }
-        memory.push(json!({ "life": life, "samples": kept.len(), "first_quarter_mb": first,
-                            "last_quarter_mb": last, "peak_mb": peak as f64 / 1024.0, "flat": flat }));
+        memory.push(entry);
     }
 
     let summary = json!({
@@ -1102,11 +1146,11 @@ mod tests {
     fn the_plan_spreads_the_kills_and_keeps_the_outage_apart() {
         let args = Args::parse_from(["triage-soak", "--out", "x"]);
         let plan = Plan::new(&args);
-        assert_eq!(plan.kills, vec![450.0, 1350.0, 2250.0, 3150.0]);
-        assert_eq!(plan.outage, (1080.0, 1140.0));
+        assert_eq!(plan.kills, vec![600.0, 1200.0, 1800.0, 2400.0]);
+        assert_eq!(plan.outage, (870.0, 930.0));
         assert_eq!(plan.warm_up, 120.0);
         assert_eq!(plan.phase(10.0), "warm-up");
-        assert_eq!(plan.phase(1100.0), "outage");
+        assert_eq!(plan.phase(900.0), "outage");
         assert_eq!(plan.phase(2000.0), "faults");
         assert_eq!(plan.phase(3600.0), "drain");
         let short = Args::parse_from([
@@ -1119,8 +1163,18 @@ mod tests {
             "30",
         ]);
         let plan = Plan::new(&short);
-        assert_eq!(plan.kills, vec![150.0]);
-        assert_eq!(plan.outage, (90.0, 120.0));
+        assert_eq!(plan.kills, vec![100.0]);
+        assert_eq!(plan.outage, (185.0, 215.0));
+    }
+
+    #[test]
+    fn the_slope_is_in_mb_per_minute() {
+        let rising: Vec<(f64, u64)> = (0..60)
+            .map(|i| (f64::from(i) * 5.0, 1024 * 100 + i as u64 * 512))
+            .collect();
+        assert!((slope_mb_per_min(&rising) - 6.0).abs() < 1e-9);
+        let flat: Vec<(f64, u64)> = (0..60).map(|i| (f64::from(i) * 5.0, 50_000)).collect();
+        assert_eq!(slope_mb_per_min(&flat), 0.0);
     }
 
     #[test]
