@@ -22,6 +22,7 @@
 //! - [`cli`]: the editors' command line (`check`, `try`, `test`, `schema`).
 //! - [`diag`]: problems a pure module reports against a path in its configuration.
 //! - [`graph`]: a client for the WhatsApp Cloud API's messages endpoint, and a stand-in of it.
+//! - [`load`]: what the load and soak tools share (the text mix, the webhook they post).
 //!
 //! # Example
 //! ```
@@ -55,6 +56,7 @@ pub mod diag;
 pub mod engine;
 pub mod flows;
 pub mod graph;
+pub mod load;
 pub mod matcher;
 pub mod privacy;
 pub mod redact;

@@ -11,7 +11,7 @@
 //! triage-loadgen --standin 127.0.0.1:18081 --latency-ms 150 --slow-share 0.01 --close-connections --drain
 //! ```
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use serde_json::json;
+use triage::load::{loopback_base, text_for};
 
 /// Posts signed text webhooks to a triage service on loopback and measures it.
 #[derive(Debug, Parser)]
@@ -81,81 +82,6 @@ struct Args {
     /// Prefix of the message ids (unique per run by default).
     #[arg(long)]
     id_prefix: Option<String>,
-}
-
-/// What residents write: FAQ questions, things for a person, personal data.
-const FAQ: &[&str] = &[
-    "ik wil een paspoort aanvragen",
-    "wanneer wordt het afval opgehaald",
-    "hoe vraag ik een id kaart aan?",
-    "wanneer komt de gft bak",
-    "Mijn paspoort is verlopen wat nu",
-    "afvalkalender??",
-    "waar kan ik grofvuil kwijt",
-    "hoe geef ik een verhuizing door",
-    "ik wil mijn rijbewijs verlengen",
-    "hoeveel kost een parkeervergunning",
-];
-const HANDOVER: &[&str] = &[
-    "ik heb een klacht over mijn buurman",
-    "er ligt al een week een kapotte lantaarnpaal in mijn straat",
-    "kan iemand mij bellen over mijn aanvraag",
-    "ik heb een vraag over mijn uitkering",
-    "de stoep voor mijn huis is kapot en gevaarlijk",
-    "wie kan mij helpen met een bezwaar",
-];
-const PRIVATE: &[&str] = &[
-    "mijn bsn is 111222333 ik ga verhuizen",
-    "hier mijn bsn 123456782 voor de aanvraag",
-    "bsn: 111.222.333 kan iemand kijken",
-];
-
-fn text_for(i: u64) -> &'static str {
-    // Of every 20 messages: 13 FAQ, 5 for a person, 2 with a BSN.
-    let slot = i % 20;
-    let k = (i / 20) as usize;
-    match slot {
-        0..=12 => FAQ[(k + slot as usize) % FAQ.len()],
-        13..=17 => HANDOVER[(k + slot as usize) % HANDOVER.len()],
-        _ => PRIVATE[(k + slot as usize) % PRIVATE.len()],
-    }
-}
-
-fn webhook(id: &str, from: &str, text: &str) -> Vec<u8> {
-    json!({
-        "object": "whatsapp_business_account",
-        "entry": [{ "id": "loadgen", "changes": [{ "field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": { "display_phone_number": "0000", "phone_number_id": "demo-phone-number-id" },
-            "contacts": [{ "profile": { "name": "Load" }, "wa_id": from }],
-            "messages": [{ "from": from, "id": id,
-                           "timestamp": chrono::Utc::now().timestamp().to_string(),
-                           "type": "text", "text": { "body": text } }]
-        }}]}]
-    })
-    .to_string()
-    .into_bytes()
-}
-
-/// Refuses anything but a loopback address: this tool never sends traffic off the machine.
-fn loopback_base(url: &str) -> Result<String, String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("`{url}`: only plain http:// on loopback is supported"))?;
-    let authority = rest.split('/').next().unwrap_or_default();
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next().unwrap_or_default()
-    } else {
-        authority.split(':').next().unwrap_or_default()
-    };
-    let ok = host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    if !ok {
-        return Err(format!(
-            "`{host}` is not a loopback address: triage-loadgen only targets 127.0.0.0/8, ::1 or localhost"
-        ));
-    }
-    Ok(format!("http://{authority}"))
 }
 
 /// The numbers of `/metrics` the drain watches.
@@ -368,7 +294,7 @@ async fn run(args: Args) -> Result<bool, String> {
                 }
                 let from = format!("3169{:07}", (i % residents) % 10_000_000);
                 let id = format!("{prefix}{i}");
-                let body = webhook(&id, &from, text_for(i));
+                let body = triage::load::webhook("demo-phone-number-id", &id, &from, text_for(i));
                 let signature = triage::whatsapp::sign(secret.as_bytes(), &body);
                 let t = Instant::now();
                 let answer = http
@@ -561,36 +487,6 @@ async fn run(args: Args) -> Result<bool, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_loopback_targets_are_accepted() {
-        for ok in [
-            "http://127.0.0.1:8080",
-            "http://localhost:8080/",
-            "http://127.3.4.5",
-            "http://[::1]:9000",
-        ] {
-            assert!(loopback_base(ok).is_ok(), "{ok}");
-        }
-        for bad in [
-            "http://10.0.0.1:8080",
-            "http://192.168.1.2",
-            "http://example.org",
-            "https://127.0.0.1",
-            "http://[2001:db8::1]:80",
-        ] {
-            assert!(loopback_base(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn the_mix_has_faq_handover_and_personal_data() {
-        let texts: Vec<&str> = (0..200).map(text_for).collect();
-        let count = |set: &[&str]| texts.iter().filter(|t| set.contains(t)).count();
-        assert_eq!(count(FAQ), 130);
-        assert_eq!(count(HANDOVER), 50);
-        assert_eq!(count(PRIVATE), 20);
-    }
 
     #[test]
     fn percentiles_are_nearest_rank() {

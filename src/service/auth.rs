@@ -78,6 +78,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/auth/logout", post(logout))
         .route("/auth/status", get(status))
         .layer(DefaultBodyLimit::max(MAX_LOGIN_BODY_BYTES))
+        .layer(axum::middleware::map_response(super::api::json_errors))
 }
 
 // ---------------------------------------------------------------------------------------------

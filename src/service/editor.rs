@@ -42,6 +42,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/editor/try", post(try_message))
         .route("/api/editor/unmatched", get(unmatched))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(super::api::json_errors))
         .layer(axum::middleware::map_response(super::api::no_store))
 }
 

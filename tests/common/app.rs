@@ -180,6 +180,12 @@ impl TestApp {
         (self.dir, self.graph, self.graph_server)
     }
 
+    /// The service's SQLite file.
+    #[allow(dead_code)]
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("triage.db")
+    }
+
     /// A GET as the user of `token`: the status and the JSON body (`Null` when there is none).
     #[allow(dead_code)]
     pub async fn get_as(&self, token: &str, path: &str) -> (u16, Value) {
