@@ -108,14 +108,22 @@ async fn report(s: &Arc<AppState>, caller: &Caller, q: &PeriodQuery) -> Result<R
     ))
 }
 
-/// The report, with `topic_titles`: the flows' title of each topic it names.
+/// The report, with `topic_titles` (the flows' title of each topic it names) and `today`.
 async fn report_json(
     State(s): State<Arc<AppState>>,
     caller: Caller,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let r = report(&s, &caller, &q).await?;
-    let titles = names(&s.flows()).topics;
+    let flows = s.flows();
+    let titles = names(&flows).topics;
+    // The service's today (its clock, in the office's timezone): what the page's "this week"
+    // counts from, whatever the visitor's computer says.
+    let today = s
+        .clock
+        .now()
+        .with_timezone(&flows.office.timezone())
+        .date_naive();
     let shown: serde_json::Map<String, Value> = r
         .topics
         .iter()
@@ -127,6 +135,7 @@ async fn report_json(
         .collect();
     let mut body = serde_json::to_value(&r).map_err(ApiError::internal)?;
     body["topic_titles"] = Value::Object(shown);
+    body["today"] = Value::from(today.to_string());
     Ok(Json(body))
 }
 
