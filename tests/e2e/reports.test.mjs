@@ -13,6 +13,9 @@ before(async () => {
   await triage.resident('31612350001', 'ik wil een nieuw paspoort');
   await triage.resident('31612350002', 'mijn bsn is 111222333, ik ben verhuisd');
   await triage.resident('31612350003', 'ik wil mijn naam wijzigen');
+  // Topics with long titles, which the charts must not cut off.
+  await triage.resident('31612350005', 'ik wil een dakkapel bouwen, heb ik een omgevingsvergunning nodig?');
+  await triage.resident('31612350006', 'ik wil bezwaar maken tegen mijn WOZ-waarde');
   // Saturday: out of office hours.
   await triage.setClock('2026-11-28T11:00:00+01:00');
   await triage.resident('31612350004', 'wanneer wordt het oud papier opgehaald?');
@@ -26,7 +29,7 @@ before(async () => {
   assert.equal((await triage.admin('POST', `/api/conversations/${handover.id}/reply`, { text: 'Hoi! Dat regelen we.' })).status, 200);
   await until(async () => {
     const r = await triage.admin('GET', '/api/reports?from=2026-11-23&to=2026-11-29');
-    return r.body.totals.inbound === 4 && r.body.outcomes.reduce((n, c) => n + c.count, 0) >= 4;
+    return r.body.totals.inbound === 6 && r.body.outcomes.reduce((n, c) => n + c.count, 0) >= 6;
   }, 'every message decided');
 });
 after(async () => { await triage.stop(); });
@@ -37,6 +40,15 @@ async function openTables(page) {
 }
 
 const widest = (page) => page.evaluate(() => document.documentElement.scrollWidth);
+
+/** The chart labels that stick out of their chart (and so would be cut off or overlap the card). */
+const clippedLabels = (page) => page.evaluate(() => [...document.querySelectorAll('#report svg text')]
+  .filter((t) => {
+    const r = t.getBoundingClientRect();
+    const box = t.closest('svg').getBoundingClientRect();
+    return r.width > 0 && (r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5);
+  })
+  .map((t) => t.textContent));
 
 test('the reports match what was sent and answered', async () => {
   const page = await triage.signedIn('demo-admin', '/reports');
@@ -53,9 +65,9 @@ test('the reports match what was sent and answered', async () => {
   await page.fill('[data-test=period-to]', '2026-11-29');
   await page.click('[data-test=period-apply]');
   const figure = (name) => page.locator(`[data-test=kpi-${name}]`).innerText();
-  await page.locator('[data-test=kpi-inbound]', { hasText: '4' }).waitFor();
+  await page.locator('[data-test=kpi-inbound]', { hasText: '6' }).waitFor();
   assert.equal(await page.inputValue('[data-test=period-to]'), '29-11-2026', 'shown as Dutch write it');
-  assert.equal(await figure('faq'), '2');
+  assert.equal(await figure('faq'), '4');
   assert.equal(await figure('privacy'), '1');
   assert.equal(await figure('handover'), '1');
   assert.equal(await figure('within-goal'), '100%');
@@ -65,17 +77,20 @@ test('the reports match what was sent and answered', async () => {
   const topics = page.locator('section[aria-label="Meest gestelde FAQ-vragen"]');
   await topics.locator('svg text', { hasText: 'Paspoort of ID-kaart aanvragen' }).waitFor();
   assert.equal(await topics.locator('svg text', { hasText: 'paspoort-id-kaart' }).count(), 0);
-  // At 1280 px nothing is wider than the screen.
+  // At 1280 px nothing is wider than the screen, and every label of the charts is inside them.
   assert.ok(await widest(page) <= 1280, `the page is ${await widest(page)} px wide`);
+  assert.deepEqual(await clippedLabels(page), []);
   await screenshot(page, 'reports.png');
   await expectAccessible(page, 'the reports of a week');
 
   // The tables say the same, by day, in Dutch.
   await openTables(page);
   const cells = (day) => page.locator('[data-test=table-per_day] tr', { hasText: day }).locator('td').allInnerTexts();
-  assert.deepEqual(await cells('di 24 nov 2026'), ['di 24 nov 2026', '3', '0']);
+  assert.deepEqual(await cells('di 24 nov 2026'), ['di 24 nov 2026', '5', '0']);
   assert.deepEqual(await cells('za 28 nov 2026'), ['za 28 nov 2026', '1', '1']);
-  assert.deepEqual(await page.locator('[data-test=table-topics] td').first().innerText(), 'Afvalkalender en containers');
+  const titles = await page.locator('[data-test=table-topics] tbody td:first-child').allInnerTexts();
+  assert.ok(titles.includes('Aanslag gemeentelijke belastingen en WOZ-waarde'), titles.join(' | '));
+  assert.ok(titles.includes('Afvalkalender en containers'), titles.join(' | '));
   assert.ok(await widest(page) <= 1280, `with the tables open the page is ${await widest(page)} px wide`);
   await expectAccessible(page, 'the reports with every table open');
 
@@ -95,7 +110,7 @@ test('the reports match what was sent and answered', async () => {
   await page.locator('[data-test=period-error]', { hasText: 'geen datum' }).waitFor();
   assert.equal(await page.getAttribute('[data-test=period-from]', 'aria-invalid'), 'true');
   assert.equal(await page.evaluate(() => document.activeElement.dataset.test), 'period-from');
-  assert.equal(await figure('inbound'), '4', 'the report shown stays');
+  assert.equal(await figure('inbound'), '6', 'the report shown stays');
   await expectAccessible(page, 'the reports with a wrong day typed');
   assert.deepEqual(page.errors, []);
 });
@@ -106,9 +121,10 @@ test('on a tablet the reports fit, and the wide table scrolls in a region the ke
   await page.fill('[data-test=period-from]', '23-11-2026');
   await page.fill('[data-test=period-to]', '29-11-2026');
   await page.click('[data-test=period-apply]');
-  await page.locator('[data-test=kpi-inbound]', { hasText: '4' }).waitFor();
+  await page.locator('[data-test=kpi-inbound]', { hasText: '6' }).waitFor();
   await openTables(page);
   assert.ok(await widest(page) <= 820, `the page is ${await widest(page)} px wide`);
+  assert.deepEqual(await clippedLabels(page), []);
   const region = page.locator('[role=region][aria-label="Berichten per uur van de week, tabel"]');
   assert.equal(await region.getAttribute('tabindex'), '0');
   assert.ok(await region.evaluate((el) => el.scrollWidth > el.clientWidth), 'the hour table scrolls inside its region');
@@ -124,7 +140,7 @@ test('in an English browser the days are still Dutch', async () => {
   await page.fill('[data-test=period-from]', '23-11-2026');
   await page.fill('[data-test=period-to]', '29-11-2026');
   await page.click('[data-test=period-apply]');
-  await page.locator('[data-test=kpi-inbound]', { hasText: '4' }).waitFor();
+  await page.locator('[data-test=kpi-inbound]', { hasText: '6' }).waitFor();
   const axis = await page.locator('section[aria-label="Berichten per dag"] svg text.axis')
     .evaluateAll((els) => els.map((e) => e.textContent));
   assert.ok(axis.includes('di 24-11') && axis.includes('zo 29-11'), axis.join(' | '));

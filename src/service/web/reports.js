@@ -237,19 +237,32 @@
 
   function bars(items) {
     if (!items.length) return h('p', { class: 'muted' }, 'Niets in deze periode.');
-    const W = 480; const row = 24; const labelW = 230; const chars = 32;
+    const W = 480; const row = 24; const labelW = 230;
     const max = Math.max(1, ...items.map(([, v]) => v));
     const svg = s('svg', { viewBox: `0 0 ${W} ${items.length * row + 4}`, role: 'img', 'aria-label': 'Staafdiagram' });
     items.forEach(([label, v], i) => {
       const w = ((W - labelW - 50) * v) / max;
       // A label longer than its room is cut with an ellipsis; the whole one is its tooltip and
       // stands in the table below.
-      const short = label.length > chars ? label.slice(0, chars - 1).trimEnd() + '…' : label;
+      const short = fitted(String(label), labelW - 12, 13);
       svg.append(s('text', { x: labelW - 8, y: i * row + 17, 'text-anchor': 'end', class: 'label' }, short, s('title', {}, label)),
         s('rect', { x: labelW, y: i * row + 4, width: Math.max(w, 1), height: row - 8, class: 'bar' }),
         s('text', { x: labelW + w + 6, y: i * row + 17, class: 'value' }, v));
     });
     return svg;
+  }
+
+  let measure = null;
+  /** `text`, cut with an ellipsis where it would be wider than `width` at `size` px in the
+   * page's font (a chart's units are CSS pixels at its natural width). */
+  function fitted(text, width, size) {
+    if (!measure) measure = document.createElement('canvas').getContext('2d');
+    if (!measure) return text;
+    measure.font = size + 'px ' + getComputedStyle(document.body).fontFamily;
+    if (measure.measureText(text).width <= width) return text;
+    let cut = text;
+    while (cut.length > 1 && measure.measureText(cut + '…').width > width) cut = cut.slice(0, -1);
+    return cut.trimEnd() + '…';
   }
 
   function followUpChart(f) {
