@@ -27,12 +27,14 @@ impl Period {
     /// A period, or why it is not one.
     pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Period, String> {
         if from > to {
-            return Err(format!("`from` ({from}) is after `to` ({to})"));
+            return Err(format!(
+                "De begindatum ({from}) ligt na de einddatum ({to})."
+            ));
         }
         let days = (to - from).num_days() + 1;
         if days > MAX_DAYS {
             return Err(format!(
-                "a report covers at most {MAX_DAYS} days; this period has {days}"
+                "Een rapportage beslaat hoogstens {MAX_DAYS} dagen; deze periode heeft er {days}."
             ));
         }
         Ok(Period { from, to })
@@ -334,7 +336,7 @@ pub fn compute(
     }
 }
 
-/// The tables of a report, for CSV export: name, header, rows.
+/// The tables of a report, for CSV export.
 pub const TABLES: &[&str] = &[
     "per_day",
     "hour_of_week",
@@ -344,95 +346,211 @@ pub const TABLES: &[&str] = &[
     "topics",
 ];
 
-/// One table of the report as rows of cells (the first row is the header); `None` for an
-/// unknown table.
-pub fn table(report: &Report, name: &str) -> Option<Vec<Vec<String>>> {
-    let opt = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
-    let pct = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+/// The two forms of a CSV download.
+///
+/// [`CsvStyle::Dutch`] (the default) is what a Dutch Excel or LibreOffice opens as numbers
+/// with a double click: `;` between cells, a decimal comma, Dutch headers and labels, and a
+/// UTF-8 byte order mark so that Excel reads the accents. [`CsvStyle::International`]
+/// (`?format=en`) is the form for scripts: `,`, a decimal point, the report's own field names
+/// and keys, no byte order mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CsvStyle {
+    #[default]
+    Dutch,
+    International,
+}
+
+impl CsvStyle {
+    /// `nl` or `en` (as in `?format=`).
+    pub fn parse(s: &str) -> Option<CsvStyle> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "nl" => Some(CsvStyle::Dutch),
+            "en" => Some(CsvStyle::International),
+            _ => None,
+        }
+    }
+
+    fn separator(self) -> char {
+        match self {
+            CsvStyle::Dutch => ';',
+            CsvStyle::International => ',',
+        }
+    }
+
+    /// The Dutch or the international word.
+    fn pick<'a>(self, nl: &'a str, en: &'a str) -> &'a str {
+        match self {
+            CsvStyle::Dutch => nl,
+            CsvStyle::International => en,
+        }
+    }
+}
+
+/// One cell of a table: text (from editors' files, so neutralised for spreadsheets), or a
+/// number that is written in the style's own way.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Int(i64),
+    Decimal(f64),
+    Empty,
+}
+
+impl Cell {
+    fn text(s: &str) -> Cell {
+        Cell::Text(s.to_string())
+    }
+
+    fn count(n: u32) -> Cell {
+        Cell::Int(i64::from(n))
+    }
+
+    fn int(v: Option<i64>) -> Cell {
+        v.map_or(Cell::Empty, Cell::Int)
+    }
+
+    fn decimal(v: Option<f64>) -> Cell {
+        v.map_or(Cell::Empty, Cell::Decimal)
+    }
+}
+
+/// What the flows call the ids a report holds: department names and topic titles. An id the
+/// flows no longer know is shown as itself.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub departments: std::collections::HashMap<String, String>,
+    pub topics: std::collections::HashMap<String, String>,
+}
+
+/// What the web pages call a decision's outcome, in Dutch.
+pub fn outcome_label(key: &str) -> &str {
+    match key {
+        "faq" => "beantwoord met een FAQ",
+        "privacy_redirect" => "doorverwezen (privacy)",
+        "handover" => "naar een medewerker",
+        "to_agent" => "bericht aan medewerker",
+        "follow_up" => "nazorgvraag gesteld",
+        "follow_up_yes" => "nazorg: nog nodig",
+        "follow_up_no" => "nazorg: niet meer nodig",
+        "follow_up_other" => "nazorg: ander bericht",
+        "ignored" => "genegeerd",
+        other => other,
+    }
+}
+
+const WEEKDAYS_NL: [&str; 7] = ["ma", "di", "wo", "do", "vr", "za", "zo"];
+const WEEKDAYS_EN: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// One table of the report as rows of cells (the first row is the header), in `style`;
+/// `None` for an unknown table.
+pub fn table(
+    report: &Report,
+    name: &str,
+    style: CsvStyle,
+    names: &Names,
+) -> Option<Vec<Vec<Cell>>> {
+    let dutch = style == CsvStyle::Dutch;
+    let header = |cells: &[(&str, &str)]| -> Vec<Cell> {
+        cells
+            .iter()
+            .map(|(nl, en)| Cell::text(style.pick(nl, en)))
+            .collect()
+    };
     let mut out = Vec::new();
     match name {
         "per_day" => {
-            out.push(vec![
-                "date".into(),
-                "inbound".into(),
-                "outside_hours".into(),
-            ]);
+            out.push(header(&[
+                ("datum", "date"),
+                ("berichten", "inbound"),
+                ("buiten kantoortijd", "outside_hours"),
+            ]));
             for d in &report.per_day {
                 out.push(vec![
-                    d.date.to_string(),
-                    d.inbound.to_string(),
-                    d.outside_hours.to_string(),
+                    Cell::Text(d.date.to_string()),
+                    Cell::count(d.inbound),
+                    Cell::count(d.outside_hours),
                 ]);
             }
         }
         "hour_of_week" => {
-            let mut header = vec!["weekday".to_string()];
-            header.extend((0..24).map(|h| format!("{h:02}")));
-            out.push(header);
-            for (i, row) in report.hour_of_week.iter().enumerate() {
-                let mut cells =
-                    vec![["mon", "tue", "wed", "thu", "fri", "sat", "sun"][i].to_string()];
-                cells.extend(row.iter().map(u32::to_string));
+            let mut head = vec![Cell::text(style.pick("dag", "weekday"))];
+            head.extend((0..24).map(|h| Cell::Text(format!("{h:02}"))));
+            out.push(head);
+            let days = if dutch { WEEKDAYS_NL } else { WEEKDAYS_EN };
+            for (row, day) in report.hour_of_week.iter().zip(days) {
+                let mut cells = vec![Cell::text(day)];
+                cells.extend(row.iter().map(|n| Cell::count(*n)));
                 out.push(cells);
             }
         }
-        "outcomes" | "topics" => {
-            let key = if name == "outcomes" {
-                "outcome"
-            } else {
-                "topic"
-            };
-            out.push(vec![key.into(), "count".into()]);
-            let list = if name == "outcomes" {
-                &report.outcomes
-            } else {
-                &report.topics
-            };
-            for c in list {
-                out.push(vec![c.key.clone(), c.count.to_string()]);
+        "outcomes" => {
+            out.push(header(&[("uitkomst", "outcome"), ("aantal", "count")]));
+            for c in &report.outcomes {
+                let label = if dutch { outcome_label(&c.key) } else { &c.key };
+                out.push(vec![Cell::text(label), Cell::count(c.count)]);
+            }
+        }
+        "topics" => {
+            out.push(header(&[
+                ("onderwerp", "topic"),
+                ("titel", "title"),
+                ("aantal", "count"),
+            ]));
+            for c in &report.topics {
+                let title = names
+                    .topics
+                    .get(&c.key)
+                    .map_or(Cell::Empty, |t| Cell::text(t));
+                out.push(vec![Cell::text(&c.key), title, Cell::count(c.count)]);
             }
         }
         "departments" => {
-            out.push(
-                [
-                    "department",
-                    "handovers",
-                    "within_goal",
-                    "answered_late",
-                    "waiting",
-                    "unanswered_late",
-                    "within_goal_percent",
-                    "median_seconds",
-                    "p90_seconds",
-                ]
-                .map(String::from)
-                .to_vec(),
-            );
+            out.push(header(&[
+                ("afdeling", "department"),
+                ("naam", "name"),
+                ("overgedragen", "handovers"),
+                ("binnen een werkuur", "within_goal"),
+                ("later beantwoord", "answered_late"),
+                ("wacht nog", "waiting"),
+                ("te laat, geen antwoord", "unanswered_late"),
+                ("binnen een werkuur (%)", "within_goal_percent"),
+                ("mediaan (seconden)", "median_seconds"),
+                ("90% binnen (seconden)", "p90_seconds"),
+            ]));
             for d in &report.departments {
+                let name = names
+                    .departments
+                    .get(&d.department)
+                    .map_or(Cell::Empty, |n| Cell::text(n));
                 out.push(vec![
-                    d.department.clone(),
-                    d.handovers.to_string(),
-                    d.within_goal.to_string(),
-                    d.answered_late.to_string(),
-                    d.waiting.to_string(),
-                    d.unanswered_late.to_string(),
-                    pct(d.within_goal_percent),
-                    opt(d.median_seconds),
-                    opt(d.p90_seconds),
+                    Cell::text(&d.department),
+                    name,
+                    Cell::count(d.handovers),
+                    Cell::count(d.within_goal),
+                    Cell::count(d.answered_late),
+                    Cell::count(d.waiting),
+                    Cell::count(d.unanswered_late),
+                    Cell::decimal(d.within_goal_percent),
+                    Cell::int(d.median_seconds),
+                    Cell::int(d.p90_seconds),
                 ]);
             }
         }
         "follow_ups" => {
             let f = &report.follow_ups;
-            out.push(vec!["answer".into(), "count".into()]);
-            for (k, v) in [
-                ("asked", f.asked),
-                ("still_needed", f.still_needed),
-                ("still_needed_by_message", f.still_needed_by_message),
-                ("no_longer_needed", f.no_longer_needed),
-                ("no_answer", f.no_answer),
+            out.push(header(&[("nazorgvraag", "answer"), ("aantal", "count")]));
+            for (nl, en, v) in [
+                ("gesteld", "asked", f.asked),
+                ("nog nodig", "still_needed", f.still_needed),
+                (
+                    "nog nodig (ander bericht)",
+                    "still_needed_by_message",
+                    f.still_needed_by_message,
+                ),
+                ("niet meer nodig", "no_longer_needed", f.no_longer_needed),
+                ("geen antwoord", "no_answer", f.no_answer),
             ] {
-                out.push(vec![k.into(), v.to_string()]);
+                out.push(vec![Cell::text(style.pick(nl, en)), Cell::count(v)]);
             }
         }
         _ => return None,
@@ -440,29 +558,47 @@ pub fn table(report: &Report, name: &str) -> Option<Vec<Vec<String>>> {
     Some(out)
 }
 
-/// Rows as CSV (RFC 4180: CRLF, quotes where needed). A cell that a spreadsheet would take for
-/// a formula (`=`, `+`, `-`, `@`, or a tab or carriage return first, as OWASP lists them) gets a
-/// leading `'`: topic and department ids come from editors' files.
-pub fn csv(rows: &[Vec<String>]) -> String {
+/// The byte order mark that makes Excel read a CSV file as UTF-8.
+pub const BOM: char = '\u{feff}';
+
+/// Rows as CSV (RFC 4180: CRLF, quotes where needed) in `style`; the Dutch form starts with
+/// [`BOM`]. A text cell that a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, or a
+/// tab or carriage return first, as OWASP lists them) gets a leading `'`: topic and department
+/// ids and names come from editors' files. Numbers are ours and are written as numbers.
+pub fn csv(rows: &[Vec<Cell>], style: CsvStyle) -> String {
+    let sep = style.separator();
     let mut out = String::new();
+    if style == CsvStyle::Dutch {
+        out.push(BOM);
+    }
     for row in rows {
         let cells: Vec<String> = row
             .iter()
-            .map(|c| {
-                let formula = c.starts_with(['=', '+', '-', '@', '\t', '\r']);
-                let c = if formula && c.trim().parse::<f64>().is_err() {
-                    format!("'{c}")
-                } else {
-                    c.clone()
-                };
-                if c.contains([',', '"', '\n', '\r']) {
-                    format!("\"{}\"", c.replace('"', "\"\""))
-                } else {
-                    c
+            .map(|c| match c {
+                Cell::Empty => String::new(),
+                Cell::Int(n) => n.to_string(),
+                Cell::Decimal(x) => {
+                    let s = x.to_string();
+                    match style {
+                        CsvStyle::Dutch => s.replace('.', ","),
+                        CsvStyle::International => s,
+                    }
+                }
+                Cell::Text(t) => {
+                    let t = if t.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                        format!("'{t}")
+                    } else {
+                        t.clone()
+                    };
+                    if t.contains([sep, '"', '\n', '\r']) {
+                        format!("\"{}\"", t.replace('"', "\"\""))
+                    } else {
+                        t
+                    }
                 }
             })
             .collect();
-        out.push_str(&cells.join(","));
+        out.push_str(&cells.join(&sep.to_string()));
         out.push_str("\r\n");
     }
     out
@@ -641,17 +777,25 @@ mod tests {
     }
 
     #[test]
-    fn csv_quotes_and_neutralises_formulas() {
+    fn csv_quotes_and_neutralises_formulas_in_either_style() {
+        let t = |s: &str| Cell::Text(s.to_string());
         let rows = vec![
-            vec!["a".to_string(), "b,c".to_string()],
-            vec!["=1+1".to_string(), "say \"hi\"".to_string()],
-            vec!["-5".to_string(), "@x".to_string()],
-            vec!["\t=1+1".to_string(), "\r=cmd".to_string()],
+            vec![t("a"), t("b,c"), t("d;e")],
+            vec![t("=1+1"), t("say \"hi\""), Cell::Int(-5)],
+            vec![t("-5"), t("@x"), Cell::Empty],
+            vec![t("\t=1+1"), t("\r=cmd"), Cell::Decimal(-2.5)],
         ];
         assert_eq!(
-            csv(&rows),
-            "a,\"b,c\"\r\n'=1+1,\"say \"\"hi\"\"\"\r\n-5,'@x\r\n'\t=1+1,\"'\r=cmd\"\r\n"
+            csv(&rows, CsvStyle::International),
+            "a,\"b,c\",d;e\r\n'=1+1,\"say \"\"hi\"\"\",-5\r\n'-5,'@x,\r\n'\t=1+1,\"'\r=cmd\",-2.5\r\n"
         );
+        assert_eq!(
+            csv(&rows, CsvStyle::Dutch),
+            "\u{feff}a;b,c;\"d;e\"\r\n'=1+1;\"say \"\"hi\"\"\";-5\r\n'-5;'@x;\r\n'\t=1+1;\"'\r=cmd\";-2,5\r\n"
+        );
+        assert_eq!(CsvStyle::parse("EN"), Some(CsvStyle::International));
+        assert_eq!(CsvStyle::parse("nl"), Some(CsvStyle::Dutch));
+        assert_eq!(CsvStyle::parse("de"), None);
         let report = compute(
             &ReportRows::default(),
             &office(),
@@ -661,9 +805,96 @@ mod tests {
             None,
         );
         for name in TABLES {
-            assert!(table(&report, name).is_some(), "{name}");
+            for style in [CsvStyle::Dutch, CsvStyle::International] {
+                assert!(
+                    table(&report, name, style, &Names::default()).is_some(),
+                    "{name}"
+                );
+            }
         }
-        assert_eq!(table(&report, "per_day").unwrap().len(), 8);
-        assert!(table(&report, "nothing").is_none());
+        let days = table(&report, "per_day", CsvStyle::Dutch, &Names::default()).unwrap();
+        assert_eq!(days.len(), 8);
+        assert!(table(&report, "nothing", CsvStyle::Dutch, &Names::default()).is_none());
+    }
+
+    /// A department's row as a Dutch spreadsheet reads it: `;`, a decimal comma, the name
+    /// from the flows beside the id; and as scripts read it.
+    #[test]
+    fn the_department_table_in_both_styles() {
+        let mut report = compute(
+            &ReportRows::default(),
+            &office(),
+            Period::last_week(date("2026-11-24")),
+            at("2026-11-24T12:00:00Z"),
+            3600,
+            None,
+        );
+        report.departments = vec![Department {
+            department: "burgerzaken".into(),
+            handovers: 3,
+            within_goal: 1,
+            answered_late: 1,
+            waiting: 0,
+            unanswered_late: 1,
+            within_goal_percent: Some(33.3),
+            median_seconds: Some(1200),
+            p90_seconds: None,
+        }];
+        report.topics = vec![Count {
+            key: "paspoort".into(),
+            count: 2,
+        }];
+        report.outcomes = vec![Count {
+            key: "privacy_redirect".into(),
+            count: 1,
+        }];
+        let mut names = Names::default();
+        names
+            .departments
+            .insert("burgerzaken".into(), "Burgerzaken".into());
+        names
+            .topics
+            .insert("paspoort".into(), "Paspoort of ID-kaart aanvragen".into());
+        let nl = |t| {
+            csv(
+                &table(&report, t, CsvStyle::Dutch, &names).unwrap(),
+                CsvStyle::Dutch,
+            )
+        };
+        let en = |t| {
+            csv(
+                &table(&report, t, CsvStyle::International, &names).unwrap(),
+                CsvStyle::International,
+            )
+        };
+        assert_eq!(
+            nl("departments"),
+            "\u{feff}afdeling;naam;overgedragen;binnen een werkuur;later beantwoord;wacht nog;\
+             te laat, geen antwoord;binnen een werkuur (%);mediaan (seconden);90% binnen (seconden)\r\n\
+             burgerzaken;Burgerzaken;3;1;1;0;1;33,3;1200;\r\n"
+        );
+        assert_eq!(
+            en("departments"),
+            "department,name,handovers,within_goal,answered_late,waiting,unanswered_late,\
+             within_goal_percent,median_seconds,p90_seconds\r\n\
+             burgerzaken,Burgerzaken,3,1,1,0,1,33.3,1200,\r\n"
+        );
+        assert_eq!(
+            nl("topics"),
+            "\u{feff}onderwerp;titel;aantal\r\npaspoort;Paspoort of ID-kaart aanvragen;2\r\n"
+        );
+        assert_eq!(
+            en("follow_ups"),
+            "answer,count\r\nasked,0\r\nstill_needed,0\r\nstill_needed_by_message,0\r\n\
+             no_longer_needed,0\r\nno_answer,0\r\n"
+        );
+        assert!(nl("hour_of_week").starts_with("\u{feff}dag;00;01;02;"));
+        assert!(nl("hour_of_week").contains("\r\nzo;0;0;"));
+        assert!(en("hour_of_week").contains("\r\nsun,0,0,"));
+        assert_eq!(
+            nl("outcomes"),
+            "\u{feff}uitkomst;aantal\r\ndoorverwezen (privacy);1\r\n"
+        );
+        assert_eq!(en("outcomes"), "outcome,count\r\nprivacy_redirect,1\r\n");
     }
 }

@@ -67,19 +67,19 @@ pub fn build(
         );
     }
     let store = SqliteStore::open(&config.sqlite_path()?).map_err(|e| e.to_string())?;
-    if config.demo() {
-        // Demo mode only (production refuses to run without an access token).
-        api::ensure_demo_users(&store, &flows, chrono::Utc::now()).map_err(|e| e.to_string())?;
-    } else {
-        for name in api::remove_demo_users(&store).map_err(|e| e.to_string())? {
-            tracing::warn!(user = %name, "removed a demo user: its token is public");
-        }
-    }
     let test_clock = test_clock.map(Arc::new);
     let clock: Arc<dyn Clock> = match &test_clock {
         Some(tc) => tc.clone(),
         None => Arc::new(SystemClock),
     };
+    if config.demo() {
+        // Demo mode only (production refuses to run without an access token).
+        api::ensure_demo_users(&store, &flows, clock.now()).map_err(|e| e.to_string())?;
+    } else {
+        for name in api::remove_demo_users(&store).map_err(|e| e.to_string())? {
+            tracing::warn!(user = %name, "removed a demo user: its token is public");
+        }
+    }
     let demo = config.demo();
     // The stand-in takes only this run's own random token, so nobody else sends through it.
     let demo_token = api::new_token()?;

@@ -28,6 +28,9 @@ use crate::text::{auto_tolerance, bounded_distance, normalize};
 pub const THRESHOLD: f64 = 0.4;
 /// Examples shown per group.
 pub const EXAMPLES: usize = 5;
+/// The group's further questions sent with it, for the editor who opens the group ("en nog 37
+/// andere"): the newest of them.
+pub const MORE: usize = 100;
 /// Shared words shown per group.
 pub const TERMS: usize = 5;
 
@@ -98,6 +101,8 @@ pub struct Group {
     pub terms: Vec<String>,
     /// The newest questions of the group, newest first (at most [`EXAMPLES`]).
     pub examples: Vec<HandedOver>,
+    /// The questions after those, newest first (at most [`MORE`]).
+    pub more: Vec<HandedOver>,
 }
 
 /// The words seen so far, typos folded onto the word they are a typo of.
@@ -268,6 +273,13 @@ fn finish(b: Building, questions: &[HandedOver], vocabulary: &Vocabulary) -> Gro
         .take(EXAMPLES)
         .map(|&q| questions[q].clone())
         .collect();
+    let more: Vec<HandedOver> = b
+        .members
+        .iter()
+        .skip(EXAMPLES)
+        .take(MORE)
+        .map(|&q| questions[q].clone())
+        .collect();
     Group {
         size,
         latest_at: questions[b.members[0]].at,
@@ -277,6 +289,7 @@ fn finish(b: Building, questions: &[HandedOver], vocabulary: &Vocabulary) -> Gro
             .map(|(w, _, _)| vocabulary.spelling(w).to_string())
             .collect(),
         examples,
+        more,
     }
 }
 
@@ -425,6 +438,18 @@ mod tests {
         assert_eq!(groups[0].size, 8);
         assert_eq!(groups[0].examples.len(), EXAMPLES);
         assert!(groups[0].examples.windows(2).all(|w| w[0].at >= w[1].at));
+        // The rest of the group comes with it, so the page can open it.
+        assert_eq!(groups[0].more.len(), 8 - EXAMPLES);
+        assert!(groups[0].examples.last().unwrap().at >= groups[0].more[0].at);
+        let mut ids: Vec<i64> = groups[0]
+            .examples
+            .iter()
+            .chain(&groups[0].more)
+            .map(|q| q.message_id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 8, "every question once");
         assert!(group(&[]).is_empty());
     }
 

@@ -287,7 +287,7 @@ async fn claim_reply_forward_resolve_reopen_all_audited() {
         e["message"]
             .as_str()
             .unwrap()
-            .contains("did you mean `burgerzaken`"),
+            .contains("Bedoel je `burgerzaken`?"),
         "{e}"
     );
     let note = "Vraagt naar een paspoort voor haar zoon, graag terugbellen";
@@ -528,6 +528,11 @@ async fn the_conversation_view_shows_context_but_never_a_bsn() {
         .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"], "personal_data");
+    // The agent reads why in Dutch, with the kind of data the flows name.
+    assert_eq!(
+        body["message"],
+        "Je antwoord bevat een burgerservicenummer (BSN). Dat hoort niet in WhatsApp: verwijs de inwoner naar de beveiligde pagina.",
+    );
     let view = app.decided(&kim, id, 2).await;
     assert!(!view.to_string().contains("111222333"));
     let (status, _) = app.get(&kim, "/api/conversations/9999").await;

@@ -86,6 +86,9 @@ async fn the_report_counts_what_residents_sent_and_how_fast_people_answered() {
     assert_eq!(r["departments"][0]["department"], "burgerzaken");
     assert_eq!(r["departments"][0]["within_goal"], 1);
     assert_eq!(r["topics"].as_array().unwrap().len(), 1, "{r}");
+    // Each topic with its title from the flows, for the page.
+    let topic = r["topics"][0]["key"].as_str().unwrap();
+    assert!(r["topic_titles"][topic].is_string(), "{r}");
 
     // CSV: a header, one row per day, as an attachment.
     let res = app
@@ -101,23 +104,68 @@ async fn the_report_counts_what_residents_sent_and_how_fast_people_answered() {
         .to_str()
         .unwrap()
         .contains("triage-per_day-2026-11-23-2026-11-29.csv"));
+    // By default in the form a Dutch spreadsheet opens: a byte order mark, `;`, Dutch headers.
     let body = res.text().await.unwrap();
     let lines: Vec<&str> = body.split("\r\n").filter(|l| !l.is_empty()).collect();
-    assert_eq!(lines[0], "date,inbound,outside_hours");
-    assert_eq!(lines[2], "2026-11-24,3,0");
+    assert_eq!(lines[0], "\u{feff}datum;berichten;buiten kantoortijd");
+    assert_eq!(lines[2], "2026-11-24;3;0");
     assert_eq!(lines.len(), 8);
+    let csv = |table: &str, query: &str| {
+        let url = format!("{}/api/reports/{table}.csv?{PERIOD}{query}", app.base);
+        let http = app.http.clone();
+        async move {
+            let res = http.get(url).bearer_auth(ADMIN).send().await.unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    // The department's share within the goal with a decimal comma, its name from the flows.
+    let (status, body) = csv("departments", "").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body.lines().nth(1),
+        Some("burgerzaken;Burgerzaken;1;1;0;0;0;100;1200;1200"),
+        "{body}"
+    );
+    // The FAQ topic with its title from the flows.
+    let (_, body) = csv("topics", "").await;
+    assert!(
+        body.starts_with("\u{feff}onderwerp;titel;aantal\r\n"),
+        "{body}"
+    );
+    assert_eq!(body.lines().count(), 2, "{body}");
+    // `format=en`: the international form for scripts.
+    let (status, body) = csv("per_day", "&format=en").await;
+    assert_eq!(status, 200);
+    assert!(body.starts_with("date,inbound,outside_hours\r\n"), "{body}");
+    assert!(body.contains("\r\n2026-11-24,3,0\r\n"), "{body}");
+    let (status, body) = csv("per_day", "&format=xls").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("bad_format"), "{body}");
     let (status, e) = app.get_as(ADMIN, "/api/reports/nothing.csv").await;
     assert_eq!(status, 404);
     assert!(
         e["message"].as_str().unwrap().contains("per_day.csv"),
         "{e}"
     );
-    let (status, _) = app
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Tabel `nothing.csv` bestaat niet."),
+        "{e}"
+    );
+    let (status, e) = app
         .get_as(ADMIN, "/api/reports?from=2026-11-30&to=2026-11-01")
         .await;
     assert_eq!(status, 400);
-    let (status, _) = app.get_as(ADMIN, "/api/reports?from=gisteren").await;
+    assert_eq!(
+        e["message"],
+        "De begindatum (2026-11-30) ligt na de einddatum (2026-11-01).",
+    );
+    let (status, e) = app.get_as(ADMIN, "/api/reports?from=gisteren").await;
     assert_eq!(status, 400);
+    assert_eq!(e["error"], "bad_period");
+    assert!(e["message"].as_str().unwrap().contains("begindatum"), "{e}");
 
     // Bram sees Burgerzaken's handover; Kim (KCC) sees none of it.
     let (_, r) = app.get_as(&bram, &format!("/api/reports?{PERIOD}")).await;

@@ -187,7 +187,7 @@ impl ApiError {
         let mut e = ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
-            "something went wrong on our side; try again",
+            "Er ging bij ons iets mis. Probeer het zo nog eens.",
         );
         e.internal = Some(cause.to_string());
         e
@@ -203,7 +203,7 @@ impl From<StoreError> for ApiError {
         let mut err = ApiError::internal(e);
         err.status = StatusCode::SERVICE_UNAVAILABLE;
         err.error = "unavailable";
-        err.message = "the store is not available; try again".into();
+        err.message = "De gegevens zijn nu niet bereikbaar. Probeer het zo nog eens.".into();
         err
     }
 }
@@ -250,7 +250,7 @@ where
 /// A JSON body, with a JSON error when it is not what the route takes.
 pub(super) fn parse_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
     serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request("bad_request", format!("the body is not valid: {e}")))
+        .map_err(|e| ApiError::bad_request("bad_request", format!("Het verzoek klopt niet: {e}")))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -323,15 +323,29 @@ pub fn new_user(
     })
 }
 
-/// An error with a "did you mean" when `id` is not a department of the flows.
+/// An error with a "did you mean" when `id` is not a department of the flows (in English: the
+/// command line's `triage user add` checks through here too).
 fn check_department(flows: &FlowSet, id: &str) -> Result<(), String> {
     if flows.department_index(id).is_some() {
         return Ok(());
     }
-    let hint = crate::text::did_you_mean(id, flows.departments.iter().map(|d| d.id.as_str()))
+    let hint = department_like(flows, id)
         .map(|s| format!("; did you mean `{s}`?"))
         .unwrap_or_default();
     Err(format!("unknown department `{id}`{hint}"))
+}
+
+/// The department whose id is closest to `id`, for a "did you mean".
+fn department_like<'a>(flows: &'a FlowSet, id: &str) -> Option<&'a str> {
+    crate::text::did_you_mean(id, flows.departments.iter().map(|d| d.id.as_str()))
+}
+
+/// What the web application shows for an unknown department `id`, in Dutch.
+fn unknown_department(flows: &FlowSet, id: &str) -> String {
+    let hint = department_like(flows, id)
+        .map(|s| format!(" Bedoel je `{s}`?"))
+        .unwrap_or_default();
+    format!("Afdeling `{id}` bestaat niet.{hint}")
 }
 
 /// In demo mode: `demo-agent` (agent of every department) and `demo-admin`, with fixed tokens
@@ -394,13 +408,13 @@ pub(super) async fn user_of(
         let hash = token_hash(token);
         let user = blocking(state, move |s| s.user_by_token(&hash))
             .await?
-            .ok_or_else(|| ApiError::unauthorized("unknown token"))?;
+            .ok_or_else(|| ApiError::unauthorized("Dit token kennen we niet."))?;
         return Ok((user, None));
     }
     match super::auth::session_user(state, parts).await? {
         Some(session) => Ok((session.user, Some(session.csrf))),
         None => Err(ApiError::unauthorized(
-            "sign in first, or send an `Authorization: Bearer <token>` header",
+            "Meld je eerst aan (of stuur een header `Authorization: Bearer <token>`).",
         )),
     }
 }
@@ -428,7 +442,9 @@ pub async fn authorize_admin(
     let (user, _) = user_of(state, parts).await?;
     match user.role {
         Role::Admin | Role::Editor => Ok(Some(user)),
-        Role::Agent => Err(ApiError::forbidden("this needs an editor or an admin")),
+        Role::Agent => Err(ApiError::forbidden(
+            "Dit mag alleen een redacteur of beheerder.",
+        )),
     }
 }
 
@@ -489,6 +505,15 @@ impl Caller {
 
 // ---------------------------------------------------------------------------------------------
 // Presentation
+
+/// "a", "a en b", "a, b en c": a list as a Dutch sentence says it.
+fn dutch_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} en {last}", rest.join(", ")),
+    }
+}
 
 /// A phone number as agents see it: `******5678`.
 pub fn mask_number(number: &str) -> String {
@@ -624,14 +649,14 @@ fn conversation_json(flows: &FlowSet, v: &ConversationView, now: DateTime<Utc>) 
 /// `id` from the path; anything but a number is a conversation that does not exist.
 fn conversation_id(raw: &str) -> ApiResult<i64> {
     raw.parse()
-        .map_err(|_| ApiError::not_found(format!("no conversation `{raw}`")))
+        .map_err(|_| ApiError::not_found(format!("Gesprek `{raw}` bestaat niet.")))
 }
 
 /// Loads a conversation the caller may see.
 async fn visible(state: &Arc<AppState>, caller: &Caller, id: i64) -> ApiResult<ConversationView> {
     let view = blocking(state, move |s| s.conversation_view(id))
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("no conversation {id}")))?;
+        .ok_or_else(|| ApiError::not_found(format!("Gesprek {id} bestaat niet.")))?;
     if !caller.sees(view.conversation.state.department.as_deref()) {
         tracing::info!(
             user = %caller.0.name,
@@ -639,7 +664,7 @@ async fn visible(state: &Arc<AppState>, caller: &Caller, id: i64) -> ApiResult<C
             "conversation of another department refused"
         );
         return Err(ApiError::forbidden(
-            "this conversation is not in one of your departments",
+            "Dit gesprek hoort niet bij een van jouw afdelingen.",
         ));
     }
     Ok(view)
@@ -765,16 +790,12 @@ async fn queue(
             .iter()
             .any(|w| w.department.as_deref() == Some(department.as_str()));
     if !known {
-        return Err(ApiError::not_found(
-            check_department(&flows, &department)
-                .err()
-                .unwrap_or_default(),
-        ));
+        return Err(ApiError::not_found(unknown_department(&flows, &department)));
     }
     if !caller.sees(Some(&department)) {
         tracing::info!(user = %caller.0.name, %department, "queue of another department refused");
         return Err(ApiError::forbidden(
-            "this queue is not one of your departments",
+            "Deze wachtrij hoort niet bij een van jouw afdelingen.",
         ));
     }
     let mut here: Vec<(i64, &Waiting)> = waiting
@@ -897,7 +918,7 @@ where
     }
     Err(ApiError::conflict(
         "busy",
-        "the conversation keeps changing; try again",
+        "Het gesprek verandert steeds. Probeer het nog eens.",
     ))
 }
 
@@ -945,20 +966,20 @@ async fn reply(
         (Some(_), Some(_)) => {
             return Err(ApiError::bad_request(
                 "bad_request",
-                "give either `text` or `template`, not both",
+                "Stuur een tekst of een sjabloon, niet allebei.",
             ))
         }
         (None, None) => {
             return Err(ApiError::bad_request(
                 "bad_request",
-                "give `text` (inside the 24-hour window) or `template`",
+                "Er is niets om te versturen: typ een antwoord of kies een sjabloon.",
             ))
         }
         (Some(t), None) if t.chars().count() > MAX_TEXT_CHARS => {
             return Err(ApiError::bad_request(
                 "text_too_long",
                 format!(
-                    "the text has {} characters; WhatsApp takes at most {MAX_TEXT_CHARS}",
+                    "Je antwoord is {} tekens lang. WhatsApp neemt er hoogstens {MAX_TEXT_CHARS}.",
                     t.chars().count()
                 ),
             ))
@@ -974,8 +995,8 @@ async fn reply(
             return Err(ApiError::bad_request(
                 "personal_data",
                 format!(
-                    "the reply holds a {}: WhatsApp is no place for it; point the resident to the secure page instead",
-                    labels.join(", ")
+                    "Je antwoord bevat {}. Dat hoort niet in WhatsApp: verwijs de inwoner naar de beveiligde pagina.",
+                    dutch_list(&labels.iter().map(|l| format!("een {l}")).collect::<Vec<_>>())
                 ),
             ));
         }
@@ -989,7 +1010,7 @@ async fn reply(
                 if !in_window(&st, now) {
                     return Err(ApiError::conflict(
                         "outside_window",
-                        "the resident last wrote more than 24 hours ago: WhatsApp only takes a template now",
+                        "De inwoner schreef meer dan 24 uur geleden voor het laatst. WhatsApp neemt nu alleen een sjabloon aan.",
                     )
                     .with("templates", templates_json(&available)));
                 }
@@ -1009,18 +1030,18 @@ async fn reply(
                         Reply::Text { .. } => None,
                     });
                     let hint = crate::text::did_you_mean(name, names)
-                        .map(|n| format!("; did you mean `{n}`?"))
+                        .map(|n| format!(" Bedoel je `{n}`?"))
                         .unwrap_or_default();
                     return Err(ApiError::bad_request(
                         "unknown_template",
-                        format!("the flows name no template `{name}`{hint}"),
+                        format!("Sjabloon `{name}` staat niet in de flows.{hint}"),
                     )
                     .with("templates", templates_json(&available)));
                 };
                 (reply, format!("template {name}"))
             }
             (None, None) => {
-                return Err(ApiError::bad_request("bad_request", "nothing to send"));
+                return Err(ApiError::bad_request("bad_request", "Er is niets om te versturen."));
             }
         };
         st.phase = Phase::WithAgent;
@@ -1056,8 +1077,13 @@ async fn forward(
 ) -> ApiResult<Json<Value>> {
     let req: ForwardRequest = parse_body(&body)?;
     let department = req.department.trim().to_string();
-    check_department(&s.flows(), &department)
-        .map_err(|m| ApiError::bad_request("unknown_department", m))?;
+    let flows = s.flows();
+    if flows.department_index(&department).is_none() {
+        return Err(ApiError::bad_request(
+            "unknown_department",
+            unknown_department(&flows, &department),
+        ));
+    }
     let note = req
         .note
         .as_deref()
@@ -1070,7 +1096,7 @@ async fn forward(
     {
         return Err(ApiError::bad_request(
             "text_too_long",
-            format!("a note takes at most {MAX_TEXT_CHARS} characters"),
+            format!("Een notitie is hoogstens {MAX_TEXT_CHARS} tekens lang."),
         ));
     }
     act(&s, &caller, &id, |v, flows, _| {
@@ -1110,7 +1136,7 @@ async fn resolve(
         if st.phase == Phase::Resolved {
             return Err(ApiError::conflict(
                 "already_resolved",
-                "the conversation is resolved already",
+                "Dit gesprek is al afgerond.",
             ));
         }
         st.phase = Phase::Resolved;
@@ -1137,7 +1163,7 @@ async fn reopen(
         if matches!(st.phase, Phase::Queued | Phase::AwaitingFollowUp) {
             return Err(ApiError::conflict(
                 "already_waiting",
-                "the conversation is waiting in a queue already",
+                "Dit gesprek wacht al in een wachtrij.",
             ));
         }
         st.phase = Phase::Queued;
@@ -1348,6 +1374,15 @@ async fn resident_erase(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_read_as_dutch() {
+        let l = |v: &[&str]| dutch_list(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(l(&[]), "");
+        assert_eq!(l(&["een BSN"]), "een BSN");
+        assert_eq!(l(&["een BSN", "een IBAN"]), "een BSN en een IBAN");
+        assert_eq!(l(&["a", "b", "c"]), "a, b en c");
+    }
 
     #[test]
     fn numbers_are_masked_to_their_last_four_digits() {

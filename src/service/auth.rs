@@ -407,7 +407,7 @@ pub async fn session_user(
     let session = tokio::task::spawn_blocking(move || store.session(&hash, now))
         .await
         .map_err(ApiError::internal)??
-        .ok_or_else(|| ApiError::unauthorized("the session has ended: sign in again"))?;
+        .ok_or_else(|| ApiError::unauthorized("Je sessie is verlopen. Meld je opnieuw aan."))?;
     if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
         let sent = parts
             .headers
@@ -419,7 +419,7 @@ pub async fn session_user(
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "csrf",
-                "this request needs the session's CSRF token (X-CSRF-Token) from this site",
+                "Dit verzoek mist het CSRF-token van je sessie (X-CSRF-Token). Laad de pagina opnieuw.",
             ));
         }
     }
@@ -465,14 +465,14 @@ async fn login(
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "csrf",
-            "sign in from this site's page (a JSON body from the same origin)",
+            "Meld je aan via de aanmeldpagina van deze site.",
         ));
     }
     let req: Login = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_request",
-            format!("the body is not valid: {e}"),
+            format!("Het verzoek klopt niet: {e}"),
         )
     })?;
     let name = req.name.trim().to_string();
@@ -481,7 +481,9 @@ async fn login(
         || req.password.len() > MAX_PASSWORD_BYTES
     {
         s.metrics.inc(&s.metrics.logins_refused);
-        return Err(ApiError::unauthorized("unknown name or wrong password"));
+        return Err(ApiError::unauthorized(
+            "Gebruikersnaam of wachtwoord klopt niet.",
+        ));
     }
     let lower = name.to_lowercase();
     let peer = extensions
@@ -506,14 +508,16 @@ async fn login(
             tracing::warn!("sign-in refused: too many failed attempts");
             let secs = wait.as_secs().max(1);
             let when = if secs < 120 {
-                format!("{secs} seconds")
+                format!("{secs} seconden")
             } else {
-                format!("{} minutes", secs.div_ceil(60))
+                format!("{} minuten", secs.div_ceil(60))
             };
             let mut response = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_attempts",
-                format!("too many failed sign-ins; try again in {when}"),
+                format!(
+                    "Te veel mislukte pogingen om aan te melden. Probeer het over {when} opnieuw."
+                ),
             )
             .into_response();
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
@@ -547,7 +551,9 @@ async fn login(
     let Some(user) = user else {
         s.metrics.inc(&s.metrics.logins_refused);
         tracing::warn!("sign-in refused: unknown name or wrong password");
-        return Err(ApiError::unauthorized("unknown name or wrong password"));
+        return Err(ApiError::unauthorized(
+            "Gebruikersnaam of wachtwoord klopt niet.",
+        ));
     };
     s.logins.succeeded(attempt);
 

@@ -50,7 +50,7 @@ fn require_editor(caller: &Caller) -> ApiResult<()> {
     match caller.0.role {
         Role::Editor | Role::Admin => Ok(()),
         Role::Agent => Err(ApiError::forbidden(
-            "the editors' page is for editors and admins",
+            "De redactiepagina is voor redacteuren en beheerders.",
         )),
     }
 }
@@ -183,13 +183,15 @@ pub fn parse_at(flows: &FlowSet, at: &str) -> Result<DateTime<Utc>, String> {
     let naive = NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M:%S"))
         .map_err(|_| {
-            format!("`{at}` is not a time like `2026-11-27T19:30` or `2026-11-27T19:30:00+01:00`")
+            format!(
+                "`{at}` is geen tijdstip zoals `2026-11-27T19:30` of `2026-11-27T19:30:00+01:00`."
+            )
         })?;
     let tz = flows.office.timezone();
     tz.from_local_datetime(&naive)
         .earliest()
         .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| format!("{at} does not exist in {tz}: the clocks move forward then"))
+        .ok_or_else(|| format!("{at} bestaat niet in {tz}: dan gaat de klok een uur vooruit."))
 }
 
 async fn try_message(
@@ -201,13 +203,15 @@ async fn try_message(
     let req: TryRequest = parse_body(&body)?;
     let text = req.text.trim();
     if text.is_empty() {
-        return Err(bad_request("empty", "type a message to try"));
+        return Err(bad_request("empty", "Typ een bericht om te proberen."));
     }
     let chars = text.chars().count();
     if chars > MAX_TEXT_CHARS {
         return Err(bad_request(
             "text_too_long",
-            format!("the text has {chars} characters; WhatsApp takes at most {MAX_TEXT_CHARS}"),
+            format!(
+                "Het bericht is {chars} tekens lang. WhatsApp neemt er hoogstens {MAX_TEXT_CHARS}."
+            ),
         ));
     }
     let flows = s.flows();
@@ -277,7 +281,7 @@ async fn unmatched(
             .ok_or_else(|| {
                 bad_request(
                     "bad_days",
-                    format!("`days` is a number of days from 1 to {MAX_DAYS}"),
+                    format!("`days` is een aantal dagen van 1 tot en met {MAX_DAYS}."),
                 )
             })?,
     };
@@ -329,7 +333,7 @@ mod tests {
         // comes twice (the first is summer time).
         assert!(parse_at(&flows, "2026-03-29T02:30")
             .unwrap_err()
-            .contains("does not exist"));
+            .contains("bestaat niet"));
         assert_eq!(
             parse_at(&flows, "2026-10-25T02:30").unwrap(),
             "2026-10-25T00:30:00Z".parse::<DateTime<Utc>>().unwrap()

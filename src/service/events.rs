@@ -146,7 +146,7 @@ async fn events(State(s): State<Arc<AppState>>, parts: Parts) -> Result<Response
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_streams",
-            format!("at most {MAX_STREAMS_PER_USER} live connections per user: close a tab"),
+            format!("Hoogstens {MAX_STREAMS_PER_USER} live verbindingen per gebruiker: sluit een tabblad."),
         ));
     };
     let listener = Listener {

@@ -1,5 +1,9 @@
 //! The reports' API: `GET /api/reports?from=&to=` (JSON) and `GET /api/reports/{table}.csv`.
 //!
+//! A CSV download is in the form a Dutch spreadsheet opens as numbers (`;`, a decimal comma,
+//! Dutch headers, a byte order mark); `?format=en` gives the international form for scripts
+//! (`,`, a decimal point, the JSON's field names). See [`reports::CsvStyle`].
+//!
 //! Editors and admins see every department; an agent sees the conversations whose current
 //! department is one of theirs (their inbound messages, the bot's decisions on them, their
 //! handovers and follow-ups), so a report never shows more than the inbox does.
@@ -14,10 +18,12 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::api::{blocking, ApiError, Caller, GOAL_SECONDS};
 use super::app::AppState;
-use crate::reports::{self, Period, Report};
+use crate::flows::FlowSet;
+use crate::reports::{self, CsvStyle, Names, Period, Report};
 use crate::store::Role;
 
 pub fn router() -> Router<Arc<AppState>> {
@@ -31,6 +37,24 @@ pub fn router() -> Router<Arc<AppState>> {
 struct PeriodQuery {
     from: Option<String>,
     to: Option<String>,
+    /// The CSV's form: `nl` (the default) or `en`.
+    format: Option<String>,
+}
+
+/// What the flows call the departments and topics, for the pages and the CSV files.
+fn names(flows: &FlowSet) -> Names {
+    Names {
+        departments: flows
+            .departments
+            .iter()
+            .map(|d| (d.id.clone(), d.name.clone()))
+            .collect(),
+        topics: flows
+            .topics
+            .iter()
+            .filter_map(|t| t.title.clone().map(|title| (t.id.clone(), title)))
+            .collect(),
+    }
 }
 
 fn date(name: &str, raw: &str) -> Result<NaiveDate, ApiError> {
@@ -38,7 +62,14 @@ fn date(name: &str, raw: &str) -> Result<NaiveDate, ApiError> {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "bad_period",
-            format!("`{name}` must be a date like 2026-11-24, not `{raw}`"),
+            format!(
+                "De {} (`{name}`) moet een datum zijn zoals 2026-11-24, niet `{raw}`.",
+                if name == "from" {
+                    "begindatum"
+                } else {
+                    "einddatum"
+                }
+            ),
         )
     })
 }
@@ -77,12 +108,35 @@ async fn report(s: &Arc<AppState>, caller: &Caller, q: &PeriodQuery) -> Result<R
     ))
 }
 
+/// The report, with `topic_titles` (the flows' title of each topic it names) and `today`.
 async fn report_json(
     State(s): State<Arc<AppState>>,
     caller: Caller,
     Query(q): Query<PeriodQuery>,
-) -> Result<Json<Report>, ApiError> {
-    report(&s, &caller, &q).await.map(Json)
+) -> Result<Json<Value>, ApiError> {
+    let r = report(&s, &caller, &q).await?;
+    let flows = s.flows();
+    let titles = names(&flows).topics;
+    // The service's today (its clock, in the office's timezone): what the page's "this week"
+    // counts from, whatever the visitor's computer says.
+    let today = s
+        .clock
+        .now()
+        .with_timezone(&flows.office.timezone())
+        .date_naive();
+    let shown: serde_json::Map<String, Value> = r
+        .topics
+        .iter()
+        .filter_map(|c| {
+            titles
+                .get(&c.key)
+                .map(|t| (c.key.clone(), Value::from(t.as_str())))
+        })
+        .collect();
+    let mut body = serde_json::to_value(&r).map_err(ApiError::internal)?;
+    body["topic_titles"] = Value::Object(shown);
+    body["today"] = Value::from(today.to_string());
+    Ok(Json(body))
 }
 
 async fn report_csv(
@@ -96,7 +150,7 @@ async fn report_csv(
             StatusCode::NOT_FOUND,
             "not_found",
             format!(
-                "no table `{file}`; the tables are {}",
+                "Tabel `{file}` bestaat niet. De tabellen zijn {}.",
                 reports::TABLES
                     .iter()
                     .map(|t| format!("{t}.csv"))
@@ -109,13 +163,23 @@ async fn report_csv(
     if !reports::TABLES.contains(&name) {
         return Err(unknown());
     }
+    let style = match q.format.as_deref() {
+        None => CsvStyle::default(),
+        Some(f) => CsvStyle::parse(f).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_format",
+                format!("`format` is `nl` (puntkomma's, decimale komma) of `en` (komma's, decimale punt), niet `{f}`."),
+            )
+        })?,
+    };
     let r = report(&s, &caller, &q).await?;
-    let rows = reports::table(&r, name).ok_or_else(unknown)?;
+    let rows = reports::table(&r, name, style, &names(&s.flows())).ok_or_else(unknown)?;
     let filename = format!(
         "attachment; filename=\"triage-{name}-{}-{}.csv\"",
         r.period.from, r.period.to
     );
-    let mut response = (StatusCode::OK, reports::csv(&rows)).into_response();
+    let mut response = (StatusCode::OK, reports::csv(&rows, style)).into_response();
     let h = response.headers_mut();
     h.insert(
         CONTENT_TYPE,

@@ -3,7 +3,8 @@
 // went to a person, grouped, to write new FAQ topics from.
 //
 // Every piece of data comes from /api/editor/*, which only editors and admins may use. Text is
-// put in the page with textContent (triage.h), never as HTML.
+// put in the page with textContent (triage.h), never as HTML. Times are the service's (its
+// clock, which tests and the demo may set) and written in Dutch whatever the browser's language.
 'use strict';
 
 (function () {
@@ -17,6 +18,9 @@
   };
   const KIND = { keyword: 'trefwoord', synonym: 'synoniem', phrase: 'zinsdeel', pattern: 'patroon', exclude: 'uitsluiting' };
   const PERIODS = [7, 30, 90];
+  /** One step of the bot's reasons: a sentence, or (as the engine will send them) an object
+   * with its Dutch `text`. */
+  const stepText = (step) => (typeof step === 'string' ? step : step.text);
 
   let status = null;
   let departments = {};
@@ -26,6 +30,8 @@
   const checkBody = h('div', { class: 'stack', 'aria-live': 'polite' });
   const reloadBody = h('div', { class: 'stack', 'data-test': 'last-reload' });
   const tryResult = h('div', { class: 'try-result', 'data-test': 'try-result', 'aria-live': 'polite' });
+  // What "now" is for the service, shown beside the time field (from the last status).
+  const serviceNow = h('span', { 'data-test': 'service-now' });
   const unmatchedBody = h('div', { class: 'stack' });
 
   triage.start('editor').then((me) => {
@@ -69,6 +75,7 @@
     }
     departments = {};
     for (const d of status.in_force.departments) departments[d.id] = d.name;
+    serviceNow.textContent = dateTime(status.checked_at);
     drawCheck();
     drawReload();
   }
@@ -153,12 +160,16 @@
   function tryCard() {
     const text = h('textarea', { id: 'try-text', rows: 4, maxlength: 4096, required: true, 'data-test': 'try-input',
       placeholder: 'bijv. hoi ik ben mijn paspoort kwijt' });
-    const at = h('input', { id: 'try-at', type: 'datetime-local', 'data-test': 'try-at' });
+    // A text field, not the browser's date picker: that writes the browser's language
+    // (mm/dd/yyyy in an English browser) and opens on the computer's today.
+    const at = h('input', { id: 'try-at', type: 'text', autocomplete: 'off', size: 18, placeholder: 'dd-mm-jjjj uu:mm',
+      'aria-describedby': 'try-at-hint', 'data-test': 'try-at' });
     const submit = h('button', { type: 'submit', class: 'primary', 'data-test': 'try-submit' }, 'Probeer');
     const form = h('form', { class: 'stack', 'aria-labelledby': 'try-title' },
       h('div', {}, h('label', { for: 'try-text' }, 'Bericht van een inwoner'), text),
       h('div', { class: 'row' },
-        h('div', {}, h('label', { for: 'try-at' }, 'Tijdstip (leeg = nu, kantoortijd Nederland)'), at),
+        h('div', {}, h('label', { for: 'try-at' }, 'Tijdstip (Nederlandse tijd)'), at,
+          h('div', { id: 'try-at-hint', class: 'muted small' }, 'Bijv. 27-11-2026 19:30. Leeg = nu volgens de service: ', serviceNow)),
         h('span', { class: 'spacer' }),
         submit),
       h('p', { class: 'muted small' }, 'De bot antwoordt zoals in een nieuw gesprek, met de flows die nu in gebruik zijn. Er wordt niets opgeslagen of verstuurd.'));
@@ -168,7 +179,7 @@
       submit.disabled = true;
       try {
         const body = { text: text.value };
-        if (at.value) body.at = at.value;
+        if (at.value.trim()) body.at = localTime(at.value);
         drawTry(await api('POST', '/api/editor/try', body));
       } catch (err) {
         fill(tryResult, h('p', { class: 'error', role: 'alert', 'data-test': 'try-error' }, err.message));
@@ -183,6 +194,15 @@
     return h('section', { class: 'card try', 'aria-labelledby': 'try-title' },
       h('h2', { id: 'try-title' }, 'Probeer een bericht'),
       h('div', { class: 'try-grid' }, form, tryResult));
+  }
+
+  /** "27-11-2026 19:30" (or 27/11/2026 19.30) as 2026-11-27T19:30, the office's local time the
+   * API takes; anything else goes as typed, and the API says what is wrong with it. */
+  function localTime(text) {
+    const m = /^\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:[ T,]+(\d{1,2})[:.](\d{2}))?\s*$/.exec(text);
+    if (!m) return text.trim();
+    const [, d, mo, y, hh, mm] = m;
+    return y + '-' + mo.padStart(2, '0') + '-' + d.padStart(2, '0') + 'T' + (hh || '00').padStart(2, '0') + ':' + (mm || '00');
   }
 
   function drawTry(d) {
@@ -201,7 +221,7 @@
         h('div', { class: 'bubble in' }, d.masked_text, h('span', { class: 'meta' }, 'Inwoner')),
         d.replies.map(replyBubble)),
       h('h3', {}, 'Waarom'),
-      h('ol', { class: 'trace', 'data-test': 'try-trace' }, d.trace.steps.map((s) => h('li', {}, typeof s === 'string' ? s : s.text))),
+      h('ol', { class: 'trace', 'data-test': 'try-trace' }, d.trace.steps.map((s) => h('li', {}, stepText(s)))),
       candidates(d.trace.candidates, 'Onderwerpen die meededen'),
       candidates(d.trace.routing, 'Routeringsregels die meededen'));
   }
@@ -287,14 +307,29 @@
         h('span', { class: 'terms', 'data-test': 'group-terms' }, g.terms.map((t) => h('span', { class: 'term' }, t))),
         h('span', { class: 'spacer' }),
         h('span', { class: 'muted small' }, 'laatst ' + dateTime(g.latest_at))),
-      h('ul', { class: 'examples' }, g.examples.map((e) =>
-        h('li', { 'data-test': 'unmatched-example' },
-          h('q', {}, e.text),
-          h('span', { class: 'muted small' }, ' · ' + dateTime(e.at) +
-            (e.department ? ' · ' + (names[e.department] || e.department) : '') + ' · '),
-          h('a', { class: 'small', href: '/inbox#' + new URLSearchParams({ q: e.department || '', c: e.conversation_id }).toString() },
-            'gesprek ' + e.conversation_id)))),
-      g.size > g.examples.length ? h('p', { class: 'muted small' }, 'en nog ' + (g.size - g.examples.length) + ' andere') : null);
+      h('ul', { class: 'examples' }, g.examples.map((e) => example(e, names))),
+      more(g, names));
+  }
+
+  function example(e, names) {
+    return h('li', { 'data-test': 'unmatched-example' },
+      h('q', {}, e.text),
+      h('span', { class: 'muted small' }, ' · ' + dateTime(e.at) +
+        (e.department ? ' · ' + (names[e.department] || e.department) : '') + ' · '),
+      h('a', { class: 'small', href: '/inbox#' + new URLSearchParams({ q: e.department || '', c: e.conversation_id }).toString() },
+        'gesprek ' + e.conversation_id));
+  }
+
+  /** "en nog 37 andere", which opens (a native disclosure: Enter or Space) on the group's
+   * further questions, newest first. */
+  function more(g, names) {
+    const rest = g.size - g.examples.length;
+    if (rest <= 0) return null;
+    const list = g.more || [];
+    return h('details', { class: 'more', 'data-test': 'group-more' },
+      h('summary', { class: 'small' }, 'en nog ' + plural(rest, 'andere vraag', 'andere vragen')),
+      h('ul', { class: 'examples' }, list.map((e) => example(e, names))),
+      list.length < rest ? h('p', { class: 'muted small' }, 'De nieuwste ' + list.length + ' hiervan staan hierboven.') : null);
   }
 
   function plural(n, one, many) {

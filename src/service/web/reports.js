@@ -1,10 +1,14 @@
 // The reports: a period, its key figures, and charts with their tables and CSV downloads.
 // Charts are SVG built here from the numbers (no library): bars start at zero and carry their
 // values, so they read at a glance and never mislead.
+//
+// Days are the office's (Europe/Amsterdam) and written in Dutch whatever the browser's language;
+// "today" is the service's (its clock, which tests and the demo may set), never the computer's.
 'use strict';
 
 (function () {
   const { h, fill, api, duration } = triage;
+  const TZ = 'Europe/Amsterdam';
   const SVG = 'http://www.w3.org/2000/svg';
   const DAYS = ['ma', 'di', 'wo', 'do', 'vr', 'za', 'zo'];
   const OUTCOME = {
@@ -15,6 +19,10 @@
   const main = document.getElementById('main');
   let me = null;
   let departments = {};
+  /** The service's today (YYYY-MM-DD), from the last report. */
+  let today = null;
+  /** The period of the report shown (YYYY-MM-DD), for the CSV links. */
+  let shown = null;
 
   /** An SVG element with attributes. */
   function s(tag, attrs, ...children) {
@@ -24,55 +32,103 @@
     return el;
   }
 
-  function iso(d) {
-    return d.getFullYear() + '-' + String(d.getMonth() + 1).padStart(2, '0') + '-' + String(d.getDate()).padStart(2, '0');
+  // Days as YYYY-MM-DD strings; arithmetic on them at noon UTC, which is the same day in
+  // Amsterdam in every season.
+  const noon = (day) => new Date(day + 'T12:00:00Z');
+  const isoOf = (d) => d.toISOString().slice(0, 10);
+  const addDays = (day, n) => { const d = noon(day); d.setUTCDate(d.getUTCDate() + n); return isoOf(d); };
+  const mondayOf = (day) => addDays(day, -((noon(day).getUTCDay() + 6) % 7));
+  const fmt = (opts) => new Intl.DateTimeFormat('nl-NL', Object.assign({ timeZone: TZ }, opts));
+  const numeric = fmt({ day: '2-digit', month: '2-digit', year: 'numeric' });
+  const long = fmt({ weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
+  const axis = fmt({ weekday: 'short', day: 'numeric', month: 'numeric' });
+  /** "24-11-2026": what the period's fields show and take. */
+  const dutchDay = (day) => numeric.format(noon(day));
+  /** "di 24 nov 2026". */
+  const longDay = (day) => long.format(noon(day));
+
+  /** A day typed as 24-11-2026 (or 24/11/2026, 24.11.2026, or 2026-11-24) as YYYY-MM-DD; null
+   * when it is no day. */
+  function parseDay(text) {
+    const t = text.trim();
+    let m = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(t);
+    let y; let mo; let d;
+    if (m) [, y, mo, d] = m;
+    else if ((m = /^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$/.exec(t))) [, d, mo, y] = m;
+    else return null;
+    const day = y + '-' + mo.padStart(2, '0') + '-' + d.padStart(2, '0');
+    const check = new Date(day + 'T12:00:00Z');
+    return Number.isNaN(check.getTime()) || isoOf(check) !== day ? null : day;
   }
 
-  function monday(d) {
-    const x = new Date(d);
-    x.setDate(x.getDate() - ((x.getDay() + 6) % 7));
-    return x;
-  }
-
-  const from = h('input', { type: 'date', id: 'from', 'data-test': 'period-from' });
-  const to = h('input', { type: 'date', id: 'to', 'data-test': 'period-to' });
+  const hint = h('p', { id: 'period-hint', class: 'muted small hint' }, 'Typ een datum als 24-11-2026.');
+  const field = (id, test) => h('input', { type: 'text', id, inputmode: 'numeric', autocomplete: 'off', size: 11,
+    placeholder: 'dd-mm-jjjj', 'aria-describedby': 'period-hint', 'data-test': test });
+  const from = field('from', 'period-from');
+  const to = field('to', 'period-to');
+  const periodError = h('p', { class: 'error small', role: 'alert', 'data-test': 'period-error' });
   const body = h('div', { class: 'stack', id: 'report' });
 
   function quick(label, range) {
-    return h('button', { type: 'button', onclick: () => { const [a, b] = range(); from.value = iso(a); to.value = iso(b); load(); } }, label);
+    return h('button', { type: 'button', onclick: () => {
+      if (!today) return;
+      const [a, b] = range(today);
+      from.value = dutchDay(a); to.value = dutchDay(b); load();
+    } }, label);
   }
 
   triage.start('reports').then((user) => {
     me = user;
     departments = Object.fromEntries((me.all_departments || []).map((d) => [d.id, d.name]));
-    const today = new Date();
-    const form = h('form', { class: 'card row period', 'aria-label': 'Periode' },
-      h('div', {}, h('label', { for: 'from' }, 'Van'), from),
-      h('div', {}, h('label', { for: 'to' }, 'Tot en met'), to),
-      h('button', { class: 'primary', type: 'submit', 'data-test': 'period-apply' }, 'Toon'),
-      h('span', { class: 'spacer' }),
-      quick('Deze week', () => [monday(today), today]),
-      quick('Vorige week', () => { const m = monday(today); m.setDate(m.getDate() - 7); const e = new Date(m); e.setDate(e.getDate() + 6); return [m, e]; }),
-      quick('Laatste 30 dagen', () => { const a = new Date(today); a.setDate(a.getDate() - 29); return [a, today]; }));
+    const form = h('form', { class: 'card period', 'aria-label': 'Periode' },
+      h('div', { class: 'row' },
+        h('div', {}, h('label', { for: 'from' }, 'Van'), from),
+        h('div', {}, h('label', { for: 'to' }, 'Tot en met'), to),
+        h('button', { class: 'primary', type: 'submit', 'data-test': 'period-apply' }, 'Toon'),
+        h('span', { class: 'spacer' }),
+        quick('Deze week', (t) => [mondayOf(t), t]),
+        quick('Vorige week', (t) => { const m = addDays(mondayOf(t), -7); return [m, addDays(m, 6)]; }),
+        quick('Laatste 30 dagen', (t) => [addDays(t, -29), t])),
+      hint, periodError);
     form.addEventListener('submit', (e) => { e.preventDefault(); load(); });
-    const start = new Date(today);
-    start.setDate(start.getDate() - 6);
-    from.value = iso(start);
-    to.value = iso(today);
     fill(main, h('h1', {}, 'Rapportages'),
       me.role === 'agent' ? h('p', { class: 'muted' }, 'Je ziet de gesprekken van je eigen afdelingen.') : null,
       form, body);
     load();
   }).catch((e) => fill(main, h('p', { class: 'error' }, e.message || String(e))));
 
-  function query() {
-    return 'from=' + encodeURIComponent(from.value) + '&to=' + encodeURIComponent(to.value);
+  function query(period) {
+    return 'from=' + encodeURIComponent(period.from) + '&to=' + encodeURIComponent(period.to);
+  }
+
+  /** The period typed in, as YYYY-MM-DD; null (with the field marked and focused) when a day
+   * is not one. Empty fields the first time: the service's last seven days. */
+  function typed() {
+    periodError.textContent = '';
+    for (const f of [from, to]) f.removeAttribute('aria-invalid');
+    if (!from.value.trim() && !to.value.trim()) return {};
+    for (const f of [from, to]) {
+      if (!parseDay(f.value)) {
+        f.setAttribute('aria-invalid', 'true');
+        periodError.textContent = '“' + f.value + '” is geen datum. Typ een datum als 24-11-2026.';
+        f.focus();
+        return null;
+      }
+    }
+    return { from: parseDay(from.value), to: parseDay(to.value) };
   }
 
   async function load() {
+    const period = typed();
+    if (!period) return;
     fill(body, h('p', { class: 'muted' }, 'Laden…'));
     try {
-      draw(await api('GET', '/api/reports?' + query()));
+      const r = await api('GET', '/api/reports' + (period.from ? '?' + query(period) : ''));
+      today = r.today;
+      shown = r.period;
+      from.value = dutchDay(r.period.from);
+      to.value = dutchDay(r.period.to);
+      draw(r);
     } catch (e) {
       fill(body, h('p', { class: 'error', 'data-test': 'error' }, e.message));
     }
@@ -109,22 +165,35 @@
         section('Berichten per uur van de week', 'hour_of_week', heatmap(r.hour_of_week), hourTable(r.hour_of_week)),
         section('Wat de bot deed', 'outcomes', bars(r.outcomes.map((c) => [OUTCOME[c.key] || c.key, c.count])),
           countTable(['Uitkomst', 'Aantal'], r.outcomes.map((c) => [OUTCOME[c.key] || c.key, c.count]), 'outcomes')),
-        section('Meest gestelde FAQ-vragen', 'topics', bars(r.topics.map((c) => [c.key, c.count])),
-          countTable(['Onderwerp', 'Aantal'], r.topics.map((c) => [c.key, c.count]), 'topics')),
+        section('Meest gestelde FAQ-vragen', 'topics', bars(r.topics.map((c) => [topicTitle(r, c.key), c.count])),
+          countTable(['Onderwerp', 'Aantal'], r.topics.map((c) => [topicTitle(r, c.key), c.count]), 'topics')),
         section('Nazorgvraag', 'follow_ups', followUpChart(r.follow_ups), followUpTable(r.follow_ups)),
-        section('Per afdeling: eerste antwoord binnen een werkuur', 'departments', null, departmentTable(r.departments))));
+        section('Per afdeling: eerste antwoord binnen een werkuur', 'departments', null, departmentTable(r.departments), 'wide')));
   }
 
-  function section(title, table, chart, tableEl) {
-    return h('section', { class: 'card chart', 'aria-label': title },
+  /** A topic's title from the flows; its id when the flows no longer have it. */
+  function topicTitle(r, key) {
+    return (r.topic_titles && r.topic_titles[key]) || key;
+  }
+
+  function section(title, table, chart, tableEl, wide) {
+    return h('section', { class: 'card chart' + (wide ? ' wide' : ''), 'aria-label': title },
       h('div', { class: 'row head' }, h('h2', {}, title), h('span', { class: 'spacer' }),
-        h('a', { class: 'btn small', href: '/api/reports/' + table + '.csv?' + query(), download: '', 'data-test': 'csv-' + table }, 'CSV')),
+        h('a', { class: 'btn small', href: '/api/reports/' + table + '.csv?' + query(shown), download: '', 'data-test': 'csv-' + table,
+          title: 'CSV voor Excel of LibreOffice (puntkomma’s, decimale komma)', 'aria-label': 'CSV van ' + title }, 'CSV')),
       chart, tableEl);
   }
 
+  /** A table that may be wider than its card: it scrolls inside a region the keyboard reaches. */
+  function scroller(label, table) {
+    return h('div', { class: 'scroll', tabindex: '0', role: 'region', 'aria-label': label }, table);
+  }
+
   function perDayChart(days) {
-    const W = 480; const H = 200; const left = 30; const bottom = 40; const top = 16;
+    const W = 480; const H = 200; const bottom = 40; const top = 16;
     const max = Math.max(1, ...days.map((d) => d.inbound));
+    // Room for the longest value on the axis (about 7 units a digit at 11px).
+    const left = 14 + 7 * String(max).length;
     const step = (W - left - 8) / days.length;
     const bw = Math.max(2, Math.min(40, step * 0.7));
     const y = (v) => top + (H - top - bottom) * (1 - v / max);
@@ -141,9 +210,7 @@
       svg.append(s('rect', { x, y: y(d.inbound), width: bw, height: y(open) - y(d.inbound), class: 'bar closed' }));
       if (d.inbound && days.length <= 31) svg.append(s('text', { x: x + bw / 2, y: y(d.inbound) - 4, 'text-anchor': 'middle', class: 'value' }, d.inbound));
       if (i % every === 0) {
-        const date = new Date(d.date + 'T12:00:00');
-        svg.append(s('text', { x: x + bw / 2, y: H - bottom + 16, 'text-anchor': 'middle', class: 'axis' },
-          DAYS[(date.getDay() + 6) % 7] + ' ' + date.getDate() + '/' + (date.getMonth() + 1)));
+        svg.append(s('text', { x: x + bw / 2, y: H - bottom + 16, 'text-anchor': 'middle', class: 'axis' }, axis.format(noon(d.date))));
       }
     });
     return h('figure', {}, svg, h('figcaption', { class: 'legend small' },
@@ -151,10 +218,10 @@
   }
 
   function heatmap(rows) {
-    const cell = 18; const left = 24; const top = 16;
+    const cell = 18; const left = 28; const top = 18;
     const max = Math.max(1, ...rows.flat());
-    const svg = s('svg', { viewBox: `0 0 ${left + 24 * cell + 4} ${top + 7 * cell + 4}`, role: 'img', 'aria-label': 'Berichten per uur van de week' });
-    for (let hr = 0; hr < 24; hr += 3) svg.append(s('text', { x: left + hr * cell + cell / 2, y: 12, 'text-anchor': 'middle', class: 'axis' }, String(hr).padStart(2, '0')));
+    const svg = s('svg', { viewBox: `0 0 ${left + 24 * cell + 6} ${top + 7 * cell + 6}`, role: 'img', 'aria-label': 'Berichten per uur van de week' });
+    for (let hr = 0; hr < 24; hr += 3) svg.append(s('text', { x: left + hr * cell + cell / 2, y: 13, 'text-anchor': 'middle', class: 'axis' }, String(hr).padStart(2, '0')));
     rows.forEach((row, d) => {
       svg.append(s('text', { x: left - 6, y: top + d * cell + cell / 2 + 4, 'text-anchor': 'end', class: 'axis' }, DAYS[d]));
       row.forEach((v, hr) => {
@@ -170,16 +237,32 @@
 
   function bars(items) {
     if (!items.length) return h('p', { class: 'muted' }, 'Niets in deze periode.');
-    const W = 480; const row = 24; const labelW = 190;
+    const W = 480; const row = 24; const labelW = 230;
     const max = Math.max(1, ...items.map(([, v]) => v));
     const svg = s('svg', { viewBox: `0 0 ${W} ${items.length * row + 4}`, role: 'img', 'aria-label': 'Staafdiagram' });
     items.forEach(([label, v], i) => {
       const w = ((W - labelW - 50) * v) / max;
-      svg.append(s('text', { x: labelW - 8, y: i * row + 17, 'text-anchor': 'end', class: 'label' }, label),
+      // A label longer than its room is cut with an ellipsis; the whole one is its tooltip and
+      // stands in the table below.
+      const short = fitted(String(label), labelW - 12, 13);
+      svg.append(s('text', { x: labelW - 8, y: i * row + 17, 'text-anchor': 'end', class: 'label' }, short, s('title', {}, label)),
         s('rect', { x: labelW, y: i * row + 4, width: Math.max(w, 1), height: row - 8, class: 'bar' }),
         s('text', { x: labelW + w + 6, y: i * row + 17, class: 'value' }, v));
     });
     return svg;
+  }
+
+  let measure = null;
+  /** `text`, cut with an ellipsis where it would be wider than `width` at `size` px in the
+   * page's font (a chart's units are CSS pixels at its natural width). */
+  function fitted(text, width, size) {
+    if (!measure) measure = document.createElement('canvas').getContext('2d');
+    if (!measure) return text;
+    measure.font = size + 'px ' + getComputedStyle(document.body).fontFamily;
+    if (measure.measureText(text).width <= width) return text;
+    let cut = text;
+    while (cut.length > 1 && measure.measureText(cut + '…').width > width) cut = cut.slice(0, -1);
+    return cut.trimEnd() + '…';
   }
 
   function followUpChart(f) {
@@ -198,12 +281,13 @@
 
   function perDayTable(days) {
     return details(tableOf('per_day', ['Dag', 'Berichten', 'Buiten kantoortijd'],
-      days.map((d) => [d.date, d.inbound, d.outside_hours]), (i) => i > 0));
+      days.map((d) => [longDay(d.date), d.inbound, d.outside_hours]), (i) => i > 0));
   }
 
   function hourTable(rows) {
     const head = ['Dag'].concat([...Array(24).keys()].map((x) => String(x).padStart(2, '0')));
-    return details(h('div', { class: 'scroll' }, tableOf('hour_of_week', head, rows.map((r, d) => [DAYS[d]].concat(r)), (i) => i > 0)));
+    return details(scroller('Berichten per uur van de week, tabel',
+      tableOf('hour_of_week', head, rows.map((r, d) => [DAYS[d]].concat(r)), (i) => i > 0)));
   }
 
   function countTable(head, rows, name) {
@@ -219,7 +303,7 @@
 
   function departmentTable(list) {
     if (!list.length) return h('p', { class: 'muted' }, 'Geen overdrachten in deze periode.');
-    return h('table', { class: 'data', 'data-test': 'table-departments' },
+    return scroller('Per afdeling, tabel', h('table', { class: 'data', 'data-test': 'table-departments' },
       h('thead', {}, h('tr', {}, ['Afdeling', 'Overgedragen', 'Binnen een werkuur', 'Later', 'Wacht nog', 'Te laat, geen antwoord', 'Mediaan', '90%']
         .map((x, i) => h('th', { class: i ? 'num' : null }, x)))),
       h('tbody', {}, list.map((d) => h('tr', {},
@@ -231,6 +315,6 @@
         h('td', { class: 'num' }, d.waiting),
         h('td', { class: 'num' }, d.unanswered_late),
         h('td', { class: 'num' }, d.median_seconds === null ? '—' : duration(d.median_seconds)),
-        h('td', { class: 'num' }, d.p90_seconds === null ? '—' : duration(d.p90_seconds))))));
+        h('td', { class: 'num' }, d.p90_seconds === null ? '—' : duration(d.p90_seconds)))))));
   }
 })();

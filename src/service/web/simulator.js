@@ -129,9 +129,20 @@ document.getElementById("new").addEventListener("click", () => {
 for (const b of document.querySelectorAll("[data-at]")) {
   b.addEventListener("click", () => setClock(b.dataset.at));
 }
+// "27-11-2026 19:30" as 2026-11-27T19:30: a text field, not the browser's date picker, which
+// writes the browser's language (mm/dd/yyyy in an English browser).
+function localTime(text) {
+  const m = /^\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})[ T,]+(\d{1,2})[:.](\d{2})\s*$/.exec(text);
+  if (!m) return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(text.trim()) ? text.trim() : null;
+  const [, d, mo, y, hh, mm] = m;
+  return y + "-" + mo.padStart(2, "0") + "-" + d.padStart(2, "0") + "T" + hh.padStart(2, "0") + ":" + mm;
+}
 document.getElementById("setclock").addEventListener("click", () => {
   const v = document.getElementById("at").value;
-  if (v) setClock(v);
+  if (!v.trim()) return;
+  const at = localTime(v);
+  if (at) setClock(at);
+  else statusEl.textContent = "“" + v + "” is geen tijdstip. Typ bijvoorbeeld 27-11-2026 19:30.";
 });
 document.getElementById("who").textContent = "inwoner " + phone.slice(0, 4);
 showClock();
