@@ -116,6 +116,31 @@ export class Triage {
     if (res.status !== 200) throw new Error(`webhook: ${res.status}`);
   }
 
+  /** Many residents' text messages in one signed webhook, as Meta batches them:
+   * `list` holds { from, text, name }. */
+  async residents(list) {
+    const contacts = [];
+    const messages = [];
+    for (const { from, text, name } of list) {
+      this.seq += 1;
+      contacts.push({ profile: { name }, wa_id: from });
+      messages.push({ from, id: `wamid.e2e${Date.now()}${this.seq}`, timestamp: SENT_AT, type: 'text', text: { body: text } });
+    }
+    const body = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [{ id: '1', changes: [{ field: 'messages', value: {
+        messaging_product: 'whatsapp',
+        metadata: { display_phone_number: '31115000000', phone_number_id: '123456' },
+        contacts, messages,
+      } }] }],
+    });
+    const signature = 'sha256=' + createHmac('sha256', SECRET).update(body).digest('hex');
+    const res = await fetch(this.base + '/webhook', {
+      method: 'POST', body, headers: { 'Content-Type': 'application/json', 'X-Hub-Signature-256': signature },
+    });
+    if (res.status !== 200) throw new Error(`webhook: ${res.status}`);
+  }
+
   /** What the Graph API stand-in recorded as sent to `to`. */
   async sent(to) {
     const res = await fetch(`${this.base}/standin/_standin/messages?to=${to}`, {
