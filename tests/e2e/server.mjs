@@ -149,8 +149,8 @@ export class Triage {
     return res.json();
   }
 
-  /** A new page at 1280x800 in Debian's Chromium. */
-  async page(viewport = { width: 1280, height: 800 }) {
+  /** A new page at 1280x800 (or `viewport`) in Debian's Chromium, in Dutch unless `locale`. */
+  async page(viewport = { width: 1280, height: 800 }, locale = 'nl-NL') {
     if (!this.browser) {
       this.browser = await chromium.launch({
         executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -158,7 +158,7 @@ export class Triage {
           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       });
     }
-    const context = await this.browser.newContext({ viewport, locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
+    const context = await this.browser.newContext({ viewport, locale, timezoneId: 'Europe/Amsterdam' });
     const page = await context.newPage();
     page.errors = [];
     page.on('pageerror', (e) => page.errors.push(e.message));
@@ -167,8 +167,8 @@ export class Triage {
   }
 
   /** A page signed in as `name` (the demo users' password is `demo`), on `path`. */
-  async signedIn(name, path = '/inbox', password = 'demo') {
-    const page = await this.page();
+  async signedIn(name, path = '/inbox', password = 'demo', viewport = undefined) {
+    const page = await this.page(viewport);
     await page.goto(`${this.base}/login?next=${encodeURIComponent(path)}`);
     await page.fill('[data-test=login-name]', name);
     await page.fill('[data-test=login-password]', password);
