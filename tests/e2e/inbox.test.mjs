@@ -63,7 +63,11 @@ test('a message appears live; claim, reply, forward, resolve', async () => {
   const all = JSON.stringify(await triage.sent('31612340001'));
   assert.ok(!all.includes('Gaat over de aanslag'), 'the note never reaches the resident');
 
+  // Afronden moves on to the next one waiting in the queue (Anouk's); the resolved one can be
+  // opened again.
   await page.click('[data-test=resolve]');
+  await page.locator('[data-test=conversation]', { hasText: 'Anouk' }).waitFor();
+  await page.evaluate((c) => { location.hash = `#q=burgerzaken&c=${c}`; }, id);
   await page.locator('[data-test=phase][data-phase=resolved]').waitFor();
   await page.click('[data-test=reopen]');
   await page.locator('[data-test=phase][data-phase=queued]').waitFor();

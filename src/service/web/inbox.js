@@ -111,11 +111,7 @@
     fill(main, side, list, view);
     document.body.append(help);
     readHash();
-    api('GET', '/api/canned').then((r) => { canned = r.canned; }).catch(() => {});
-    await refreshAll();
-    triage.events(onChange);
-    // A slow safety net: waiting times grow and deliveries change without an event of ours.
-    setInterval(() => schedule({ queues: true, list: true, conversation: true }), 30000);
+    // Listening from the start: an address changed while the first round loads is not lost.
     window.addEventListener('hashchange', () => {
       const before = { ...selected };
       readHash();
@@ -123,6 +119,11 @@
       for (const a of cards()) a.classList.toggle('active', Number(a.dataset.id) === selected.conversation);
       schedule({ queues: before.queue !== selected.queue, list: true, conversation: before.conversation !== selected.conversation }, true);
     });
+    api('GET', '/api/canned').then((r) => { canned = r.canned; }).catch(() => {});
+    await refreshAll();
+    triage.events(onChange);
+    // A slow safety net: waiting times grow and deliveries change without an event of ours.
+    setInterval(() => schedule({ queues: true, list: true, conversation: true }), 30000);
   }).catch((e) => showError(main, e));
 
   function readHash() {
