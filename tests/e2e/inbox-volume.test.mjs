@@ -199,6 +199,8 @@ test('focus survives a burst of live events, and the page is right soon after', 
 });
 
 test('on a tablet, an item far down the queue opens in view; screenshots at both sizes', async () => {
+  // 11:30: the thousand that came at 10:00 are late now (the badges show it, labelled).
+  await triage.setClock('2026-11-24T11:30:00+01:00');
   const page = await triage.signedIn('demo-agent', '/inbox#q=burgerzaken', 'demo', TABLET);
   await summary(page).filter({ hasText: '1–50 van' }).waitFor();
   for (let p = 1; p < 14; p += 1) {
@@ -227,7 +229,10 @@ test('on a tablet, an item far down the queue opens in view; screenshots at both
   const history = await page.locator('[data-test=history]').boundingBox();
   assert.ok(history.height >= 400, `the history gets most of the height (${history.height} px)`);
   // The queue column labels its numbers.
-  assert.match(await page.locator('[data-test=queue][data-department=burgerzaken]').innerText(), /wachtend/);
+  assert.match(await page.locator('[data-test=queue][data-department=burgerzaken]').innerText(), /1\.\d{3} wachtend\s+1\.\d{3} te laat/);
+  const late = await page.locator('[data-test=queue][data-department=burgerzaken] [data-test=queue-late]').boundingBox();
+  const queueBox = await page.locator('[data-test=queue][data-department=burgerzaken]').boundingBox();
+  assert.ok(late.x + late.width <= queueBox.x + queueBox.width + 0.5, 'the late badge is not clipped');
   await expectAccessible(page, 'the tablet layout with a conversation open');
   await page.locator('#toasts .toast').first().waitFor({ state: 'detached' }).catch(() => {});
   await screenshot(page, 'inbox-tablet.png');
@@ -240,6 +245,7 @@ test('on a tablet, an item far down the queue opens in view; screenshots at both
   await inView(laptop.locator('[data-test=conversation]'), 'the open conversation on a laptop', { width: 1280, height: 800 });
   await laptop.click('text=Wat de bot besliste');
   await expectAccessible(laptop, 'the laptop layout with the bot\'s reasons open');
+  await laptop.click('text=Wat de bot besliste');
   await laptop.locator('#toasts .toast').first().waitFor({ state: 'detached' }).catch(() => {});
   await screenshot(laptop, 'inbox.png');
   assert.deepEqual(page.errors, []);
