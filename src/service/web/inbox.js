@@ -103,7 +103,14 @@
     h('dl', {}, SHORTCUTS.map(([k, d]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, d)])),
     h('form', { method: 'dialog' }, h('button', { class: 'primary', 'data-test': 'shortcuts-close' }, 'Sluiten')));
   let helpReturn = null;
-  help.addEventListener('close', () => { if (helpReturn && helpReturn.isConnected) helpReturn.focus(); helpReturn = null; });
+  help.addEventListener('close', () => {
+    const id = helpReturn && helpReturn.dataset && helpReturn.dataset.id;
+    const back = helpReturn && helpReturn.isConnected ? helpReturn
+      : (id && items.querySelector('[data-test=conversation-item][data-id="' + id + '"]'))
+        || (helpReturn && helpReturn.dataset && helpReturn.dataset.test && view.querySelector('[data-test="' + helpReturn.dataset.test + '"]'));
+    if (back) back.focus();
+    helpReturn = null;
+  });
 
   triage.start('inbox').then(async (user) => {
     me = user;
@@ -718,7 +725,12 @@
       }
     });
     // Gone when closed: the number stays nowhere on the page.
-    dialog.addEventListener('close', () => { dialog.remove(); if (opener && opener.isConnected) opener.focus(); });
+    // Focus back on the button, also when a live update drew the conversation again meanwhile.
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      const back = opener && opener.isConnected ? opener : view.querySelector('[data-test=show-number]');
+      if (back) back.focus();
+    });
     document.body.append(dialog);
     dialog.showModal();
   }
