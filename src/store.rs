@@ -355,6 +355,8 @@ pub struct Waiting {
     pub agent: Option<String>,
     pub on_top: bool,
     pub waiting_since: Option<DateTime<Utc>>,
+    /// The channel the resident writes on (`whatsapp`, …).
+    pub channel: String,
     /// The resident's latest message (masked) and when it came.
     pub last_message: Option<(String, DateTime<Utc>)>,
     /// The resident wrote after the agent's last reply (only for claimed conversations).
@@ -368,6 +370,49 @@ impl fmt::Debug for Waiting {
             .field("department", &self.department)
             .finish_non_exhaustive()
     }
+}
+
+/// What an agent looks for in one department's queue ([`Store::queue_page`]). Every filter is
+/// optional; the page is `offset`/`limit` in the queue's order: on top first, then the longest
+/// wait, then the oldest conversation.
+#[derive(Clone, Default, PartialEq)]
+pub struct QueueQuery {
+    pub department: String,
+    /// Matches the resident's name or the (masked) text of any message, case-insensitively.
+    pub text: Option<String>,
+    /// At most the digits agents see of a number (its last four): matches the number's end.
+    pub number_tail: Option<String>,
+    pub channel: Option<String>,
+    /// `queued` or `awaiting_follow_up`.
+    pub phase: Option<String>,
+    /// Only conversations on top of the queue (the resident asked again).
+    pub on_top: bool,
+    /// Only conversations waiting since this moment or earlier (the caller computes it for
+    /// "late" from the office hours).
+    pub waiting_at_or_before: Option<DateTime<Utc>>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+impl fmt::Debug for QueueQuery {
+    // What an agent searched for may be personal: never in a debug print.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueueQuery")
+            .field("department", &self.department)
+            .field("offset", &self.offset)
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A waiting conversation's department and when it began to wait.
+pub type WaitingTime = (Option<String>, Option<DateTime<Utc>>);
+
+/// One page of a queue and how many match in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuePage {
+    pub total: usize,
+    pub conversations: Vec<Waiting>,
 }
 
 /// One message of a conversation's history, with the outbox's view of an outbound one.
@@ -707,6 +752,13 @@ pub trait Store: Send + Sync + 'static {
     /// The conversations `agent` has claimed, with whether the resident wrote after the agent's
     /// last reply.
     fn claimed(&self, agent: &str) -> Result<Vec<Waiting>>;
+
+    /// One page of one department's waiting conversations, filtered ([`QueueQuery`]).
+    fn queue_page(&self, query: &QueueQuery) -> Result<QueuePage>;
+
+    /// When each waiting conversation started to wait, per department, oldest first: enough to
+    /// count a queue and its late ones without reading the conversations.
+    fn waiting_times(&self) -> Result<Vec<WaitingTime>>;
 
     /// A conversation with its history, decisions and audit trail.
     fn conversation_view(&self, id: i64) -> Result<Option<ConversationView>>;

@@ -431,7 +431,10 @@ async fn outside_the_window_only_a_template_goes_out() {
     assert_eq!(e["error"], "outside_window");
     assert_eq!(
         e["templates"],
-        json!([{ "name": "vraag_nog_open", "language": "nl", "parameters": ["Fatima"] }])
+        json!([{
+            "name": "vraag_nog_open", "language": "nl", "parameters": ["Fatima"],
+            "text": "Goedemorgen Fatima! Je stuurde ons buiten kantoortijd een bericht. Heb je nog antwoord nodig?",
+        }])
     );
     let (status, e) = app
         .post(
@@ -465,6 +468,22 @@ async fn outside_the_window_only_a_template_goes_out() {
     assert_eq!(sent[2].body["type"], "template");
     assert_eq!(sent[2].body["template"]["name"], "vraag_nog_open");
     assert_eq!(sent[2].to.as_deref(), Some("31600000021"));
+    // The history shows the template as the resident read it, not its name and parameters.
+    let (_, view) = app.get(&kim, &format!("/api/conversations/{id}")).await;
+    let templates: Vec<&Value> = view["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "template")
+        .collect();
+    assert!(!templates.is_empty(), "{view}");
+    for m in templates {
+        assert_eq!(
+            m["text"],
+            "Goedemorgen Fatima! Je stuurde ons buiten kantoortijd een bericht. Heb je nog antwoord nodig?"
+        );
+        assert_eq!(m["template"], "[template vraag_nog_open: Fatima]");
+    }
     app.stop().await;
 }
 
@@ -647,7 +666,9 @@ async fn the_openapi_description_names_every_route() {
         ("get", "/api/me"),
         ("get", "/api/queues"),
         ("get", "/api/queues/{department}"),
+        ("post", "/api/queues/{department}/next"),
         ("get", "/api/conversations/{id}"),
+        ("post", "/api/conversations/{id}/number"),
         ("get", "/api/mine"),
         ("post", "/api/conversations/{id}/claim"),
         ("post", "/api/conversations/{id}/reply"),

@@ -248,6 +248,21 @@ pub struct TemplateDef {
     /// Body parameters in order; placeholders such as `{name}` are filled in.
     #[serde(default)]
     pub parameters: Vec<String>,
+    /// The body as approved, with `{{1}}`, `{{2}}`… for the parameters: agents see the message
+    /// as the resident will read it before they send it, and in the history after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+impl TemplateDef {
+    /// The body with `parameters` in place of `{{1}}`, `{{2}}`…; `None` without a body.
+    pub fn render(&self, parameters: &[String]) -> Option<String> {
+        let mut out = self.text.clone()?;
+        for (i, p) in parameters.iter().enumerate() {
+            out = out.replace(&format!("{{{{{}}}}}", i + 1), p);
+        }
+        Some(out)
+    }
 }
 
 /// A conversation test file under `fixtures/`.

@@ -630,6 +630,26 @@ impl Validator {
                 FOLLOW_UP_VARS,
             );
         }
+        if let Some(body) = &t.text {
+            // Every `{{n}}` of the body needs its parameter.
+            let mut rest = body.as_str();
+            while let Some(at) = rest.find("{{") {
+                rest = &rest[at + 2..];
+                let n = rest.split("}}").next().unwrap_or("");
+                if n.parse::<usize>()
+                    .map_or(true, |n| n == 0 || n > t.parameters.len())
+                {
+                    self.error(
+                        file,
+                        "follow_up.template.text",
+                        format!(
+                            "`{{{{{n}}}}}` has no parameter: the template has {} (`{{{{1}}}}` is the first)",
+                            t.parameters.len()
+                        ),
+                    );
+                }
+            }
+        }
     }
 
     fn check_id(&mut self, file: &SourceFile, path: &str, id: &str, what: &str) {

@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -31,7 +31,7 @@ use crate::engine::{render, ConversationState, Phase, Reply, SERVICE_WINDOW};
 use crate::flows::{FlowSet, MAX_TEXT_CHARS};
 use crate::store::{
     AgentChange, AgentMessage, AuditRecord, ChangeOutcome, ConversationView, NewUser, OutboundText,
-    Role, Store, StoreError, User, Waiting, READ_ACTION,
+    QueueQuery, Role, Store, StoreError, User, Waiting, WaitingTime, READ_ACTION,
 };
 
 /// The OpenAPI 3.1 description of this API, served at `/api/openapi.json`.
@@ -54,6 +54,15 @@ pub const DUE_SOON_SECONDS: i64 = 15 * 60;
 pub(super) const MAX_BODY_BYTES: usize = 64 * 1024;
 /// How often an action is computed again when the conversation changed under it.
 const ATTEMPTS: usize = 3;
+/// A queue is read a page at a time: this many unless asked, at most [`MAX_PAGE`].
+pub const PAGE: usize = 50;
+pub const MAX_PAGE: usize = 200;
+/// The longest search an agent types.
+const MAX_SEARCH_CHARS: usize = 100;
+/// The audit action of a number shown to an agent for a call back.
+pub const NUMBER_SHOWN: &str = "number_shown";
+/// Why an agent may see a resident's number; the audit line names the reason, never the number.
+const NUMBER_REASONS: &[&str] = &["call_back", "urgent"];
 
 /// The API's routes; [`super::app::router`] merges them.
 pub fn router() -> Router<Arc<AppState>> {
@@ -63,8 +72,10 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/queues", get(queues))
         .route("/api/mine", get(mine))
         .route("/api/queues/{department}", get(queue))
+        .route("/api/queues/{department}/next", post(claim_next))
         .route("/api/conversations/{id}", get(conversation))
         .route("/api/conversations/{id}/claim", post(claim))
+        .route("/api/conversations/{id}/number", post(reveal_number))
         .route("/api/conversations/{id}/reply", post(reply))
         .route("/api/conversations/{id}/forward", post(forward))
         .route("/api/conversations/{id}/resolve", post(resolve))
@@ -573,7 +584,7 @@ fn templates(flows: &FlowSet, st: &ConversationState) -> Vec<Reply> {
     }]
 }
 
-fn templates_json(list: &[Reply]) -> Value {
+fn templates_json(flows: &FlowSet, list: &[Reply]) -> Value {
     Value::Array(
         list.iter()
             .filter_map(|r| match r {
@@ -581,11 +592,39 @@ fn templates_json(list: &[Reply]) -> Value {
                     name,
                     language,
                     parameters,
-                } => Some(json!({ "name": name, "language": language, "parameters": parameters })),
+                } => Some(json!({
+                    "name": name,
+                    "language": language,
+                    "parameters": parameters,
+                    "text": template_text(flows, name, parameters),
+                })),
                 Reply::Text { .. } => None,
             })
             .collect(),
     )
+}
+
+/// A template's body as the resident reads it, when the flows give its text.
+fn template_text(flows: &FlowSet, name: &str, parameters: &[String]) -> Option<String> {
+    let t = &flows.follow_up.def.template;
+    (t.name == name).then(|| t.render(parameters)).flatten()
+}
+
+/// A sent template as stored in the history (`[template NAME: P1 | P2]`, the engine's
+/// rendering of [`Reply::Template`]) shown as the resident read it, when the flows know its text.
+fn history_text(flows: &FlowSet, stored: &str) -> Option<String> {
+    let inner = stored.strip_prefix("[template ")?.strip_suffix(']')?;
+    let (name, params) = inner.split_once(": ").unwrap_or((inner, ""));
+    let parameters: Vec<String> = if params.is_empty() {
+        Vec::new()
+    } else {
+        params.split(" | ").map(str::to_string).collect()
+    };
+    let t = &flows.follow_up.def.template;
+    if t.name != name || parameters.len() != t.parameters.len() {
+        return None;
+    }
+    template_text(flows, name, &parameters)
 }
 
 fn in_window(st: &ConversationState, now: DateTime<Utc>) -> bool {
@@ -612,6 +651,7 @@ fn queue_entry(flows: &FlowSet, w: &Waiting, now: DateTime<Utc>) -> Value {
         "waiting_business_seconds": secs,
         "goal": goal_state,
         "phase": w.phase,
+        "channel": w.channel,
         "department": w.department,
         "agent": w.agent,
         "on_top": w.on_top,
@@ -639,8 +679,17 @@ fn conversation_json(flows: &FlowSet, v: &ConversationView, now: DateTime<Utc>) 
         "last_inbound_at": st.last_inbound_at,
         "in_window": window,
         "window_closes_at": st.last_inbound_at.map(|t| t + SERVICE_WINDOW),
-        "templates": if window { json!([]) } else { templates_json(&templates(flows, st)) },
-        "messages": v.messages,
+        "templates": if window { json!([]) } else { templates_json(flows, &templates(flows, st)) },
+        "messages": v.messages.iter().map(|m| {
+            let mut j = json!(m);
+            if m.kind == "template" {
+                if let Some(text) = history_text(flows, &m.text) {
+                    j["template"] = json!(m.text);
+                    j["text"] = json!(text);
+                }
+            }
+            j
+        }).collect::<Vec<_>>(),
         "decisions": super::reasons::decisions(flows, &v.decisions),
         "audit": v.audit,
     })
@@ -745,15 +794,15 @@ async fn mine(State(s): State<Arc<AppState>>, caller: Caller) -> ApiResult<Json<
 async fn queues(State(s): State<Arc<AppState>>, caller: Caller) -> ApiResult<Json<Value>> {
     let flows = s.flows();
     let now = s.clock.now();
-    let waiting = blocking(&s, |st| st.waiting()).await?;
+    let times = blocking(&s, |st| st.waiting_times()).await?;
     let mut ids: Vec<(String, String)> = flows
         .departments
         .iter()
         .map(|d| (d.id.clone(), d.name.clone()))
         .collect();
     // Conversations left in a department that a reload removed stay visible to editors.
-    for w in &waiting {
-        if let Some(d) = &w.department {
+    for (d, _) in &times {
+        if let Some(d) = d {
             if !ids.iter().any(|(id, _)| id == d) {
                 ids.push((d.clone(), d.clone()));
             }
@@ -763,62 +812,170 @@ async fn queues(State(s): State<Arc<AppState>>, caller: Caller) -> ApiResult<Jso
         .iter()
         .filter(|(id, _)| caller.sees(Some(id)))
         .map(|(id, name)| {
-            let here: Vec<&Waiting> = waiting
-                .iter()
-                .filter(|w| w.department.as_deref() == Some(id.as_str()))
-                .collect();
-            let late = here
-                .iter()
-                .filter(|w| goal(&flows, w.waiting_since, now).1 == "late")
-                .count();
+            let here = since_of(&times, id);
+            let late = late_count(&flows, &here, now);
             json!({ "id": id, "name": name, "waiting": here.len(), "late": late })
         })
         .collect();
     Ok(Json(json!({ "now": now, "queues": list })))
 }
 
-async fn queue(
-    State(s): State<Arc<AppState>>,
-    caller: Caller,
-    Path(department): Path<String>,
-) -> ApiResult<Json<Value>> {
-    let flows = s.flows();
-    let now = s.clock.now();
-    let waiting = blocking(&s, |st| st.waiting()).await?;
-    let known = flows.department_index(&department).is_some()
-        || waiting
-            .iter()
-            .any(|w| w.department.as_deref() == Some(department.as_str()));
-    if !known {
-        return Err(ApiError::not_found(unknown_department(&flows, &department)));
+/// The waiting times of one department, oldest first (as [`Store::waiting_times`] gives them).
+fn since_of(times: &[WaitingTime], department: &str) -> Vec<Option<DateTime<Utc>>> {
+    times
+        .iter()
+        .filter(|(d, _)| d.as_deref() == Some(department))
+        .map(|(_, t)| *t)
+        .collect()
+}
+
+/// How many of `since` (oldest first, unknown last) are late. The business time waited only
+/// grows the earlier a wait began, so the late ones are a prefix: a binary search finds its end.
+fn late_count(flows: &FlowSet, since: &[Option<DateTime<Utc>>], now: DateTime<Utc>) -> usize {
+    since.partition_point(|t| t.is_some() && goal(flows, *t, now).1 == "late")
+}
+
+/// What the inbox asks of a queue: `?q=` (a name, the masked number's last digits, words of a
+/// message), `channel`, `state` (`queued`, `awaiting_follow_up`, `again`), `late=true`, and
+/// the page (`offset`, `limit`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueParams {
+    q: Option<String>,
+    channel: Option<String>,
+    state: Option<String>,
+    late: Option<String>,
+    offset: Option<usize>,
+    limit: Option<usize>,
+}
+
+impl QueueParams {
+    /// The store's query; `late_until` is when the newest late wait began.
+    fn query(&self, department: &str) -> ApiResult<QueueQuery> {
+        let mut q = QueueQuery {
+            department: department.to_string(),
+            offset: self.offset.unwrap_or(0),
+            limit: self.limit.unwrap_or(PAGE).clamp(1, MAX_PAGE),
+            ..QueueQuery::default()
+        };
+        if let Some(raw) = self.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            if raw.chars().count() > MAX_SEARCH_CHARS {
+                return Err(ApiError::bad_request(
+                    "bad_request",
+                    format!("a search holds at most {MAX_SEARCH_CHARS} characters"),
+                ));
+            }
+            // `******0001` as shown, or `0001`: the number's end. More digits than agents see
+            // never match a number (the search is no way to test a whole number).
+            let digits = raw.trim_start_matches(['*', ' ']);
+            if !digits.is_empty() && digits.len() <= 4 && digits.chars().all(|c| c.is_ascii_digit())
+            {
+                q.number_tail = Some(digits.to_string());
+            }
+            q.text = Some(if q.number_tail.is_some() { digits } else { raw }.to_string());
+        }
+        q.channel = self.channel.clone().filter(|c| !c.is_empty());
+        match self.state.as_deref().filter(|x| !x.is_empty()) {
+            None => {}
+            Some(p @ ("queued" | "awaiting_follow_up")) => q.phase = Some(p.to_string()),
+            Some("again") => q.on_top = true,
+            Some(other) => {
+                return Err(ApiError::bad_request(
+                    "bad_request",
+                    format!(
+                        "unknown state `{other}`: use `queued`, `awaiting_follow_up` or `again`"
+                    ),
+                ))
+            }
+        }
+        Ok(q)
     }
-    if !caller.sees(Some(&department)) {
+
+    fn late(&self) -> ApiResult<bool> {
+        match self.late.as_deref() {
+            None | Some("" | "false" | "0") => Ok(false),
+            Some("true" | "1") => Ok(true),
+            Some(other) => Err(ApiError::bad_request(
+                "bad_request",
+                format!("`late` is `true` or `false`, not `{other}`"),
+            )),
+        }
+    }
+}
+
+/// Checks that `department` is a queue the caller may read.
+fn queue_access(
+    flows: &FlowSet,
+    caller: &Caller,
+    department: &str,
+    times: &[WaitingTime],
+) -> ApiResult<()> {
+    let known = flows.department_index(department).is_some()
+        || times.iter().any(|(d, _)| d.as_deref() == Some(department));
+    if !known {
+        return Err(ApiError::not_found(unknown_department(flows, department)));
+    }
+    if !caller.sees(Some(department)) {
         tracing::info!(user = %caller.0.name, %department, "queue of another department refused");
         return Err(ApiError::forbidden(
             "Deze wachtrij hoort niet bij een van jouw afdelingen.",
         ));
     }
-    let mut here: Vec<(i64, &Waiting)> = waiting
+    Ok(())
+}
+
+/// One page of a queue, filtered: on top first, then the longest wait in business hours, then
+/// the oldest conversation. The search itself is never logged (it may hold personal data).
+async fn queue(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(department): Path<String>,
+    params: Result<Query<QueueParams>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let Query(params) = params.map_err(|e| {
+        ApiError::bad_request("bad_request", format!("bad query: {}", e.body_text()))
+    })?;
+    let flows = s.flows();
+    let now = s.clock.now();
+    let times = blocking(&s, |st| st.waiting_times()).await?;
+    queue_access(&flows, &caller, &department, &times)?;
+    let mut query = params.query(&department)?;
+    let here = since_of(&times, &department);
+    let late = late_count(&flows, &here, now);
+    if params.late()? {
+        match late.checked_sub(1).and_then(|i| here[i]) {
+            Some(newest) => query.waiting_at_or_before = Some(newest),
+            None => {
+                return Ok(Json(json!({
+                    "id": department,
+                    "name": department_name(&flows, &department),
+                    "now": now,
+                    "waiting": here.len(),
+                    "late": late,
+                    "total": 0,
+                    "offset": query.offset,
+                    "limit": query.limit,
+                    "conversations": [],
+                })))
+            }
+        }
+    }
+    let (offset, limit) = (query.offset, query.limit);
+    let page = blocking(&s, move |st| st.queue_page(&query)).await?;
+    let list: Vec<Value> = page
+        .conversations
         .iter()
-        .filter(|w| w.department.as_deref() == Some(department.as_str()))
-        .map(|w| (goal(&flows, w.waiting_since, now).0, w))
-        .collect();
-    // On top first, then the longest wait in business hours, then the oldest conversation.
-    here.sort_by(|(a_secs, a), (b_secs, b)| {
-        b.on_top
-            .cmp(&a.on_top)
-            .then(b_secs.cmp(a_secs))
-            .then(a.waiting_since.cmp(&b.waiting_since))
-            .then(a.id.cmp(&b.id))
-    });
-    let list: Vec<Value> = here
-        .iter()
-        .map(|(_, w)| queue_entry(&flows, w, now))
+        .map(|w| queue_entry(&flows, w, now))
         .collect();
     Ok(Json(json!({
         "id": department,
         "name": department_name(&flows, &department),
         "now": now,
+        "waiting": here.len(),
+        "late": late,
+        "total": page.total,
+        "offset": offset,
+        "limit": limit,
         "conversations": list,
     })))
 }
@@ -945,6 +1102,119 @@ async fn claim(
     .await
 }
 
+/// Claims the first conversation of the queue that nobody has claimed, in the queue's order,
+/// and answers as a claim does (with its `id`); 404 when none is left. Two agents pressing it at
+/// once get two different conversations: one that was claimed meanwhile is skipped.
+async fn claim_next(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(department): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let flows = s.flows();
+    let times = blocking(&s, |st| st.waiting_times()).await?;
+    queue_access(&flows, &caller, &department, &times)?;
+    let mut offset = 0;
+    loop {
+        let query = QueueQuery {
+            department: department.clone(),
+            offset,
+            limit: PAGE,
+            ..QueueQuery::default()
+        };
+        let page = blocking(&s, move |st| st.queue_page(&query)).await?;
+        if page.conversations.is_empty() {
+            return Err(ApiError::not_found(
+                "nobody is waiting unclaimed in this queue",
+            ));
+        }
+        for w in page.conversations.iter().filter(|w| w.agent.is_none()) {
+            let name = caller.0.name.clone();
+            let d = department.clone();
+            let r = act(&s, &caller, &w.id.to_string(), |v, _, _| {
+                let c = &v.conversation;
+                let waiting = matches!(c.state.phase, Phase::Queued | Phase::AwaitingFollowUp);
+                if c.agent.is_some() || !waiting || c.state.department.as_deref() != Some(&d) {
+                    return Err(ApiError::conflict("taken", "claimed meanwhile"));
+                }
+                let mut st = c.state.clone();
+                st.phase = Phase::WithAgent;
+                st.follow_up_at = None;
+                Ok(Plan {
+                    state: st,
+                    agent: Some(name.clone()),
+                    messages: Vec::new(),
+                    action: "claim",
+                    detail: None,
+                })
+            })
+            .await;
+            match r {
+                Err(e) if e.status == StatusCode::CONFLICT => continue,
+                other => return other,
+            }
+        }
+        offset += PAGE;
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NumberRequest {
+    reason: String,
+}
+
+/// The resident's number, for a call back: only to an agent of the conversation's department
+/// or an admin, only with a reason, and every time with an audit line (who, which conversation,
+/// why; never the number). Nothing shows it by default; the answer is never cached.
+async fn reveal_number(
+    State(s): State<Arc<AppState>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    let req: NumberRequest = parse_body(&body)?;
+    if !NUMBER_REASONS.contains(&req.reason.as_str()) {
+        return Err(ApiError::bad_request(
+            "bad_request",
+            format!(
+                "unknown reason `{}`: use one of {}",
+                req.reason,
+                NUMBER_REASONS
+                    .iter()
+                    .map(|r| format!("`{r}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    if caller.0.role == Role::Editor {
+        return Err(ApiError::forbidden(
+            "only agents of the department and admins see a resident's number",
+        ));
+    }
+    let id = conversation_id(&id)?;
+    let view = visible(&s, &caller, id).await?;
+    let c = &view.conversation;
+    if c.channel != "whatsapp" {
+        return Err(ApiError::conflict(
+            "no_number",
+            "this channel gives no phone number",
+        ));
+    }
+    let audit = AuditRecord {
+        at: s.clock.now(),
+        actor: caller.0.name.clone(),
+        action: NUMBER_SHOWN.into(),
+        conversation_id: Some(id),
+        detail: Some(format!("reason: {}", req.reason)),
+    };
+    blocking(&s, move |st| st.audit(&audit)).await?;
+    tracing::info!(user = %caller.0.name, conversation = id, reason = %req.reason, "number shown for a call back");
+    Ok(Json(
+        json!({ "id": id, "number": format!("+{}", c.resident.trim_start_matches('+')) }),
+    ))
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ReplyRequest {
@@ -1012,7 +1282,7 @@ async fn reply(
                         "outside_window",
                         "De inwoner schreef meer dan 24 uur geleden voor het laatst. WhatsApp neemt nu alleen een sjabloon aan.",
                     )
-                    .with("templates", templates_json(&available)));
+                    .with("templates", templates_json(flows, &available)));
                 }
                 let reply = Reply::Text {
                     text: t.clone(),
@@ -1036,7 +1306,7 @@ async fn reply(
                         "unknown_template",
                         format!("Sjabloon `{name}` staat niet in de flows.{hint}"),
                     )
-                    .with("templates", templates_json(&available)));
+                    .with("templates", templates_json(flows, &available)));
                 };
                 (reply, format!("template {name}"))
             }

@@ -13,9 +13,10 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use super::{
     AgentChange, AgentMessage, Applied, AuditRecord, ChangeOutcome, Conversation, ConversationView,
     Counts, DecisionRecord, DeliveryUpdate, HandedOver, HistoryMessage, Inserted, NewInbound,
-    NewSession, NewUser, OutboxItem, PendingInbound, Removed, ReportDecision, ReportFollowUp,
-    ReportHandover, ReportInbound, ReportRows, ResidentCounts, ResidentExport, Result,
-    RetentionCutoffs, Role, SendResult, Session, Store, StoreError, User, Waiting,
+    NewSession, NewUser, OutboxItem, PendingInbound, QueuePage, QueueQuery, Removed,
+    ReportDecision, ReportFollowUp, ReportHandover, ReportInbound, ReportRows, ResidentCounts,
+    ResidentExport, Result, RetentionCutoffs, Role, SendResult, Session, Store, StoreError, User,
+    Waiting, WaitingTime,
 };
 use crate::engine::{ConversationState, Phase, Reply};
 
@@ -413,7 +414,7 @@ const RANK_SQL: &str = "CASE COALESCE(delivery, '') WHEN 'sent' THEN 1 WHEN 'del
 
 /// The columns of a [`Waiting`] row before its last, the `unanswered` flag.
 const WAITING_COLUMNS: &str = "c.id, c.resident, c.resident_name, c.phase, c.department, c.agent,
-    c.on_top, c.waiting_since,
+    c.on_top, c.waiting_since, c.channel,
     (SELECT m.text FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'
      ORDER BY m.id DESC LIMIT 1),
     (SELECT m.created_at FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'
@@ -436,9 +437,10 @@ fn waiting_rows<P: rusqlite::Params>(
             r.get::<_, Option<String>>(5)?,
             r.get::<_, bool>(6)?,
             r.get::<_, Option<String>>(7)?,
-            r.get::<_, Option<String>>(8)?,
+            r.get::<_, String>(8)?,
             r.get::<_, Option<String>>(9)?,
-            r.get::<_, bool>(10)?,
+            r.get::<_, Option<String>>(10)?,
+            r.get::<_, bool>(11)?,
         ))
     })?;
     let mut out = Vec::new();
@@ -452,6 +454,7 @@ fn waiting_rows<P: rusqlite::Params>(
             agent,
             on_top,
             since,
+            channel,
             text,
             at,
             unanswered,
@@ -469,6 +472,7 @@ fn waiting_rows<P: rusqlite::Params>(
             agent,
             on_top,
             waiting_since: parse_ts_opt(since)?,
+            channel,
             last_message,
             unanswered,
         });
@@ -1051,6 +1055,95 @@ impl Store for SqliteStore {
                 ),
                 [agent],
             )
+        })
+    }
+
+    fn queue_page(&self, q: &QueueQuery) -> Result<QueuePage> {
+        // One WHERE for the count and the page. The text is matched with LIKE (the words as
+        // typed, `%` and `_` taken literally) against the name and every message, which are
+        // stored masked; the number only at its end, and only with as many digits as agents see.
+        let like = |s: &str| {
+            let escaped = s
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        };
+        let text = q.text.as_deref().map(like);
+        let tail = q.number_tail.as_deref().map(|t| format!("%{t}"));
+        let since = q.waiting_at_or_before.map(ts);
+        let filter = "c.phase IN ('queued', 'awaiting_follow_up') AND c.department = ?1
+             AND (?2 IS NULL OR c.channel = ?2)
+             AND (?3 IS NULL OR c.phase = ?3)
+             AND (?4 = 0 OR c.on_top = 1)
+             AND (?5 IS NULL OR c.waiting_since <= ?5)
+             AND ((?6 IS NULL AND ?7 IS NULL)
+                  OR (?6 IS NOT NULL AND (c.resident_name LIKE ?6 ESCAPE '\\'
+                      OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id
+                                 AND m.text LIKE ?6 ESCAPE '\\')))
+                  OR (?7 IS NOT NULL AND c.resident LIKE ?7))";
+        self.with_read(|tx| {
+            let args = params![
+                q.department,
+                q.channel,
+                q.phase,
+                q.on_top,
+                since,
+                text,
+                tail
+            ];
+            let total: i64 = tx
+                .prepare_cached(&format!(
+                    "SELECT COUNT(*) FROM conversations c WHERE {filter}"
+                ))?
+                .query_row(args, |r| r.get(0))?;
+            let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
+            let offset = i64::try_from(q.offset).unwrap_or(i64::MAX);
+            let conversations = waiting_rows(
+                tx,
+                &format!(
+                    "SELECT {WAITING_COLUMNS}, 0 FROM conversations c WHERE {filter}
+                     ORDER BY c.on_top DESC, c.waiting_since IS NULL, c.waiting_since, c.id
+                     LIMIT ?8 OFFSET ?9"
+                ),
+                params![
+                    q.department,
+                    q.channel,
+                    q.phase,
+                    q.on_top,
+                    since,
+                    text,
+                    tail,
+                    limit,
+                    offset
+                ],
+            )?;
+            Ok(QueuePage {
+                total: usize::try_from(total).unwrap_or(0),
+                conversations,
+            })
+        })
+    }
+
+    fn waiting_times(&self) -> Result<Vec<WaitingTime>> {
+        self.with_read(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "SELECT c.department, c.waiting_since FROM conversations c
+                 WHERE c.phase IN ('queued', 'awaiting_follow_up')
+                 ORDER BY c.department, c.waiting_since IS NULL, c.waiting_since, c.id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, Option<String>>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (department, since) = row?;
+                out.push((department, parse_ts_opt(since)?));
+            }
+            Ok(out)
         })
     }
 

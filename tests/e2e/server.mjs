@@ -116,6 +116,31 @@ export class Triage {
     if (res.status !== 200) throw new Error(`webhook: ${res.status}`);
   }
 
+  /** Many residents' text messages in one signed webhook, as Meta batches them:
+   * `list` holds { from, text, name }. */
+  async residents(list) {
+    const contacts = [];
+    const messages = [];
+    for (const { from, text, name } of list) {
+      this.seq += 1;
+      contacts.push({ profile: { name }, wa_id: from });
+      messages.push({ from, id: `wamid.e2e${Date.now()}${this.seq}`, timestamp: SENT_AT, type: 'text', text: { body: text } });
+    }
+    const body = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [{ id: '1', changes: [{ field: 'messages', value: {
+        messaging_product: 'whatsapp',
+        metadata: { display_phone_number: '31115000000', phone_number_id: '123456' },
+        contacts, messages,
+      } }] }],
+    });
+    const signature = 'sha256=' + createHmac('sha256', SECRET).update(body).digest('hex');
+    const res = await fetch(this.base + '/webhook', {
+      method: 'POST', body, headers: { 'Content-Type': 'application/json', 'X-Hub-Signature-256': signature },
+    });
+    if (res.status !== 200) throw new Error(`webhook: ${res.status}`);
+  }
+
   /** What the Graph API stand-in recorded as sent to `to`. */
   async sent(to) {
     const res = await fetch(`${this.base}/standin/_standin/messages?to=${to}`, {
@@ -124,8 +149,8 @@ export class Triage {
     return res.json();
   }
 
-  /** A new page at 1280x800 in Debian's Chromium. */
-  async page(viewport = { width: 1280, height: 800 }) {
+  /** A new page at 1280x800 (or `viewport`) in Debian's Chromium, in Dutch unless `locale`. */
+  async page(viewport = { width: 1280, height: 800 }, locale = 'nl-NL') {
     if (!this.browser) {
       this.browser = await chromium.launch({
         executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -133,7 +158,7 @@ export class Triage {
           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       });
     }
-    const context = await this.browser.newContext({ viewport, locale: 'nl-NL', timezoneId: 'Europe/Amsterdam' });
+    const context = await this.browser.newContext({ viewport, locale, timezoneId: 'Europe/Amsterdam' });
     const page = await context.newPage();
     page.errors = [];
     page.on('pageerror', (e) => page.errors.push(e.message));
@@ -142,8 +167,8 @@ export class Triage {
   }
 
   /** A page signed in as `name` (the demo users' password is `demo`), on `path`. */
-  async signedIn(name, path = '/inbox', password = 'demo') {
-    const page = await this.page();
+  async signedIn(name, path = '/inbox', password = 'demo', viewport = undefined) {
+    const page = await this.page(viewport);
     await page.goto(`${this.base}/login?next=${encodeURIComponent(path)}`);
     await page.fill('[data-test=login-name]', name);
     await page.fill('[data-test=login-password]', password);

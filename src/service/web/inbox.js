@@ -3,7 +3,14 @@
 // reply, forward, resolve, reopen). Changes arrive live over server-sent events.
 //
 // The address holds only a queue id or a conversation id (#q=burgerzaken, #c=12): never a number
-// or a name. Every piece of data comes from the API, which checks access each time.
+// or a name, and never a search (it may hold either). Every piece of data comes from the API,
+// which checks access each time.
+//
+// Built for a long queue worked by keyboard: the queue is read a page at a time with search and
+// filters on the server; the list is updated in place (never redrawn whole), so focus stays where
+// the agent is through live updates; the list is one Tab stop (roving tabindex, arrows inside);
+// live updates are drawn at most every REDRAW_MS with a trailing update, so a burst never stalls
+// the page.
 'use strict';
 
 (function () {
@@ -18,30 +25,112 @@
     to_agent: 'naar de medewerker', follow_up: 'nazorgvraag gesteld', follow_up_yes: 'nazorg: nog nodig',
     follow_up_no: 'nazorg: niet meer nodig', follow_up_other: 'nazorg: ander bericht', ignored: 'genegeerd',
   };
+  const CHANNEL = { whatsapp: 'WhatsApp', messenger: 'Messenger', instagram: 'Instagram', x: 'X', webchat: 'webchat' };
+  const REASONS = [
+    ['call_back', 'De inwoner vraagt om teruggebeld te worden'],
+    ['urgent', 'Dringend: ik moet de inwoner bellen'],
+  ];
+  /** Live updates are drawn at most this often; the last change is always drawn (trailing). */
+  const REDRAW_MS = 400;
+  const PAGE = 50;
+  const SHORTCUTS = [
+    ['j / k', 'volgende / vorige gesprek openen'],
+    ['↓ / ↑', 'door de lijst bewegen (in de lijst); Enter opent'],
+    ['/', 'zoeken in de wachtrij'],
+    ['p', 'het open gesprek oppakken'],
+    ['n', 'volgende oppakken: de langst wachtende die niemand heeft'],
+    ['r', 'naar het antwoordvak'],
+    ['Ctrl+Enter', 'antwoord versturen'],
+    ['?', 'deze sneltoetsen tonen'],
+    ['Esc', 'venster sluiten'],
+  ];
 
+  /** One step of the bot's reasons: a string today, an object with a Dutch `text` soon. */
+  const stepText = (s) => (typeof s === 'string' ? s : (s && s.text) || '');
+
+  const nf = new Intl.NumberFormat('nl-NL');
   let me = null;
   let canned = [];
   let queues = [];
   let selected = { queue: null, conversation: null };
+  const filter = { q: '', channel: '', state: '', late: false, offset: 0 };
+  let total = 0;
   let current = null; // the open conversation as the API last returned it
-  let refreshing = null;
+  let openIndex = 0; // where the open conversation was in the list when last seen
 
+  document.body.classList.add('inbox-page');
   const main = document.getElementById('main');
+  const skip = h('a', { class: 'skip-link', href: '#gesprekken', 'data-test': 'skip-link' }, 'Naar de lijst met gesprekken');
+  skip.addEventListener('click', (e) => { e.preventDefault(); focusList(); });
+  document.body.prepend(skip);
+
   const side = h('nav', { class: 'queues card', 'aria-label': 'Wachtrijen', 'data-test': 'queue-list' });
-  const list = h('section', { class: 'list card', 'aria-label': 'Gesprekken' });
+  const queueLinks = h('div', { class: 'queue-links' });
+  const helpButton = h('button', { type: 'button', class: 'linkish', 'data-test': 'shortcuts-button', onclick: () => openHelp() }, 'Sneltoetsen (?)');
+  fill(side, h('h2', {}, 'Wachtrijen'), queueLinks,
+    h('p', { class: 'hint small muted', 'data-test': 'shortcuts-hint' },
+      h('kbd', {}, 'j'), '/', h('kbd', {}, 'k'), ' volgende/vorige · ', h('kbd', {}, '/'), ' zoeken · ', helpButton));
+
+  const list = h('section', { class: 'list card', 'aria-labelledby': 'list-title', id: 'gesprekken' });
+  const listTitle = h('h2', { id: 'list-title' });
+  const searchInput = h('input', { type: 'search', id: 'search', 'data-test': 'search', maxlength: '100', autocomplete: 'off',
+    placeholder: 'Naam, tekst of laatste 4 cijfers' });
+  const channelPick = h('select', { id: 'filter-channel', 'data-test': 'filter-channel' },
+    h('option', { value: '' }, 'Alle kanalen'), Object.entries(CHANNEL).map(([v, l]) => h('option', { value: v }, l)));
+  const statePick = h('select', { id: 'filter-state', 'data-test': 'filter-state' },
+    h('option', { value: '' }, 'Alle'), h('option', { value: 'queued' }, 'In de wachtrij'),
+    h('option', { value: 'awaiting_follow_up' }, 'Wacht op nazorgantwoord'), h('option', { value: 'again' }, 'Opnieuw gemeld'));
+  const lateBox = h('input', { type: 'checkbox', id: 'filter-late', 'data-test': 'filter-late' });
+  const searchForm = h('form', { class: 'search', role: 'search', 'aria-label': 'Zoeken in de wachtrij' },
+    h('label', { for: 'search', class: 'sr-only' }, 'Zoeken'), searchInput,
+    h('div', { class: 'filters' },
+      h('label', { for: 'filter-channel', class: 'sr-only' }, 'Kanaal'), channelPick,
+      h('label', { for: 'filter-state', class: 'sr-only' }, 'Status'), statePick,
+      h('span', { class: 'check' }, lateBox, h('label', { for: 'filter-late' }, 'alleen te laat'))));
+  const nextButton = h('button', { type: 'button', class: 'primary', 'data-test': 'claim-next', onclick: () => claimNext() }, 'Volgende oppakken');
+  const summary = h('p', { class: 'summary small muted', 'data-test': 'list-summary', role: 'status' });
+  const items = h('ul', { class: 'items', 'data-test': 'items', 'aria-labelledby': 'list-title' });
+  const prevPage = h('button', { type: 'button', 'data-test': 'page-prev', onclick: () => page(-1) }, '‹ Vorige');
+  const nextPage = h('button', { type: 'button', 'data-test': 'page-next', onclick: () => page(1) }, 'Volgende ›');
+  const listError = h('p', { class: 'error hidden', 'data-test': 'error' });
+  const empty = h('p', { class: 'muted hidden' });
+  fill(list, h('div', { class: 'list-head' }, listTitle, nextButton), searchForm, summary, listError, empty,
+    h('div', { class: 'items-scroll' }, items), h('div', { class: 'pager' }, prevPage, nextPage));
+
   const view = h('section', { class: 'view card', 'aria-label': 'Gesprek', tabindex: '-1' });
+  const help = h('dialog', { class: 'help card', 'aria-labelledby': 'help-title', 'data-test': 'shortcuts-help' },
+    h('h2', { id: 'help-title' }, 'Sneltoetsen'),
+    h('dl', {}, SHORTCUTS.map(([k, d]) => [h('dt', {}, h('kbd', {}, k)), h('dd', {}, d)])),
+    h('form', { method: 'dialog' }, h('button', { class: 'primary', 'data-test': 'shortcuts-close' }, 'Sluiten')));
+  let helpReturn = null;
+  help.addEventListener('close', () => {
+    const id = helpReturn && helpReturn.dataset && helpReturn.dataset.id;
+    const back = helpReturn && helpReturn.isConnected ? helpReturn
+      : (id && items.querySelector('[data-test=conversation-item][data-id="' + id + '"]'))
+        || (helpReturn && helpReturn.dataset && helpReturn.dataset.test && view.querySelector('[data-test="' + helpReturn.dataset.test + '"]'));
+    if (back) back.focus();
+    helpReturn = null;
+  });
 
   triage.start('inbox').then(async (user) => {
     me = user;
     main.classList.add('inbox');
     fill(main, side, list, view);
+    document.body.append(help);
     readHash();
+    // Listening from the start: an address changed while the first round loads is not lost.
+    window.addEventListener('hashchange', () => {
+      const before = { ...selected };
+      readHash();
+      if (before.queue !== selected.queue) filter.offset = 0;
+      for (const a of cards()) a.classList.toggle('active', Number(a.dataset.id) === selected.conversation);
+      schedule({ queues: before.queue !== selected.queue, list: true, conversation: before.conversation !== selected.conversation }, true);
+    });
     api('GET', '/api/canned').then((r) => { canned = r.canned; }).catch(() => {});
-    await refresh();
+    await refreshAll();
     triage.events(onChange);
     // A slow safety net: waiting times grow and deliveries change without an event of ours.
-    setInterval(refresh, 30000);
-    window.addEventListener('hashchange', () => { readHash(); refresh(); });
+    setInterval(() => schedule({ queues: true, list: true, conversation: true }), 30000);
   }).catch((e) => showError(main, e));
 
   function readHash() {
@@ -56,33 +145,74 @@
     if (queue) p.set('q', queue);
     if (conversation) p.set('c', conversation);
     const next = '#' + p.toString();
-    if (location.hash !== next) location.hash = next; else { readHash(); refresh(); }
+    if (location.hash !== next) location.hash = next;
+    else schedule({ list: true, conversation: true }, true);
   }
 
-  /** Everything the page shows, once more; concurrent calls share one round. */
-  function refresh() {
-    if (!refreshing) {
-      refreshing = Promise.all([drawQueues(), drawList(), drawConversation()])
-        .catch((e) => toast(e.message || 'Bijwerken lukt niet', 'error'))
-        .finally(() => { refreshing = null; });
+  // -------------------------------------------------------------------------------------------
+  // Redrawing: what changed, at most every REDRAW_MS, the last change always drawn.
+
+  let pending = {};
+  let waiters = [];
+  let timer = null;
+  let running = false;
+  let urgent = false;
+  let lastRun = 0;
+
+  /** Asks for parts of the page to be drawn again; `now` skips the pause (the agent acted).
+   * Resolves once they are drawn. */
+  function schedule(parts, now) {
+    for (const [k, v] of Object.entries(parts)) if (v) pending[k] = true;
+    const done = new Promise((resolve) => waiters.push(resolve));
+    if (!running) arm(now);
+    else if (now) urgent = true;
+    return done;
+  }
+
+  function arm(now) {
+    if (timer && !now) return; // already due: this change is drawn with it
+    clearTimeout(timer);
+    const wait = now ? 0 : Math.max(0, lastRun + REDRAW_MS - Date.now());
+    timer = setTimeout(run, wait);
+  }
+
+  async function run() {
+    timer = null;
+    const parts = pending;
+    const done = waiters;
+    pending = {};
+    waiters = [];
+    lastRun = Date.now();
+    running = true;
+    try {
+      await Promise.all([
+        parts.queues ? drawQueues() : null,
+        parts.list ? drawList() : null,
+        parts.conversation ? drawConversation() : null,
+      ]);
+    } catch (e) {
+      toast(e.message || 'Bijwerken lukt niet', 'error');
     }
-    return refreshing;
+    running = false;
+    done.forEach((resolve) => resolve());
+    // Changes that came while drawing: drawn after the pause (at once if the agent acted).
+    if (Object.keys(pending).length || waiters.length) { arm(urgent); urgent = false; }
   }
 
-  let again = null;
-  function onChange(change) {
-    // Many changes at once (a busy morning): one refresh for the lot.
-    clearTimeout(again);
-    again = setTimeout(() => {
-      const mine = change.conversation === selected.conversation;
-      refresh().then(() => {
-        if (!mine && change.what === 'decision' && change.departments && change.departments.includes(selected.queue)) {
-          const item = list.querySelector('[data-id="' + change.conversation + '"]');
-          if (item) item.classList.add('fresh');
-        }
-      });
-    }, 150);
+  function refreshAll() {
+    return schedule({ queues: true, list: true, conversation: true }, true);
   }
+
+  function onChange(change) {
+    const touchesQueue = (change.departments || []).includes(selected.queue);
+    schedule({
+      queues: (change.departments || []).length > 0 || change.what === 'claim',
+      list: selected.queue === 'mine' || touchesQueue,
+      conversation: change.conversation === selected.conversation,
+    });
+    if (touchesQueue && change.what === 'decision') fresh.add(change.conversation);
+  }
+  const fresh = new Set();
 
   // -------------------------------------------------------------------------------------------
   // Queues
@@ -91,19 +221,42 @@
     const [q, mine] = await Promise.all([api('GET', '/api/queues'), api('GET', '/api/mine')]);
     queues = q.queues;
     const waitingMine = mine.conversations.filter((c) => c.unanswered).length;
-    const entry = (id, name, count, late, title) => h('a', {
-      href: '#q=' + encodeURIComponent(id), class: 'queue' + (selected.queue === id ? ' active' : ''),
-      'aria-current': selected.queue === id ? 'true' : null, 'data-test': 'queue', 'data-department': id,
-      title,
-    }, h('span', { class: 'name' }, name),
-    late ? h('span', { class: 'badge late', title: late + ' te laat' }, late) : null,
-    h('span', { class: 'count', 'data-test': 'queue-count' }, String(count)));
-    fill(side, 
-      h('h2', {}, 'Wachtrijen'),
-      entry('mine', 'Mijn gesprekken', mine.conversations.length, waitingMine, waitingMine + ' wachten op jouw antwoord'),
-      h('hr'),
-      queues.map((x) => entry(x.id, x.name, x.waiting, x.late, x.waiting + ' wachtend')),
-      queues.length ? null : h('p', { class: 'muted small' }, 'Je hebt geen afdelingen.'));
+    const entries = [
+      ['mine', 'Mijn gesprekken', mine.conversations.length, waitingMine, 'in behandeling', 'wachten op jou'],
+      ...queues.map((x) => [x.id, x.name, x.waiting, x.late, 'wachtend', 'te laat']),
+    ];
+    // In place, by id: the queue link the agent is on keeps its focus.
+    const have = new Map([...queueLinks.querySelectorAll('a.queue')].map((a) => [a.dataset.department, a]));
+    const wanted = [];
+    for (const [id, name, count, late, countLabel, lateLabel] of entries) {
+      let a = have.get(id);
+      if (!a) {
+        a = h('a', { href: '#q=' + encodeURIComponent(id), class: 'queue', 'data-test': 'queue', 'data-department': id });
+      }
+      have.delete(id);
+      const active = selected.queue === id;
+      a.classList.toggle('active', active);
+      if (active) a.setAttribute('aria-current', 'true'); else a.removeAttribute('aria-current');
+      fill(a, h('span', { class: 'name' }, name),
+        h('span', { class: 'qmeta small' },
+          h('span', { class: 'count' }, h('span', { 'data-test': 'queue-count' }, nf.format(count)), ' ' + countLabel),
+          late ? h('span', { class: 'badge late', 'data-test': 'queue-late' }, nf.format(late) + ' ' + lateLabel) : null));
+      wanted.push(a);
+      if (id === 'mine') wanted.push(queueLinks.querySelector('hr') || h('hr'));
+    }
+    for (const gone of have.values()) gone.remove();
+    place(queueLinks, wanted);
+    if (!queues.length && !queueLinks.querySelector('.none')) queueLinks.append(h('p', { class: 'muted small none' }, 'Je hebt geen afdelingen.'));
+  }
+
+  /** Puts `nodes` in `parent` in this order, moving only those out of place. */
+  function place(parent, nodes) {
+    let at = parent.firstChild;
+    for (const n of nodes) {
+      if (n === at) { at = at.nextSibling; continue; }
+      parent.insertBefore(n, at);
+    }
+    while (at) { const next = at.nextSibling; if (nodes.indexOf(at) < 0 && !at.classList.contains('none')) at.remove(); at = next; }
   }
 
   function departmentName(id) {
@@ -112,39 +265,160 @@
   }
 
   // -------------------------------------------------------------------------------------------
-  // The list of one queue
+  // The list of one queue: a page at a time, searched on the server, updated in place.
+
+  let searchTimer = null;
+  const onFilter = () => { filter.offset = 0; schedule({ list: true }, true); };
+  searchInput.addEventListener('input', () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => { filter.q = searchInput.value.trim(); onFilter(); }, 250);
+  });
+  searchForm.addEventListener('submit', (e) => { e.preventDefault(); clearTimeout(searchTimer); filter.q = searchInput.value.trim(); onFilter(); });
+  channelPick.addEventListener('change', () => { filter.channel = channelPick.value; onFilter(); });
+  statePick.addEventListener('change', () => { filter.state = statePick.value; onFilter(); });
+  lateBox.addEventListener('change', () => { filter.late = lateBox.checked; onFilter(); });
+
+  function page(step) {
+    const offset = Math.max(0, filter.offset + step * PAGE);
+    if (offset >= total && step > 0) return Promise.resolve();
+    filter.offset = offset;
+    return schedule({ list: true }, true);
+  }
+
+  async function fetchList() {
+    const id = selected.queue;
+    if (id === 'mine') {
+      const data = await api('GET', '/api/mine');
+      return { title: 'Mijn gesprekken', conversations: data.conversations, total: data.conversations.length, offset: 0 };
+    }
+    const p = new URLSearchParams({ offset: String(filter.offset), limit: String(PAGE) });
+    if (filter.q) p.set('q', filter.q);
+    if (filter.channel) p.set('channel', filter.channel);
+    if (filter.state) p.set('state', filter.state);
+    if (filter.late) p.set('late', 'true');
+    try {
+      const data = await api('GET', '/api/queues/' + encodeURIComponent(id) + '?' + p.toString());
+      return { title: departmentName(id), conversations: data.conversations, total: data.total, offset: data.offset, waiting: data.waiting };
+    } catch (e) {
+      if (e.status === 403 || e.status === 404) return { title: departmentName(id), conversations: [], total: 0, offset: 0, denied: e };
+      throw e;
+    }
+  }
 
   async function drawList() {
     const id = selected.queue;
-    const data = id === 'mine' ? await api('GET', '/api/mine') : await api('GET', '/api/queues/' + encodeURIComponent(id)).catch((e) => {
-      if (e.status === 403 || e.status === 404) return { conversations: [], denied: e };
-      throw e;
+    const data = await fetchList();
+    if (id !== selected.queue) return; // another queue was picked meanwhile
+    // A page emptied under us (resolved by colleagues): go back to the last one there is.
+    if (!data.conversations.length && data.offset > 0 && data.total > 0) {
+      filter.offset = Math.floor((data.total - 1) / PAGE) * PAGE;
+      return drawList();
+    }
+    total = data.total;
+    const mine = id === 'mine';
+    searchForm.classList.toggle('hidden', mine);
+    nextButton.classList.toggle('hidden', mine || !!data.denied);
+    const searching = filter.q || filter.channel || filter.state || filter.late;
+    fill(listTitle, data.title, ' ', h('span', { class: 'muted' }, '(' + nf.format(mine ? data.total : (data.waiting ?? data.total)) + ')'));
+    const shown = data.conversations.length;
+    summary.textContent = mine ? '' : shown
+      ? (data.offset + 1) + '–' + (data.offset + shown) + ' van ' + nf.format(data.total) + (searching ? ' gevonden' : '')
+      : (searching ? 'Niets gevonden.' : '');
+    listError.classList.toggle('hidden', !data.denied);
+    listError.textContent = data.denied ? 'Geen toegang tot deze wachtrij.' : '';
+    empty.classList.toggle('hidden', !!shown || !!data.denied || (!!searching && !mine));
+    empty.textContent = mine ? 'Je hebt geen gesprekken in behandeling.' : 'Niemand wacht. 🎉';
+    prevPage.disabled = mine || data.offset <= 0;
+    nextPage.disabled = mine || data.offset + shown >= data.total;
+    prevPage.parentElement.classList.toggle('hidden', mine || data.total <= PAGE);
+
+    const focused = document.activeElement;
+    const focusedId = focused && focused.matches && focused.matches('[data-test=conversation-item]') ? focused.dataset.id : null;
+    const focusedAt = focusedId ? [...items.children].findIndex((li) => li.dataset.id === focusedId) : -1;
+    const have = new Map([...items.children].map((li) => [li.dataset.id, li]));
+    const wanted = data.conversations.map((c) => {
+      const key = String(c.id);
+      let li = have.get(key);
+      if (!li) {
+        li = h('li', { 'data-id': key }, h('a', { 'data-test': 'conversation-item', 'data-id': key, tabindex: '-1' }));
+        if (fresh.has(c.id)) li.firstChild.classList.add('fresh');
+      }
+      fresh.delete(c.id);
+      have.delete(key);
+      drawItem(li.firstChild, c, mine);
+      return li;
     });
-    const title = id === 'mine' ? 'Mijn gesprekken' : departmentName(id);
-    const items = data.conversations.map((c) => {
-      const [cls, label] = GOAL[c.goal] || ['', ''];
-      const waiting = id !== 'mine' || c.unanswered;
-      return h('li', {},
-        h('a', {
-          href: '#' + new URLSearchParams({ q: id, c: c.id }).toString(),
-          class: 'item' + (c.id === selected.conversation ? ' active' : ''),
-          'aria-current': c.id === selected.conversation ? 'true' : null,
-          'data-test': 'conversation-item', 'data-id': c.id,
-        },
-        h('span', { class: 'who' }, c.resident_name || 'Inwoner', ' ', h('span', { class: 'muted' }, c.resident)),
+    for (const gone of have.values()) gone.remove();
+    place(items, wanted);
+    const at = wanted.findIndex((li) => Number(li.dataset.id) === selected.conversation);
+    if (at >= 0) openIndex = at;
+    // Focus stays on the card it was on; if that card left, on the one now in its place.
+    if (focusedId) {
+      const same = items.querySelector('[data-test=conversation-item][data-id="' + focusedId + '"]');
+      const target = same || (wanted.length ? wanted[Math.min(focusedAt, wanted.length - 1)].firstChild : null);
+      if (target && document.activeElement !== target) target.focus({ preventScroll: !!same });
+      else if (!target) searchInput.focus();
+    }
+    rove();
+  }
+
+  function drawItem(a, c, mine) {
+    const [cls, label] = GOAL[c.goal] || ['', ''];
+    const waiting = !mine || c.unanswered;
+    const active = c.id === selected.conversation;
+    a.href = '#' + new URLSearchParams({ q: selected.queue, c: c.id }).toString();
+    a.className = 'item' + (active ? ' active' : '') + (a.classList.contains('fresh') ? ' fresh' : '');
+    if (active) a.setAttribute('aria-current', 'true'); else a.removeAttribute('aria-current');
+    fill(a,
+      h('span', { class: 'line' },
+        h('span', { class: 'who' }, c.resident_name || 'Inwoner'),
         waiting && label ? h('span', { class: 'badge ' + cls, 'data-test': 'goal' }, label) : null,
-        c.on_top ? h('span', { class: 'badge warn', title: 'De inwoner wil nog antwoord' }, 'opnieuw') : null,
-        h('span', { class: 'snippet' }, c.last_message ? c.last_message.text : ''),
-        h('span', { class: 'meta muted small' },
-          waiting ? 'wacht ' + duration(c.waiting_business_seconds) + ' (kantoortijd)' : 'beantwoord',
-          c.agent && id !== 'mine' ? ' · bij ' + c.agent : '',
-          id === 'mine' ? ' · ' + departmentName(c.department) : '')));
-    });
-    fill(list, 
-      h('h2', {}, title, ' ', h('span', { class: 'muted' }, '(' + data.conversations.length + ')')),
-      data.denied ? h('p', { class: 'error', 'data-test': 'error' }, 'Geen toegang tot deze wachtrij.') : null,
-      items.length ? h('ul', { class: 'items' }, items)
-        : h('p', { class: 'muted' }, id === 'mine' ? 'Je hebt geen gesprekken in behandeling.' : 'Niemand wacht. 🎉'));
+        c.on_top ? h('span', { class: 'badge warn', 'data-test': 'again', title: 'De inwoner wil nog antwoord' }, 'opnieuw') : null),
+      h('span', { class: 'snippet' }, c.last_message ? c.last_message.text : ''),
+      h('span', { class: 'meta muted small' },
+        h('span', { class: 'number' }, c.resident), ' · ',
+        waiting ? 'wacht ' + duration(c.waiting_business_seconds) + ' (kantoortijd)' : 'beantwoord',
+        c.channel && c.channel !== 'whatsapp' ? ' · ' + (CHANNEL[c.channel] || c.channel) : '',
+        c.agent && !mine ? ' · bij ' + c.agent : '',
+        mine ? ' · ' + departmentName(c.department) : ''));
+  }
+
+  const cards = () => [...items.querySelectorAll('[data-test=conversation-item]')];
+
+  /** One card of the list is in the Tab order: the focused one, else the open one, else the first. */
+  function rove() {
+    const all = cards();
+    const target = all.find((a) => a === document.activeElement) || all.find((a) => a.classList.contains('active')) || all[0];
+    for (const a of all) a.tabIndex = a === target ? 0 : -1;
+  }
+
+  function focusList() {
+    rove();
+    const t = cards().find((a) => a.tabIndex === 0);
+    if (t) t.focus(); else searchInput.focus();
+  }
+
+  items.addEventListener('focusin', rove);
+  items.addEventListener('keydown', (e) => {
+    const all = cards();
+    const at = all.indexOf(document.activeElement);
+    if (at < 0) return;
+    const to = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: all.length - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    const next = all[Math.max(0, Math.min(all.length - 1, to))];
+    next.focus();
+  });
+
+  /** Opens the conversation `step` away from the open one (j/k), across pages. */
+  async function move(step) {
+    let all = cards();
+    const at = all.findIndex((a) => a.classList.contains('active'));
+    let to = at < 0 ? Math.min(openIndex, all.length - 1) + (step > 0 ? 0 : -1) : at + step;
+    if (to >= all.length && filter.offset + all.length < total) { await page(1); all = cards(); to = 0; }
+    else if (to < 0 && filter.offset > 0) { await page(-1); all = cards(); to = all.length - 1; }
+    const next = all[Math.max(0, Math.min(all.length - 1, to))];
+    if (next) { next.focus(); next.click(); }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -167,6 +441,7 @@
       fill(view, h('p', { class: 'error', 'data-test': 'error' }, text));
       return;
     }
+    if (id !== selected.conversation) return;
     // Keep what the agent is typing when the conversation is drawn again.
     const typed = view.querySelector('[data-test=reply-input]');
     const same = current && current.id === c.id;
@@ -177,7 +452,7 @@
       .map((el) => [el.getAttribute('data-test'), el.value]) : [];
     const focused = document.activeElement && view.contains(document.activeElement) ? document.activeElement.getAttribute('data-test') : null;
     const history = view.querySelector('.history');
-    const atBottom = !history || history.scrollHeight - history.scrollTop - history.clientHeight < 40;
+    const atBottom = !history || !same || history.scrollHeight - history.scrollTop - history.clientHeight < 40;
     current = c;
     fill(view, header(c), messages(c), actions(c, draft), decisions(c));
     for (const key of opened) {
@@ -186,21 +461,51 @@
     }
     for (const [name, value] of fields) {
       const el = view.querySelector('[data-test="' + name + '"]');
-      if (el && [...(el.options || [{ value }])].some((o) => o.value === value)) el.value = value;
+      if (el && [...(el.options || [{ value }])].some((o) => o.value === value)) {
+        el.value = value;
+        el.dispatchEvent(new Event('change'));
+      }
     }
     const newHistory = view.querySelector('.history');
-    if (atBottom || !history) newHistory.scrollTop = newHistory.scrollHeight;
+    if (atBottom) newHistory.scrollTop = newHistory.scrollHeight;
     else newHistory.scrollTop = history.scrollTop;
-    if (focused) {
+    if (wantFocus) {
+      const pick = wantFocus.map((t) => view.querySelector('[data-test="' + t + '"]')).find(Boolean);
+      wantFocus = null;
+      if (pick) pick.focus();
+    } else if (focused) {
       const el = view.querySelector('[data-test="' + focused + '"]');
-      if (el) el.focus();
+      if (el) el.focus(); else view.focus();
     }
+  }
+  /** Where focus goes once the open conversation is drawn next (data-test names, first found). */
+  let wantFocus = null;
+
+  function mayShowNumber(c) {
+    if (c.channel !== 'whatsapp') return false;
+    return me.role === 'admin' || (me.role === 'agent' && me.departments.includes(c.department));
   }
 
   function header(c) {
     const [cls, label] = GOAL[c.goal] || [];
+    const mineNow = c.agent === me.name;
+    const open = c.phase !== 'resolved';
+    const buttons = h('div', { class: 'row buttons' });
+    if (open && !mineNow) {
+      buttons.append(h('button', { class: 'primary', type: 'button', 'data-test': 'claim',
+        onclick: () => act('claim', {}, c.agent ? 'Overgenomen van ' + c.agent : 'Opgepakt', ['reply-input', 'template', 'resolve']) },
+      c.agent ? 'Overnemen' : 'Oppakken'));
+    }
+    if (open) {
+      buttons.append(h('button', { type: 'button', 'data-test': 'resolve', onclick: () => resolveAndNext() }, 'Afronden'));
+    } else {
+      buttons.append(h('button', { type: 'button', 'data-test': 'reopen', onclick: () => act('reopen', {}, 'Heropend', ['claim', 'resolve']) }, 'Heropenen'));
+    }
+    if (mayShowNumber(c)) {
+      buttons.append(h('button', { type: 'button', class: 'quiet', 'data-test': 'show-number', onclick: () => askNumber(c) }, 'Nummer tonen…'));
+    }
     return h('header', { class: 'conv-head', 'data-test': 'conversation', 'data-id': c.id },
-      h('div', {},
+      h('div', { class: 'who' },
         h('h2', {}, c.resident_name || 'Inwoner', ' ', h('span', { class: 'muted' }, c.resident)),
         h('div', { class: 'row small' },
           h('span', { 'data-test': 'phase', 'data-phase': c.phase }, PHASE[c.phase] || c.phase),
@@ -209,8 +514,9 @@
           c.agent ? h('span', { class: 'muted' }, '· bij ' + c.agent) : null,
           label ? h('span', { class: 'badge ' + cls }, label + ' · ' + duration(c.waiting_business_seconds)) : null,
           c.in_window
-            ? h('span', { class: 'muted', title: 'WhatsApp laat vrije tekst toe tot 24 uur na het laatste bericht van de inwoner' }, 'venster open tot ' + dateTime(c.window_closes_at))
-            : h('span', { class: 'badge warn' }, '24-uursvenster dicht: alleen sjablonen'))));
+            ? h('span', { class: 'muted', 'data-test': 'window', title: 'WhatsApp laat vrije tekst toe tot 24 uur na het laatste bericht van de inwoner' }, 'venster open tot ' + dateTime(c.window_closes_at))
+            : h('span', { class: 'badge warn', 'data-test': 'window' }, '24-uursvenster dicht: alleen sjablonen'))),
+      buttons);
   }
 
   function messages(c) {
@@ -220,22 +526,18 @@
         : m.author === 'bot' ? 'Bot' : m.author.replace(/^agent:/, '');
       const status = m.direction === 'out'
         ? (m.error ? '⚠ ' + m.error : (m.delivery || m.send_status || '')) : '';
-      return h('div', { class: 'bubble ' + kind + (m.author === 'bot' ? ' bot' : ''), 'data-test': 'message', 'data-author': m.author },
+      return h('div', { class: 'bubble ' + kind + (m.author === 'bot' ? ' bot' : ''), 'data-test': 'message', 'data-author': m.author, 'data-kind': m.kind },
         kind === 'note' ? h('b', {}, 'Notitie: ') : null,
         m.removed ? h('i', { class: 'muted' }, 'Tekst verwijderd: de bewaartermijn is voorbij.') : linkify(m.text),
-        h('span', { class: 'meta' }, who + ' · ' + dateTime(m.at) + (status ? ' · ' + statusName(status) : '')));
+        h('span', { class: 'meta' }, who + ' · ' + dateTime(m.at) + (m.kind === 'template' ? ' · sjabloon' : '') + (status ? ' · ' + statusName(status) : '')));
     });
-    return h('div', { class: 'history', role: 'log', 'aria-label': 'Berichten' }, items);
+    return h('div', { class: 'history', role: 'log', tabindex: '0', 'aria-label': 'Berichten', 'data-test': 'history' }, items);
   }
 
   function statusName(s) {
     return { pending: 'in de wachtrij', sending: 'wordt verstuurd', sent: 'verstuurd', accepted: 'verstuurd',
       delivered: 'afgeleverd', read: 'gelezen', failed: 'mislukt' }[s] || s;
   }
-
-
-  /** A step of the bot's reasons: data with a Dutch `text` (older decisions: a sentence). */
-  function stepText(s) { return typeof s === 'string' ? s : s.text; }
 
   function decisions(c) {
     if (!c.decisions.length) return null;
@@ -260,31 +562,14 @@
   // Actions
 
   function actions(c, draft) {
-    const box = h('div', { class: 'actions' });
-    const mineNow = c.agent === me.name;
-    const open = c.phase !== 'resolved';
-    const buttons = h('div', { class: 'row' });
-    if (open && !mineNow) {
-      buttons.append(h('button', { class: 'primary', type: 'button', 'data-test': 'claim',
-        onclick: () => act('claim', {}, c.agent ? 'Overgenomen van ' + c.agent : 'Opgepakt') }, c.agent ? 'Overnemen' : 'Oppakken'));
-    }
-    if (open) {
-      buttons.append(h('button', { type: 'button', 'data-test': 'resolve', onclick: () => act('resolve', {}, 'Afgerond') }, 'Afronden'));
-    } else {
-      buttons.append(h('button', { type: 'button', 'data-test': 'reopen', onclick: () => act('reopen', {}, 'Heropend') }, 'Heropenen'));
-    }
-    box.append(buttons);
-    if (open) {
-      box.append(replyForm(c, draft));
-      box.append(forwardForm(c));
-    }
-    return box;
+    if (c.phase === 'resolved') return null;
+    return h('div', { class: 'actions' }, replyForm(c, draft), forwardForm(c));
   }
 
   function replyForm(c, draft) {
     const form = h('form', { class: 'reply stack', 'aria-label': 'Antwoorden' });
     if (c.in_window) {
-      const input = h('textarea', { id: 'reply', rows: '3', maxlength: '4096', 'data-test': 'reply-input',
+      const input = h('textarea', { id: 'reply', rows: '2', maxlength: '4096', 'data-test': 'reply-input',
         placeholder: 'Typ je antwoord… (Ctrl+Enter verstuurt)' });
       input.value = draft || '';
       input.addEventListener('keydown', (e) => {
@@ -302,7 +587,7 @@
         }
         pick.value = '';
       });
-      form.append(h('label', { for: 'reply' }, 'Antwoord aan de inwoner'), input,
+      form.append(h('label', { for: 'reply', class: 'sr-only' }, 'Antwoord aan de inwoner'), input,
         h('div', { class: 'row' }, pick, h('span', { class: 'spacer' }),
           h('button', { class: 'primary', type: 'submit', 'data-test': 'reply-send' }, 'Versturen')));
       form.addEventListener('submit', async (e) => {
@@ -311,22 +596,30 @@
         if (!text) { input.focus(); return; }
         // Cleared first: the redraw after sending keeps what is in the box.
         input.value = '';
-        if (!(await act('reply', { text }, 'Verstuurd'))) {
+        if (!(await act('reply', { text }, 'Verstuurd', ['reply-input']))) {
           const again = view.querySelector('[data-test=reply-input]');
           if (again) again.value = text;
         }
       });
     } else {
-      const pick = h('select', { id: 'template', 'data-test': 'template' },
+      // The template as the resident will read it, before it goes.
+      const preview = h('blockquote', { class: 'bubble out template-preview', 'data-test': 'template-preview', id: 'template-preview' });
+      const pick = h('select', { id: 'template', 'data-test': 'template', 'aria-describedby': 'template-preview' },
         c.templates.map((t) => h('option', { value: t.name }, t.name + ' (' + t.language + ')')));
+      const show = () => {
+        const t = c.templates.find((x) => x.name === pick.value);
+        preview.textContent = t ? (t.text || '[sjabloon ' + t.name + ': ' + t.parameters.join(' | ') + ']') : '';
+      };
+      pick.addEventListener('change', show);
+      show();
       form.append(
-        h('p', { class: 'small muted' }, 'De inwoner schreef meer dan 24 uur geleden. WhatsApp staat dan alleen een goedgekeurd sjabloon toe.'),
-        h('label', { for: 'template' }, 'Sjabloon'),
-        h('div', { class: 'row' }, pick,
+        h('p', { class: 'small muted' }, 'De inwoner schreef meer dan 24 uur geleden. WhatsApp staat dan alleen een goedgekeurd sjabloon toe. Zo leest de inwoner het:'),
+        preview,
+        h('div', { class: 'row' }, h('label', { for: 'template', class: 'inline' }, 'Sjabloon'), pick,
           h('button', { class: 'primary', type: 'submit', 'data-test': 'template-send', disabled: !c.templates.length }, 'Sjabloon versturen')));
       form.addEventListener('submit', (e) => {
         e.preventDefault();
-        if (pick.value) act('reply', { template: pick.value }, 'Sjabloon verstuurd');
+        if (pick.value) act('reply', { template: pick.value }, 'Sjabloon verstuurd', ['template-send']);
       });
     }
     return form;
@@ -349,7 +642,7 @@
       e.preventDefault();
       const body = { department: pick.value };
       if (note.value.trim()) body.note = note.value.trim();
-      if (await act('forward', body, 'Doorgestuurd naar ' + departmentName(pick.value))) {
+      if (await act('forward', body, 'Doorgestuurd naar ' + departmentName(pick.value), ['resolve'])) {
         // An agent without that department no longer sees it: back to the queue.
         if (me.role === 'agent' && !me.departments.includes(pick.value)) go(selected.queue, null);
       }
@@ -357,40 +650,120 @@
     return form;
   }
 
-  /** One action on the open conversation; true when it was done. */
-  async function act(action, body, done) {
+  /** One action on the open conversation; true when it was done. `focus`: where focus goes after. */
+  async function act(action, body, done, focus) {
     const id = selected.conversation;
     const buttons = view.querySelectorAll('button');
     buttons.forEach((b) => { b.disabled = true; });
     try {
       await api('POST', '/api/conversations/' + id + '/' + action, body);
       toast(done, 'ok');
-      await refresh();
+      wantFocus = focus || null;
+      await schedule({ queues: true, list: true, conversation: true }, true);
       return true;
     } catch (e) {
       toast(e.message || 'Dat lukte niet', 'error');
-      await refresh();
+      await schedule({ list: true, conversation: true }, true);
       return false;
     } finally {
-      buttons.forEach((b) => { b.disabled = false; });
+      buttons.forEach((b) => { if (b.isConnected) b.disabled = false; });
     }
+  }
+
+  /** Afronden, then the next conversation of the list opens, focus on its "Oppakken". */
+  async function resolveAndNext() {
+    const id = selected.conversation;
+    if (!(await act('resolve', {}, 'Afgerond', ['reopen']))) return;
+    const next = cards().find((a, i) => i >= openIndex && Number(a.dataset.id) !== id)
+      || cards().filter((a) => Number(a.dataset.id) !== id).pop();
+    if (next) {
+      wantFocus = ['claim', 'resolve'];
+      go(selected.queue, Number(next.dataset.id));
+    }
+  }
+
+  /** Claims the longest waiting conversation nobody has, and opens it at the reply box. */
+  async function claimNext() {
+    if (selected.queue === 'mine') return;
+    try {
+      const r = await api('POST', '/api/queues/' + encodeURIComponent(selected.queue) + '/next', {});
+      toast('Opgepakt', 'ok');
+      wantFocus = ['reply-input', 'template', 'resolve'];
+      go(selected.queue, r.id);
+    } catch (e) {
+      toast(e.status === 404 ? 'Er wacht niemand meer die nog niet is opgepakt.' : (e.message || 'Dat lukte niet'), e.status === 404 ? 'ok' : 'error');
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The resident's number, on purpose: asked why, audited by the API, shown only in the dialog.
+
+  function askNumber(c) {
+    const opener = document.activeElement;
+    const choices = REASONS.map(([value, text], i) => h('div', { class: 'check' },
+      h('input', { type: 'radio', name: 'reason', id: 'reason-' + value, value, checked: i === 0, 'data-test': 'reason-' + value }),
+      h('label', { for: 'reason-' + value, class: 'inline' }, text)));
+    const out = h('p', { class: 'number', 'data-test': 'number', 'aria-live': 'polite' });
+    const confirm = h('button', { type: 'submit', class: 'primary', 'data-test': 'number-confirm' }, 'Nummer tonen');
+    const form = h('form', { class: 'stack' },
+      h('fieldset', {}, h('legend', {}, 'Waarom heb je het nummer nodig?'), choices),
+      out,
+      h('div', { class: 'row' }, confirm, h('button', { type: 'button', 'data-test': 'number-close', onclick: () => dialog.close() }, 'Sluiten')));
+    const dialog = h('dialog', { class: 'card reveal', 'aria-labelledby': 'reveal-title', 'data-test': 'number-dialog' },
+      h('h2', { id: 'reveal-title' }, 'Nummer van de inwoner tonen'),
+      h('p', { class: 'small' }, 'Het nummer is persoonsgegeven. Het wordt alleen getoond als je het nodig hebt om terug te bellen, en vastgelegd: wie, welk gesprek en waarom.'),
+      form);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const reason = form.querySelector('input[name=reason]:checked').value;
+      try {
+        const r = await api('POST', '/api/conversations/' + c.id + '/number', { reason });
+        fill(out, 'Nummer: ', h('a', { href: 'tel:' + r.number }, r.number));
+        confirm.remove();
+      } catch (err) {
+        fill(out, h('span', { class: 'error' }, err.message || 'Dat lukte niet'));
+      }
+    });
+    // Gone when closed: the number stays nowhere on the page.
+    // Focus back on the button, also when a live update drew the conversation again meanwhile.
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      const back = opener && opener.isConnected ? opener : view.querySelector('[data-test=show-number]');
+      if (back) back.focus();
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  }
+
+  function openHelp() {
+    if (help.open) return;
+    helpReturn = document.activeElement;
+    help.showModal();
   }
 
   function showError(where, e) {
     fill(where, h('p', { class: 'error', 'data-test': 'error' }, e.message || String(e)));
   }
 
-  // Keyboard: j/k move through the list, / focuses the reply box (not while typing).
+  // Keyboard shortcuts (not while typing or in a dialog).
   document.addEventListener('keydown', (e) => {
-    if (e.target.closest('input, textarea, select') || e.ctrlKey || e.metaKey || e.altKey) return;
-    const items = [...list.querySelectorAll('[data-test=conversation-item]')];
-    const at = items.findIndex((x) => x.classList.contains('active'));
+    if (e.target.closest('input, textarea, select, dialog') || e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.key === 'j' || e.key === 'k') {
-      const next = items[Math.max(0, Math.min(items.length - 1, at + (e.key === 'j' ? 1 : -1)))];
-      if (next) { e.preventDefault(); next.click(); next.focus(); }
+      e.preventDefault();
+      move(e.key === 'j' ? 1 : -1);
     } else if (e.key === '/') {
-      const input = view.querySelector('[data-test=reply-input]');
+      if (!searchForm.classList.contains('hidden')) { e.preventDefault(); searchInput.focus(); searchInput.select(); }
+    } else if (e.key === 'r') {
+      const input = view.querySelector('[data-test=reply-input], [data-test=template]');
       if (input) { e.preventDefault(); input.focus(); }
+    } else if (e.key === 'p') {
+      const claim = view.querySelector('[data-test=claim]');
+      if (claim) { e.preventDefault(); claim.click(); }
+    } else if (e.key === 'n') {
+      if (!nextButton.classList.contains('hidden')) { e.preventDefault(); claimNext(); }
+    } else if (e.key === '?') {
+      e.preventDefault();
+      openHelp();
     }
   });
 })();
