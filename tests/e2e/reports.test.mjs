@@ -118,6 +118,7 @@ test('the reports match what was sent and answered', async () => {
 test('on a tablet the reports fit, and the wide table scrolls in a region the keyboard reaches', async () => {
   const page = await triage.signedIn('demo-admin', '/reports');
   await page.setViewportSize({ width: 820, height: 1180 });
+  await page.locator('[data-test=kpi-inbound]').waitFor();
   await page.fill('[data-test=period-from]', '23-11-2026');
   await page.fill('[data-test=period-to]', '29-11-2026');
   await page.click('[data-test=period-apply]');
@@ -135,8 +136,39 @@ test('on a tablet the reports fit, and the wide table scrolls in a region the ke
   assert.deepEqual(page.errors, []);
 });
 
+test('a period typed while the first report loads is kept, and only the newest answer is drawn', async () => {
+  const page = await triage.page();
+  // Hold the first report's answer until the visitor has typed and asked for another period.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  let first = true;
+  await page.route('**/api/reports', async (route) => {
+    if (first) { first = false; await held; }
+    await route.continue();
+  });
+  await page.route('**/api/reports?*', (route) => route.continue());
+  await page.goto(`${triage.base}/login?next=/reports`);
+  await page.fill('[data-test=login-name]', 'demo-admin');
+  await page.fill('[data-test=login-password]', 'demo');
+  await page.click('[data-test=login-submit]');
+  await page.waitForURL((u) => u.pathname === '/reports');
+  await until(() => !first, 'the first report asked for');
+  await page.fill('[data-test=period-from]', '23-11-2026');
+  await page.fill('[data-test=period-to]', '29-11-2026');
+  await page.click('[data-test=period-apply]');
+  await page.locator('[data-test=kpi-inbound]', { hasText: '6' }).waitFor();
+  release();
+  await page.waitForResponse((r) => r.url().endsWith('/api/reports'));
+  await page.waitForTimeout(200);
+  assert.equal(await page.locator('[data-test=kpi-inbound]').innerText(), '6', 'the older answer is not drawn over it');
+  assert.equal(await page.inputValue('[data-test=period-from]'), '23-11-2026');
+  assert.equal(await page.inputValue('[data-test=period-to]'), '29-11-2026');
+  assert.deepEqual(page.errors, []);
+});
+
 test('in an English browser the days are still Dutch', async () => {
   const page = await signedInEnglish(triage, 'demo-admin', '/reports');
+  await page.locator('[data-test=kpi-inbound]').waitFor();
   await page.fill('[data-test=period-from]', '23-11-2026');
   await page.fill('[data-test=period-to]', '29-11-2026');
   await page.click('[data-test=period-apply]');

@@ -118,19 +118,25 @@
     return { from: parseDay(from.value), to: parseDay(to.value) };
   }
 
+  let loads = 0;
   async function load() {
     const period = typed();
     if (!period) return;
+    // Only the newest request draws (answers may come back out of order), and a field the
+    // visitor typed in meanwhile keeps what they typed.
+    const mine = ++loads;
+    const sent = [from.value, to.value];
     fill(body, h('p', { class: 'muted' }, 'Laden…'));
     try {
       const r = await api('GET', '/api/reports' + (period.from ? '?' + query(period) : ''));
+      if (mine !== loads) return;
       today = r.today;
       shown = r.period;
-      from.value = dutchDay(r.period.from);
-      to.value = dutchDay(r.period.to);
+      if (from.value === sent[0]) from.value = dutchDay(r.period.from);
+      if (to.value === sent[1]) to.value = dutchDay(r.period.to);
       draw(r);
     } catch (e) {
-      fill(body, h('p', { class: 'error', 'data-test': 'error' }, e.message));
+      if (mine === loads) fill(body, h('p', { class: 'error', 'data-test': 'error' }, e.message));
     }
   }
 
