@@ -213,7 +213,7 @@ fn a_template_body_names_only_its_parameters_and_renders_with_them() {
     );
     assert_has(
         &f.errors(),
-        &["follow_up.template.text", "`{{2}}` has no parameter"],
+        &["error: `{{2}}` has no parameter", "the template has 1"],
     );
 
     f.write(
