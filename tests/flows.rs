@@ -202,6 +202,40 @@ fn unknown_placeholders_and_over_long_texts_are_errors() {
 }
 
 #[test]
+fn a_template_body_names_only_its_parameters_and_renders_with_them() {
+    let f = Fixture::new();
+    f.write(
+        "flows/main.yaml",
+        FLOWS
+            .replace(
+                "parameters: [\"{name}\"]",
+                "parameters: [\"{name}\"]\n    text: \"Hoi {{1}}, nog antwoord nodig? {{2}}\"",
+            )
+            .as_bytes(),
+    );
+    assert_has(
+        &f.errors(),
+        &["error: `{{2}}` has no parameter", "the template has 1"],
+    );
+
+    f.write(
+        "flows/main.yaml",
+        FLOWS
+            .replace(
+                "parameters: [\"{name}\"]",
+                "parameters: [\"{name}\"]\n    text: \"Hoi {{1}}, nog antwoord nodig?\"",
+            )
+            .as_bytes(),
+    );
+    let (flows, _) = f.load().expect("valid");
+    let t = &flows.follow_up.def.template;
+    assert_eq!(
+        t.render(&["Fatima".into()]).as_deref(),
+        Some("Hoi Fatima, nog antwoord nodig?")
+    );
+}
+
+#[test]
 fn unknown_secure_page_topic_and_misspelt_rules_file_are_reported() {
     let f = Fixture::new();
     f.write(

@@ -166,7 +166,13 @@ test('focus survives a burst of live events, and the page is right soon after', 
   const cardId = await card.evaluate((el) => el.dataset.id);
   assert.equal(await card.evaluate((el) => el.tabIndex), 0, 'the focused card is the Tab stop');
   let lists = 0;
-  page.on('request', (r) => { if (r.url().includes('/api/queues/burgerzaken?')) lists += 1; });
+  const whole = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/queues/burgerzaken')) {
+      lists += 1;
+      if (!/[?&]limit=50(&|$)/.test(r.url())) whole.push(r.url());
+    }
+  });
 
   // 10 new conversations a second for 10 seconds.
   const BURST = 100;
@@ -194,6 +200,7 @@ test('focus survives a burst of live events, and the page is right soon after', 
   assert.equal(await active(page), 'conversation-item#' + cardId);
   // Throttled: far fewer list requests than events, and each a page.
   assert.ok(lists <= (settled - started) / 400 + 5, `${lists} list requests for ${BURST} events`);
+  assert.deepEqual(whole, [], 'live events fetch a page, never the whole queue');
   await expectAccessible(page, 'the queue after a burst');
   assert.deepEqual(page.errors, []);
 });
