@@ -862,7 +862,7 @@ impl QueueParams {
             if raw.chars().count() > MAX_SEARCH_CHARS {
                 return Err(ApiError::bad_request(
                     "bad_request",
-                    format!("a search holds at most {MAX_SEARCH_CHARS} characters"),
+                    format!("Een zoekopdracht is hoogstens {MAX_SEARCH_CHARS} tekens lang."),
                 ));
             }
             // `******0001` as shown, or `0001`: the number's end. More digits than agents see
@@ -883,7 +883,7 @@ impl QueueParams {
                 return Err(ApiError::bad_request(
                     "bad_request",
                     format!(
-                        "unknown state `{other}`: use `queued`, `awaiting_follow_up` or `again`"
+                        "Onbekende stand `{other}`: kies `queued`, `awaiting_follow_up` of `again`."
                     ),
                 ))
             }
@@ -897,7 +897,7 @@ impl QueueParams {
             Some("true" | "1") => Ok(true),
             Some(other) => Err(ApiError::bad_request(
                 "bad_request",
-                format!("`late` is `true` or `false`, not `{other}`"),
+                format!("`late` is `true` of `false`, niet `{other}`."),
             )),
         }
     }
@@ -933,7 +933,10 @@ async fn queue(
     params: Result<Query<QueueParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<Value>> {
     let Query(params) = params.map_err(|e| {
-        ApiError::bad_request("bad_request", format!("bad query: {}", e.body_text()))
+        ApiError::bad_request(
+            "bad_request",
+            format!("De zoekvraag klopt niet: {}", e.body_text()),
+        )
     })?;
     let flows = s.flows();
     let now = s.clock.now();
@@ -1124,7 +1127,7 @@ async fn claim_next(
         let page = blocking(&s, move |st| st.queue_page(&query)).await?;
         if page.conversations.is_empty() {
             return Err(ApiError::not_found(
-                "nobody is waiting unclaimed in this queue",
+                "In deze wachtrij wacht niemand die nog niet is opgepakt.",
             ));
         }
         for w in page.conversations.iter().filter(|w| w.agent.is_none()) {
@@ -1134,7 +1137,10 @@ async fn claim_next(
                 let c = &v.conversation;
                 let waiting = matches!(c.state.phase, Phase::Queued | Phase::AwaitingFollowUp);
                 if c.agent.is_some() || !waiting || c.state.department.as_deref() != Some(&d) {
-                    return Err(ApiError::conflict("taken", "claimed meanwhile"));
+                    return Err(ApiError::conflict(
+                        "taken",
+                        "Een collega heeft dit gesprek net opgepakt.",
+                    ));
                 }
                 let mut st = c.state.clone();
                 st.phase = Phase::WithAgent;
@@ -1177,7 +1183,7 @@ async fn reveal_number(
         return Err(ApiError::bad_request(
             "bad_request",
             format!(
-                "unknown reason `{}`: use one of {}",
+                "Onbekende reden `{}`: kies uit {}",
                 req.reason,
                 NUMBER_REASONS
                     .iter()
@@ -1189,7 +1195,7 @@ async fn reveal_number(
     }
     if caller.0.role == Role::Editor {
         return Err(ApiError::forbidden(
-            "only agents of the department and admins see a resident's number",
+            "Alleen medewerkers van de afdeling en beheerders zien het nummer van een inwoner.",
         ));
     }
     let id = conversation_id(&id)?;
@@ -1198,7 +1204,7 @@ async fn reveal_number(
     if c.channel != "whatsapp" {
         return Err(ApiError::conflict(
             "no_number",
-            "this channel gives no phone number",
+            "Dit kanaal geeft geen telefoonnummer.",
         ));
     }
     let audit = AuditRecord {
