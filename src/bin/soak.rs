@@ -977,11 +977,14 @@ async fn run(args: Args) -> Result<bool, String> {
             never_sent.push(key.clone());
         }
         if times.len() > 1 {
-            // Under way at a kill: accepted in the 15 s before one (the answer the kill lost).
+            // Under way at a kill: the stand-in records a send when it answers, after its latency
+            // (a slow send 3 s, a timeout fault 12 s), so a send that was under way at a kill is
+            // recorded up to that long after it; and one recorded shortly before it may have had
+            // its answer lost. The window: recorded from 15 s before a kill to 15 s after it.
             let first = times[0];
             let near_kill = kills.iter().any(|(_, k)| {
                 let d = (*k - first).num_milliseconds();
-                (0..=15_000).contains(&d)
+                (-15_000..=15_000).contains(&d)
             });
             let entry = json!({
                 "row": key,
@@ -1096,7 +1099,8 @@ async fn run(args: Args) -> Result<bool, String> {
         "rate": args.rate,
         "residents": args.residents,
         "plan": { "warm_up_s": plan.warm_up, "outage_s": [plan.outage.0, plan.outage.1],
-                  "kills_s": kills.iter().map(|k| k.0.round()).collect::<Vec<_>>() },
+                  "kills_s": kills.iter().map(|k| k.0.round()).collect::<Vec<_>>(),
+                  "kills_at": kills.iter().map(|k| k.1.to_rfc3339()).collect::<Vec<_>>() },
         "posted": posted,
         "acknowledged": acked_ids.len(),
         "webhook_retries": posting.retries.load(Ordering::SeqCst),
