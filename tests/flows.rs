@@ -791,7 +791,10 @@ fn the_24_hour_window_runs_from_when_the_resident_sent_it() {
 // `PROPTEST_CASES=20000 cargo test --test flows mutated`.
 
 proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    // `with_cases` would override PROPTEST_CASES; the variable decides, 64 without it.
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
+    ))]
     #[test]
     fn mutated_files_load_or_give_errors_never_a_panic(
         file in 0usize..4,
