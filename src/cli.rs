@@ -44,6 +44,10 @@ pub enum Command {
         /// Conversation tests, for the "topic without a test" warning
         #[arg(long, default_value = convtest::DEFAULT_DIR, value_name = "DIR")]
         tests: PathBuf,
+        /// The channels in use, whose limits the answers must fit (repeat, or comma-separated:
+        /// whatsapp, messenger, instagram, x, webchat); default every channel
+        #[arg(long = "channel", value_delimiter = ',', value_parser = parse_channel, value_name = "CHANNEL")]
+        channels: Vec<crate::channel::Channel>,
     },
     /// Show what the bot does with a message, and why
     Try {
@@ -204,7 +208,11 @@ pub enum Format {
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         None => serve(None, None),
-        Some(Command::Check { format, tests }) => check(&cli.flows, &cli.rules, format, &tests),
+        Some(Command::Check {
+            format,
+            tests,
+            channels,
+        }) => check(&cli.flows, &cli.rules, format, &tests, &channels),
         Some(Command::Try {
             message,
             at,
@@ -334,10 +342,30 @@ fn load(flows: &Path, rules: &Path) -> Option<(FlowSet, Vec<Diagnostic>)> {
     }
 }
 
-fn check(flows: &Path, rules: &Path, format: Format, tests: &Path) -> CliResult {
+/// A channel's name on the command line.
+fn parse_channel(s: &str) -> Result<crate::channel::Channel, String> {
+    crate::channel::Channel::parse(s.trim()).ok_or_else(|| {
+        let names: Vec<&str> = crate::channel::Channel::ALL
+            .iter()
+            .map(|c| c.as_str())
+            .collect();
+        format!(
+            "unknown channel `{s}`; the channels are {}",
+            names.join(", ")
+        )
+    })
+}
+
+fn check(
+    flows: &Path,
+    rules: &Path,
+    format: Format,
+    tests: &Path,
+    channels: &[crate::channel::Channel],
+) -> CliResult {
     let mut diags;
     let mut summary = None;
-    match FlowSet::load(flows, rules) {
+    match FlowSet::load_for(flows, rules, channels) {
         Ok((set, warnings)) => {
             diags = warnings;
             if tests.exists() {
@@ -626,7 +654,7 @@ fn serve(config: Option<&Path>, test_clock: Option<&str>) -> CliResult {
                 crate::service::auth::DEMO_PASSWORD
             );
             println!(
-                "  sent replies:       {base}/standin/_standin/messages (as demo-admin)"
+                "  sent replies:       {base}/standin/whatsapp/_standin/messages (as demo-admin)"
             );
             println!(
                 "  webhook:            POST {base}/webhook, signed with the app secret `{}`",
@@ -861,14 +889,14 @@ fn say(message: &str, url: &str, from: &str, name: &str, secret: Option<String>)
         }}]}]
     });
     let body = serde_json::to_vec(&payload).map_err(|e| e.to_string())?;
-    let signature = crate::whatsapp::sign(secret.as_bytes(), &body);
+    let signature = crate::channels::whatsapp::sign(secret.as_bytes(), &body);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let http = reqwest::Client::new();
-        let messages = format!("{url}/standin/_standin/messages");
+        let messages = format!("{url}/standin/whatsapp/_standin/messages");
         let since = last_seq(&http, &messages, from).await.unwrap_or(0);
         let r = http
             .post(format!("{url}/webhook"))

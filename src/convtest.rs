@@ -261,7 +261,15 @@ fn run_step(
             return Err((action, "no follow-up is scheduled".into()));
         };
         *now = (*now).max(at);
-        return Ok((action, follow_up(flows, state, *now)));
+        return Ok((
+            action,
+            follow_up(
+                flows,
+                state,
+                crate::channel::Channel::WhatsApp.policy(),
+                *now,
+            ),
+        ));
     }
     let (action, message) = if let Some(text) = &step.say {
         (format!("say {text:?}"), Message::text(text.clone()))

@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::format_dutch;
+use crate::channel::{OutsideWindow, Policy};
 use crate::flows::model::LinkDef;
 use crate::flows::{ButtonAction, FlowSet};
 use crate::matcher::{Hit, MatchHow, Matcher, TermKind};
@@ -19,11 +20,7 @@ use crate::text::{fnv1a, normalize, normalize_for_patterns};
 mod step;
 pub use step::{Found, Step, WinReason};
 
-/// How long after the resident's last message free-form replies are allowed (WhatsApp's customer
-/// service window); after it only templates.
-pub const SERVICE_WINDOW: Duration = Duration::hours(24);
-
-/// How much of the 24-hour window must be left for the follow-up to go as free text.
+/// How much of a channel's reply window must be left for the follow-up to go as free text.
 pub const FOLLOW_UP_MARGIN: Duration = Duration::hours(1);
 
 /// Button payloads the engine gives out and understands.
@@ -140,6 +137,9 @@ pub enum Outcome {
     ToAgent,
     /// The follow-up question was asked (from [`follow_up`]).
     FollowUp,
+    /// The follow-up was due, but the channel lets the bot not write outside its window: on
+    /// top of the queue instead (from [`follow_up`]).
+    FollowUpBlocked,
     /// The resident still needs an answer: on top of the queue.
     FollowUpYes,
     /// The resident no longer needs an answer: resolved.
@@ -158,6 +158,7 @@ impl Outcome {
             Outcome::Handover => "handover",
             Outcome::ToAgent => "to_agent",
             Outcome::FollowUp => "follow_up",
+            Outcome::FollowUpBlocked => "follow_up_blocked",
             Outcome::FollowUpYes => "follow_up_yes",
             Outcome::FollowUpNo => "follow_up_no",
             Outcome::FollowUpOther => "follow_up_other",
@@ -504,9 +505,16 @@ pub fn decide(
     d
 }
 
-/// The follow-up question at the next opening, for a conversation whose follow-up is due: free
-/// text with Ja/Nee buttons inside the 24-hour window, the template outside it.
-pub fn follow_up(flows: &FlowSet, state: &ConversationState, now: DateTime<Utc>) -> Decision {
+/// The follow-up question at the next opening, for a conversation whose follow-up is due, as
+/// the channel's `policy` allows: free text with Ja/Nee buttons inside its reply window (or
+/// always, on a channel without one); outside it the template where the channel has templates,
+/// and else no question but the conversation on top of its queue, for a person.
+pub fn follow_up(
+    flows: &FlowSet,
+    state: &ConversationState,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Decision {
     let mut st = state.clone();
     let mut d = Decision {
         outcome: Outcome::FollowUp,
@@ -534,9 +542,28 @@ pub fn follow_up(flows: &FlowSet, state: &ConversationState, now: DateTime<Utc>)
     let v = vars(flows, &st, None);
     // Free text only with an hour of the window to spare: a retry (rate limits) or the agent's
     // answer to "Ja" must still fit in it.
-    let within = st
-        .last_inbound_at
-        .is_some_and(|t| now - t < SERVICE_WINDOW - FOLLOW_UP_MARGIN);
+    let within = match policy.window {
+        None => true,
+        Some(window) => st
+            .last_inbound_at
+            .is_some_and(|t| now - t < window - FOLLOW_UP_MARGIN),
+    };
+    if !within && policy.outside_window != Some(OutsideWindow::Templates) {
+        d.outcome = Outcome::FollowUpBlocked;
+        let tz = flows.office.timezone();
+        d.trace.steps.push(Step::FollowUpWindowClosed {
+            channel: policy.title.to_string(),
+            agent_until: policy
+                .last_reply_at(st.last_inbound_at)
+                .filter(|t| *t > now)
+                .map(|t| t.with_timezone(&tz).fixed_offset()),
+        });
+        st.follow_up_at = None;
+        st.follow_up_asked = true;
+        st.on_top = true;
+        d.state = st;
+        return d;
+    }
     if within {
         d.trace.steps.push(Step::FollowUpText);
         d.replies.push(Reply::Text {

@@ -2,7 +2,7 @@
 //!
 //! Parse, validate, then evaluate: every file is read with [`crate::source`] (limits, YAML tree,
 //! schema), then cross-checked (unknown departments and topics, duplicate ids, regex errors with
-//! their position, URLs, WhatsApp limits, placeholders), and every problem in every file is
+//! their position, URLs, the limits of the channels in use, placeholders), and every problem in every file is
 //! reported at once with `file:line:column`. Only a set without errors is compiled; the engine
 //! never sees a half-valid one.
 
@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::calendar::OfficeHours;
+use crate::channel::Channel;
 use crate::matcher::Matcher;
 use crate::privacy::Detector;
 use crate::source::{self, Diagnostic, Pos, Severity};
@@ -20,15 +21,6 @@ use crate::text::did_you_mean;
 use model::{DepartmentsFile, FlowFile, FollowUpDef, HandoverDef, LinkDef, PrivacyFile};
 use validate::Validator;
 pub use validate::{check_url, placeholders};
-
-/// WhatsApp's limit on a text message body, in characters.
-pub const MAX_TEXT_CHARS: usize = 4096;
-/// WhatsApp's limit on the body of a message with reply buttons, in characters.
-pub const MAX_INTERACTIVE_CHARS: usize = 1024;
-/// WhatsApp's limit on a reply button title, in characters.
-pub const MAX_BUTTON_TITLE_CHARS: usize = 20;
-/// WhatsApp's limit on reply buttons per message.
-pub const MAX_BUTTONS: usize = 3;
 
 /// The file names expected in the rules directory.
 pub const RULE_FILES: [&str; 3] = ["office-hours.yaml", "privacy.yaml", "departments.yaml"];
@@ -125,11 +117,23 @@ pub struct FlowSet {
 impl FlowSet {
     /// Reads `flows_dir` and `rules_dir` and builds the set. `Err` holds every error (and the
     /// warnings found so far); `Ok` holds the set and its warnings.
+    /// The flows must fit every channel this build knows; [`FlowSet::load_for`] names those in
+    /// use.
     pub fn load(
         flows_dir: &Path,
         rules_dir: &Path,
     ) -> Result<(FlowSet, Vec<Diagnostic>), Vec<Diagnostic>> {
-        let sources = Sources::read(flows_dir, rules_dir)?;
+        Self::load_for(flows_dir, rules_dir, &[])
+    }
+
+    /// As [`FlowSet::load`], checking the limits of `channels` only (none: every channel).
+    pub fn load_for(
+        flows_dir: &Path,
+        rules_dir: &Path,
+        channels: &[Channel],
+    ) -> Result<(FlowSet, Vec<Diagnostic>), Vec<Diagnostic>> {
+        let mut sources = Sources::read(flows_dir, rules_dir)?;
+        sources.channels = channels.to_vec();
         sources.compile()
     }
 
@@ -166,6 +170,8 @@ pub struct Sources {
     pub departments: (String, Vec<u8>),
     /// `(shown name, bytes)` of every flow file, in the order they are read (file name order).
     pub flows: Vec<(String, Vec<u8>)>,
+    /// The channels whose limits the flows must fit; empty: every channel.
+    pub channels: Vec<Channel>,
 }
 
 impl Sources {
@@ -232,6 +238,7 @@ impl Sources {
                 privacy,
                 departments,
                 flows,
+                channels: Vec::new(),
             })
         } else {
             Err(errors)
@@ -241,6 +248,7 @@ impl Sources {
     /// Parses, validates and compiles.
     pub fn compile(&self) -> Result<(FlowSet, Vec<Diagnostic>), Vec<Diagnostic>> {
         let mut v = Validator::default();
+        v.channels.clone_from(&self.channels);
         let office = v.parse::<crate::calendar::OfficeHoursConfig>(&self.office_hours);
         let privacy = v.parse::<PrivacyFile>(&self.privacy);
         let departments = v.parse::<DepartmentsFile>(&self.departments);

@@ -50,12 +50,13 @@
 )]
 
 pub mod calendar;
+pub mod channel;
+pub mod channels;
 pub mod cli;
 pub mod convtest;
 pub mod diag;
 pub mod engine;
 pub mod flows;
-pub mod graph;
 pub mod load;
 pub mod matcher;
 pub mod privacy;
@@ -66,4 +67,3 @@ pub mod source;
 pub mod store;
 pub mod text;
 pub mod unmatched;
-pub mod whatsapp;

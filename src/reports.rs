@@ -430,6 +430,7 @@ pub fn outcome_label(key: &str) -> &str {
         "handover" => "naar een medewerker",
         "to_agent" => "bericht aan medewerker",
         "follow_up" => "nazorgvraag gesteld",
+        "follow_up_blocked" => "nazorg: kanaal staat het niet toe",
         "follow_up_yes" => "nazorg: nog nodig",
         "follow_up_no" => "nazorg: niet meer nodig",
         "follow_up_other" => "nazorg: ander bericht",

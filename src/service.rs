@@ -1,16 +1,17 @@
-//! The service: WhatsApp in, durable conversations, an outbox out, follow-ups that survive
-//! restarts.
+//! The service: every channel in ([`crate::channels`]), durable conversations, an outbox out,
+//! follow-ups that survive restarts.
 //!
 //! # Layout
 //! - [`config`]: defaults, `triage.toml`, the environment; secrets never printed.
 //! - [`clock`]: the system clock, or a test clock set through `/admin/clock`.
-//! - [`app`]: shared state, the router, the webhook and admin handlers.
+//! - [`state`]: what every handler and worker shares (a leaf: it imports no handler).
+//! - [`intake`]: what a channel's webhook stores: masked, in one transaction.
+//! - [`app`]: the router, health, metrics, reload and the test clock.
 //! - [`api`]: the agents' API: users with bearer tokens, queues, conversations, actions.
 //! - [`editor`]: the editors' API: the files' state, reload, try a message, unmatched questions.
 //! - [`reasons`]: the bot's reasons (trace steps) in Dutch for the web application.
 //! - [`workers`]: the processor, the scheduler and the sender.
 //! - [`metrics`]: counters and a histogram in Prometheus' text format.
-//! - [`simulator`]: the demo's resident simulator page at `/`.
 //! - [`server`]: HTTP with a cap on connections and timeouts for slow or idle clients.
 //!
 //! [`run`] takes a bound listener and a shutdown future (tests bind port 0), so the same code
@@ -23,11 +24,12 @@ pub mod clock;
 pub mod config;
 pub mod editor;
 pub mod events;
+pub mod intake;
 pub mod metrics;
 pub mod reasons;
 pub mod reports;
 pub mod server;
-pub mod simulator;
+pub mod state;
 pub mod web;
 pub mod workers;
 
@@ -37,13 +39,12 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::channels::{Channels, Setup};
 use crate::flows::FlowSet;
-use crate::graph::standin::StandIn;
-use crate::graph::{Client, ClientConfig};
 use crate::store::sqlite::SqliteStore;
-use app::AppState;
 use clock::{Clock, SystemClock, TestClock};
 use config::Config;
+use state::AppState;
 
 /// Builds the state: flows (refusing to start on errors), store, clock, stand-in. With a test
 /// clock the service reads its time from it from the first moment on (`/admin/clock` moves it).
@@ -51,12 +52,28 @@ pub fn build(
     config: Config,
     test_clock: Option<TestClock>,
     local: std::net::SocketAddr,
-) -> Result<(Arc<AppState>, Client), String> {
+) -> Result<(Arc<AppState>, Channels), String> {
     config.validate(test_clock.is_some())?;
-    let (flows, warnings) = FlowSet::load(&config.flows, &config.rules).map_err(|diags| {
-        let shown: Vec<String> = diags.iter().map(ToString::to_string).collect();
-        format!("the flows do not load:\n{}", shown.join("\n"))
+    // The stand-ins take only this run's own random token, so nobody else sends through them.
+    let demo_token = if config.demo() {
+        Some(api::new_token()?)
+    } else {
+        None
+    };
+    let channels = Channels::build(&Setup {
+        config: &config,
+        local,
+        demo_token: demo_token.as_deref(),
     })?;
+    if channels.in_use().is_empty() {
+        return Err("no channel is configured: give at least one channel's account, or none at all for the demo".into());
+    }
+    // The answers must fit the limits of the channels in use.
+    let (flows, warnings) = FlowSet::load_for(&config.flows, &config.rules, &channels.in_use())
+        .map_err(|diags| {
+            let shown: Vec<String> = diags.iter().map(ToString::to_string).collect();
+            format!("the flows do not load:\n{}", shown.join("\n"))
+        })?;
     for w in &warnings {
         tracing::warn!(%w, "flows");
     }
@@ -80,41 +97,27 @@ pub fn build(
             tracing::warn!(user = %name, "removed a demo user: its token is public");
         }
     }
-    let demo = config.demo();
-    // The stand-in takes only this run's own random token, so nobody else sends through it.
-    let demo_token = api::new_token()?;
-    let standin = demo.then(|| StandIn::requiring_token(demo_token.clone()));
-    let w = &config.whatsapp;
-    let client_config = if demo {
-        ClientConfig::new(
-            format!("http://{local}/standin"),
-            w.phone_number_id.clone(),
-            demo_token,
-        )
-    } else {
-        let mut c = ClientConfig::new(
-            w.api_base.clone(),
-            w.phone_number_id.clone(),
-            w.access_token.clone(),
-        );
-        c.version = w.api_version.clone();
-        c
-    };
-    let client = Client::new(client_config).map_err(|e| e.to_string())?;
-    let state = AppState::new(config, flows, Arc::new(store), clock, test_clock, standin);
-    Ok((Arc::new(state), client))
+    let state = AppState::new(
+        config,
+        flows,
+        channels.in_use(),
+        Arc::new(store),
+        clock,
+        test_clock,
+    );
+    Ok((Arc::new(state), channels))
 }
 
 /// Serves until `shutdown` resolves, then stops the workers and returns.
 pub async fn run(
     state: Arc<AppState>,
-    client: Client,
+    channels: Channels,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let workers = tokio::spawn(workers::run(state.clone(), client, stop_rx));
-    let router = app::router(state.clone());
+    let router = app::router(state.clone(), &channels);
+    let workers = tokio::spawn(workers::run(state.clone(), channels, stop_rx));
     let stopping = state.clone();
     // The workers stop with the listener: no new send is taken from then on, and the sends under
     // way get a bounded time (`workers::STOP_DRAIN`) while the server finishes its requests.

@@ -19,6 +19,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::channel::Channel;
 use crate::engine::{ConversationState, FindingSummary, Reply};
 
 /// What went wrong in the store; the message never holds personal data.
@@ -50,10 +51,11 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// An inbound message, already masked, as the webhook stores it before answering 200.
 #[derive(Clone, PartialEq)]
 pub struct NewInbound {
-    /// The provider's message id (WhatsApp `wamid`): duplicates are ignored.
+    /// The provider's message id (WhatsApp `wamid`, else prefixed with the channel's name):
+    /// duplicates are ignored.
     pub provider_id: String,
-    pub channel: String,
-    /// The resident's address on the channel (WhatsApp `wa_id`).
+    pub channel: Channel,
+    /// The resident's address on the channel (WhatsApp `wa_id`, a page-scoped id, …).
     pub resident: String,
     pub resident_name: Option<String>,
     /// `text`, `image`, `voice`, `button`, … as the channel names it.
@@ -92,7 +94,7 @@ pub enum Inserted {
 #[derive(Clone, PartialEq)]
 pub struct Conversation {
     pub id: i64,
-    pub channel: String,
+    pub channel: Channel,
     pub resident: String,
     pub state: ConversationState,
     /// The agent who claimed it.
@@ -170,8 +172,10 @@ pub struct OutboundText {
 pub struct OutboxItem {
     pub id: i64,
     pub conversation_id: i64,
-    pub channel: String,
+    pub channel: Channel,
     pub to: String,
+    /// Who wrote it: `bot`, or `agent:<name>` (the windows differ for a person).
+    pub author: String,
     pub reply: Reply,
     /// What to send instead once the 24-hour window has closed ([`OutboundText::fallback`]).
     pub fallback: Option<Reply>,

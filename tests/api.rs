@@ -550,7 +550,7 @@ async fn the_conversation_view_shows_context_but_never_a_bsn() {
     // The agent reads why in Dutch, with the kind of data the flows name.
     assert_eq!(
         body["message"],
-        "Je antwoord bevat een burgerservicenummer (BSN). Dat hoort niet in WhatsApp: verwijs de inwoner naar de beveiligde pagina.",
+        "Je antwoord bevat een burgerservicenummer (BSN). Dat hoort niet in een chat: verwijs de inwoner naar de beveiligde pagina.",
     );
     let view = app.decided(&kim, id, 2).await;
     assert!(!view.to_string().contains("111222333"));

@@ -31,7 +31,7 @@ fn inbound(id: usize, batch: usize) -> NewInbound {
         .to_utc();
     NewInbound {
         provider_id: format!("wamid.{batch}.{id}"),
-        channel: "whatsapp".into(),
+        channel: triage::channel::Channel::WhatsApp,
         resident: format!("316{:08}", batch),
         resident_name: None,
         kind: "text".into(),
@@ -169,7 +169,7 @@ async fn a_backup_of_a_running_service_restores_into_a_new_one() {
                     "ik wil een wmo voorziening aanvragen",
                 ))
                 .expect("json");
-                let sig = triage::whatsapp::sign(common::app::SECRET.as_bytes(), &body);
+                let sig = triage::channels::whatsapp::sign(common::app::SECRET.as_bytes(), &body);
                 let r = common::app::webhook_request(&http, &base, &body)
                     .header("x-hub-signature-256", sig)
                     .send()

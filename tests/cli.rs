@@ -411,7 +411,7 @@ fn a_resident_is_exported_as_json_and_erased_with_a_summary_on_stderr() {
         let store = triage::store::sqlite::SqliteStore::open(&db).unwrap();
         let message = |id: &str, from: &str, text: &str| NewInbound {
             provider_id: id.into(),
-            channel: "whatsapp".into(),
+            channel: triage::channel::Channel::WhatsApp,
             resident: from.into(),
             resident_name: Some("Henriette".into()),
             kind: "text".into(),

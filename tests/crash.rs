@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, FixedOffset};
 use common::app::{metrics_text, webhook_request};
 use serde_json::json;
-use triage::graph::standin::{Fault, RecordedKind, StandIn, StatusCallback};
+use triage::channels::whatsapp::standin::{Fault, RecordedKind, StandIn, StatusCallback};
 
 const SECRET: &str = "crash-app-secret";
 const TOKEN: &str = "crash-access-token";
@@ -214,7 +214,7 @@ impl Drop for Server {
 }
 
 async fn post(http: &reqwest::Client, base: &str, body: &[u8]) -> Option<u16> {
-    let signature = triage::whatsapp::sign(SECRET.as_bytes(), body);
+    let signature = triage::channels::whatsapp::sign(SECRET.as_bytes(), body);
     let r = webhook_request(http, base, body)
         .header("x-hub-signature-256", signature)
         .timeout(Duration::from_secs(10))
@@ -225,7 +225,7 @@ async fn post(http: &reqwest::Client, base: &str, body: &[u8]) -> Option<u16> {
 }
 
 /// Messages (not read receipts) the stand-in accepted.
-fn sends(standin: &StandIn) -> Vec<triage::graph::standin::Recorded> {
+fn sends(standin: &StandIn) -> Vec<triage::channels::whatsapp::standin::Recorded> {
     standin
         .sent()
         .into_iter()

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
+use triage::channel::{Channel, WHATSAPP};
 use triage::engine::{
     decide, follow_up, ConversationState, Message, Outcome, Phase, Reply, Step, WinReason,
 };
@@ -47,7 +48,12 @@ impl Fixture {
     }
 
     fn errors(&self) -> Vec<String> {
-        match self.load() {
+        self.errors_for(&[])
+    }
+
+    /// The errors when only `channels` are in use (none: every channel).
+    fn errors_for(&self, channels: &[Channel]) -> Vec<String> {
+        match FlowSet::load_for(&self.flows(), &self.rules(), channels) {
             Ok(_) => panic!("expected errors"),
             Err(d) => d
                 .iter()
@@ -185,7 +191,7 @@ fn unknown_placeholders_and_over_long_texts_are_errors() {
             .replace("Maak een afspraak via de website.", &long)
             .as_bytes(),
     );
-    let errors = f.errors();
+    let errors = f.errors_for(&[Channel::WhatsApp]);
     assert_has(
         &errors,
         &[
@@ -491,7 +497,7 @@ fn out_of_hours_reply_once_per_closed_period_and_a_monday_follow_up() {
     assert!(d2.replies.is_empty(), "{:?}", d2.replies);
 
     // Monday 08:30: more than 24 hours after the last message, so the template.
-    let f = follow_up(&set, &d2.state, at("2026-11-30T08:30:00+01:00"));
+    let f = follow_up(&set, &d2.state, &WHATSAPP, at("2026-11-30T08:30:00+01:00"));
     assert_eq!(f.outcome, Outcome::FollowUp);
     assert!(matches!(&f.replies[0], Reply::Template { name, .. } if name == "vraag_nog_open"));
     assert_eq!(f.state.phase, Phase::AwaitingFollowUp);
@@ -546,13 +552,18 @@ fn follow_up_inside_the_window_is_text_with_buttons() {
         "lantaarnpaal kapot",
         "2026-11-29T09:00:00+01:00",
     );
-    let f = follow_up(&set, &early.state, at("2026-11-30T08:30:00+01:00"));
+    let f = follow_up(
+        &set,
+        &early.state,
+        &WHATSAPP,
+        at("2026-11-30T08:30:00+01:00"),
+    );
     assert!(
         matches!(&f.replies[0], Reply::Template { .. }),
         "{:?}",
         f.replies
     );
-    let f = follow_up(&set, &d.state, at("2026-11-30T08:30:00+01:00"));
+    let f = follow_up(&set, &d.state, &WHATSAPP, at("2026-11-30T08:30:00+01:00"));
     let Reply::Text { buttons, .. } = &f.replies[0] else {
         panic!("{:?}", f.replies)
     };
@@ -570,7 +581,7 @@ fn follow_up_inside_the_window_is_text_with_buttons() {
         ..d.state.clone()
     };
     assert_eq!(
-        follow_up(&set, &claimed, at("2026-11-30T08:30:00+01:00")).outcome,
+        follow_up(&set, &claimed, &WHATSAPP, at("2026-11-30T08:30:00+01:00")).outcome,
         Outcome::Ignored
     );
 }
@@ -706,7 +717,7 @@ fn follow_up_answers_are_read_as_a_person_would() {
         "lantaarnpaal kapot",
         FRIDAY_EVENING,
     );
-    let asked = follow_up(&set, &d.state, at("2026-11-30T08:30:00+01:00")).state;
+    let asked = follow_up(&set, &d.state, &WHATSAPP, at("2026-11-30T08:30:00+01:00")).state;
     let outcome = |text: &str| say(&set, &asked, text, "2026-11-30T08:40:00+01:00").outcome;
     assert_eq!(outcome("het is al gelukt hoor"), Outcome::FollowUpNo);
     assert_eq!(outcome("nee, graag gedaan"), Outcome::FollowUpNo);
@@ -732,10 +743,42 @@ fn answers_with_buttons_fit_an_interactive_message() {
             )
             .as_bytes(),
     );
-    let errors = f.errors();
+    let errors = f.errors_for(&[Channel::WhatsApp]);
     assert_has(
         &errors,
         &["characters; WhatsApp allows 1024 in a message with reply buttons"],
+    );
+}
+
+#[test]
+fn a_text_is_checked_against_the_channels_in_use_and_names_the_one_it_breaks() {
+    let f = Fixture::new();
+    let long = "c".repeat(1500);
+    f.write(
+        "flows/main.yaml",
+        FLOWS
+            .replace("Maak een afspraak via de website.", &long)
+            .as_bytes(),
+    );
+    // Fine on WhatsApp and on Messenger (2,000).
+    assert!(FlowSet::load_for(
+        &f.flows(),
+        &f.rules(),
+        &[Channel::WhatsApp, Channel::Messenger]
+    )
+    .is_ok());
+    // Too long for Instagram, at the answer's own line.
+    let errors = f.errors_for(&[Channel::WhatsApp, Channel::Messenger, Channel::Instagram]);
+    assert_has(
+        &errors,
+        &["main.yaml:", "1500 characters; Instagram allows 1000"],
+    );
+    // With every channel (the default) the strictest is named once.
+    let all = f.errors();
+    assert_eq!(
+        all.iter().filter(|e| e.contains("1500 characters")).count(),
+        1,
+        "{all:#?}"
     );
 }
 
@@ -761,7 +804,7 @@ fn the_24_hour_window_runs_from_when_the_resident_sent_it() {
     // Monday 09:15 is 24 h 15 min after sending: the follow-up must be the template.
     let mut st = d.state.clone();
     st.follow_up_at = Some(at("2026-11-30T09:15:00+01:00"));
-    let f = follow_up(&set, &st, at("2026-11-30T09:15:00+01:00"));
+    let f = follow_up(&set, &st, &WHATSAPP, at("2026-11-30T09:15:00+01:00"));
     assert!(
         matches!(&f.replies[0], Reply::Template { .. }),
         "{:?}",

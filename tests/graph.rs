@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use triage::graph::standin::{Fault, RecordedKind, Running, StandIn};
-use triage::graph::{Client, ClientConfig, ErrorKind, SendError};
+use triage::channels::whatsapp::graph::{Client, ClientConfig, ErrorKind, SendError};
+use triage::channels::whatsapp::standin::{Fault, RecordedKind, Running, StandIn};
 
 const TOKEN: &str = "EAAG-secret-token-42";
 const PHONE_NUMBER_ID: &str = "106540352242922";
@@ -461,10 +461,12 @@ async fn status_receiver(
                 let sig = headers
                     .get("x-hub-signature-256")
                     .and_then(|v| v.to_str().ok());
-                if triage::whatsapp::verify_signature(secret.as_bytes(), &body, sig).is_err() {
+                if triage::channels::whatsapp::verify_signature(secret.as_bytes(), &body, sig)
+                    .is_err()
+                {
                     return StatusCode::FORBIDDEN;
                 }
-                let hook = triage::whatsapp::parse_webhook(&body).unwrap();
+                let hook = triage::channels::whatsapp::parse_webhook(&body).unwrap();
                 assert_eq!(hook.statuses.len(), 1);
                 let raw: Value = serde_json::from_slice(&body).unwrap();
                 kept.lock()
@@ -484,7 +486,7 @@ async fn status_receiver(
 
 #[tokio::test]
 async fn accepted_messages_are_followed_by_signed_sent_and_delivered_statuses() {
-    use triage::graph::standin::StatusCallback;
+    use triage::channels::whatsapp::standin::StatusCallback;
     let (standin, running) = start().await;
     // Without a callback nothing is reported.
     client(&running)
@@ -524,7 +526,7 @@ async fn accepted_messages_are_followed_by_signed_sent_and_delivered_statuses() 
 
 #[tokio::test]
 async fn a_status_nobody_accepts_is_given_up_after_its_time() {
-    use triage::graph::standin::StatusCallback;
+    use triage::channels::whatsapp::standin::StatusCallback;
     let (standin, running) = start().await;
     let (url, seen, server) = status_receiver("callback-secret", usize::MAX).await;
     let mut cb = StatusCallback::new(url, "callback-secret");

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::app::{envelope, text_message, wait_until, TestApp, SECRET, SENT_AT};
 use serde_json::{json, Value};
-use triage::graph::standin::{Fault, Recorded, StatusCallback};
+use triage::channels::whatsapp::standin::{Fault, Recorded, StatusCallback};
 
 /// An FAQ question: one reply each.
 const QUESTION: &str = "ik wil een nieuw paspoort";

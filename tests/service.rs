@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::app::{body_text, root, text_message, Setup, TestApp, ADMIN, SECRET};
 use serde_json::Value;
-use triage::graph::standin::{Fault, RecordedKind};
+use triage::channels::whatsapp::standin::{Fault, RecordedKind};
 use triage::service::clock::TestClock;
 
 fn db_bytes(dir: &tempfile::TempDir) -> Vec<u8> {
@@ -48,17 +48,17 @@ async fn verification_and_signatures() {
 
     let body = serde_json::to_vec(&text_message("wamid.F1", "31600000001", "hoi")).unwrap();
     assert_eq!(app.post_raw(&body, None).await.status(), 401);
-    let forged = triage::whatsapp::sign(b"not-the-secret", &body);
+    let forged = triage::channels::whatsapp::sign(b"not-the-secret", &body);
     assert_eq!(app.post_raw(&body, Some(forged)).await.status(), 403);
     assert_eq!(
         app.post_raw(&body, Some("sha256=zz".into())).await.status(),
         403
     );
-    let signed = triage::whatsapp::sign(SECRET.as_bytes(), b"{not json");
+    let signed = triage::channels::whatsapp::sign(SECRET.as_bytes(), b"{not json");
     // Signed but not understood: 200 (a retry would not help), nothing stored, counted.
     assert_eq!(app.post_raw(b"{not json", Some(signed)).await.status(), 200);
     let big = vec![b' '; 3 * 1024 * 1024 + 10];
-    let sig = triage::whatsapp::sign(SECRET.as_bytes(), &big);
+    let sig = triage::channels::whatsapp::sign(SECRET.as_bytes(), &big);
     assert_eq!(app.post_raw(&big, Some(sig)).await.status(), 413);
     // Before any user exists a reload is refused (the test clock stays usable for tests).
     let r = app
@@ -290,7 +290,7 @@ async fn every_cloud_api_payload_is_accepted_and_handled() {
     assert!(names.len() >= 20, "{names:?}");
     for path in &names {
         let body = std::fs::read(path).unwrap();
-        let sig = triage::whatsapp::sign(SECRET.as_bytes(), &body);
+        let sig = triage::channels::whatsapp::sign(SECRET.as_bytes(), &body);
         let r = app.post_raw(&body, Some(sig)).await;
         assert_eq!(r.status(), 200, "{}", path.display());
     }
@@ -343,7 +343,7 @@ async fn reactions_and_system_notices_get_no_reply_and_no_handover() {
     app.set_clock("2026-11-24T10:00:00+01:00").await;
     for name in ["reaction.json", "reaction_removed.json", "system.json"] {
         let body = std::fs::read(root().join("fixtures/whatsapp").join(name)).unwrap();
-        let sig = triage::whatsapp::sign(SECRET.as_bytes(), &body);
+        let sig = triage::channels::whatsapp::sign(SECRET.as_bytes(), &body);
         assert_eq!(app.post_raw(&body, Some(sig)).await.status(), 200, "{name}");
     }
     app.drain().await;
@@ -501,20 +501,20 @@ async fn the_demo_simulator_talks_to_the_bot_as_a_resident() {
         .unwrap();
     assert_eq!(anon.status(), 401);
     let listing = http
-        .get(format!("{base}/standin/_standin/messages"))
+        .get(format!("{base}/standin/whatsapp/_standin/messages"))
         .send()
         .await
         .unwrap();
     assert_eq!(listing.status(), 401);
     let listing = http
-        .get(format!("{base}/standin/_standin/messages"))
+        .get(format!("{base}/standin/whatsapp/_standin/messages"))
         .bearer_auth(triage::service::api::DEMO_ADMIN_TOKEN)
         .send()
         .await
         .unwrap();
     assert_eq!(listing.status(), 200);
     let forged = http
-        .post(format!("{base}/standin/v21.0/demo-phone-number-id/messages"))
+        .post(format!("{base}/standin/whatsapp/v21.0/demo-phone-number-id/messages"))
         .bearer_auth("any-token")
         .json(&serde_json::json!({ "messaging_product": "whatsapp", "to": "31600000000", "type": "text", "text": { "body": "hoi" } }))
         .send()

@@ -16,7 +16,7 @@ fn at(s: &str) -> DateTime<Utc> {
 fn inbound(id: &str, from: &str, text: &str, when: &str) -> NewInbound {
     NewInbound {
         provider_id: id.into(),
-        channel: "whatsapp".into(),
+        channel: triage::channel::Channel::WhatsApp,
         resident: from.into(),
         resident_name: Some("Fatima".into()),
         kind: "text".into(),

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 use serde_json::json;
-use triage::whatsapp::{
+use triage::channels::whatsapp::{
     buttons_body, classify, mark_read_body, parse_api_error, parse_send_response, parse_webhook,
     sign, template_body, text_body, verify_signature, verify_subscription, ApiError,
     DeliveryStatus, ErrorAction, InboundKind, InboundMessage, MediaKind, ParseError,

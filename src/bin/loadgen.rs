@@ -207,9 +207,9 @@ async fn run(args: Args) -> Result<bool, String> {
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-            let standin = triage::graph::standin::StandIn::new();
+            let standin = triage::channels::whatsapp::standin::StandIn::new();
             standin
-                .set_conditions(triage::graph::standin::Conditions {
+                .set_conditions(triage::channels::whatsapp::standin::Conditions {
                     latency_ms: args.latency_ms,
                     slow_share: args.slow_share,
                     slow_ms: args.slow_ms,
@@ -295,7 +295,7 @@ async fn run(args: Args) -> Result<bool, String> {
                 let from = format!("3169{:07}", (i % residents) % 10_000_000);
                 let id = format!("{prefix}{i}");
                 let body = triage::load::webhook("demo-phone-number-id", &id, &from, text_for(i));
-                let signature = triage::whatsapp::sign(secret.as_bytes(), &body);
+                let signature = triage::channels::whatsapp::sign(secret.as_bytes(), &body);
                 let t = Instant::now();
                 let answer = http
                     .post(&url)

@@ -31,7 +31,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use clap::Parser;
 use serde_json::json;
-use triage::graph::standin::{Conditions, Fault, RecordedKind, StandIn, StatusCallback};
+use triage::channels::whatsapp::standin::{
+    Conditions, Fault, RecordedKind, StandIn, StatusCallback,
+};
 use triage::load::text_for;
 
 const SECRET: &str = "soak-app-secret-not-for-production-use";
@@ -476,7 +478,7 @@ async fn deliver(
     service_up: &AtomicBool,
     give_up: &AtomicBool,
 ) -> bool {
-    let signature = triage::whatsapp::sign(SECRET.as_bytes(), body);
+    let signature = triage::channels::whatsapp::sign(SECRET.as_bytes(), body);
     let mut wait = Duration::from_millis(250);
     loop {
         let answer = http

@@ -112,6 +112,14 @@ pub enum Step {
     FollowUpText,
     /// The follow-up goes as the approved template (the window is closed or nearly).
     FollowUpTemplate { template: String },
+    /// The channel's window is closed (or nearly) and the bot may not write outside it: no
+    /// follow-up; the question goes on top of the queue for a person, who may answer until
+    /// `agent_until` (none: until the resident writes again).
+    FollowUpWindowClosed {
+        channel: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent_until: Option<DateTime<FixedOffset>>,
+    },
     /// The answer to the follow-up: no longer needed, resolved.
     FollowUpNo,
     /// The answer to the follow-up: still needed, on top of the queue.
@@ -248,6 +256,19 @@ impl fmt::Display for Step {
                 f,
                 "follow-up: less than an hour left of the 24-hour window (or none), sent as template `{template}`"
             ),
+            Step::FollowUpWindowClosed {
+                channel,
+                agent_until,
+            } => {
+                write!(
+                    f,
+                    "follow-up: not sent, the bot may not write outside the window of {channel}; on top of the queue"
+                )?;
+                match agent_until {
+                    Some(t) => write!(f, ", a person can answer until {}", t.to_rfc3339()),
+                    None => Ok(()),
+                }
+            }
             Step::FollowUpNo => write!(
                 f,
                 "follow-up: the resident no longer needs an answer; resolved"
@@ -404,6 +425,17 @@ impl Step {
             Step::FollowUpTemplate { template } => format!(
                 "Vervolgvraag als sjabloon ‘{template}’: het 24-uursvenster is (bijna) dicht."
             ),
+            Step::FollowUpWindowClosed {
+                channel,
+                agent_until,
+            } => {
+                let until = agent_until
+                    .map(|t| format!(" Een medewerker kan antwoorden tot {}.", when(&t)))
+                    .unwrap_or_default();
+                format!(
+                    "Geen vervolgvraag: {channel} laat de bot buiten het venster niet schrijven. Het gesprek staat bovenaan de wachtrij.{until}"
+                )
+            }
             Step::FollowUpNo => "De inwoner heeft geen antwoord meer nodig; afgerond.".into(),
             Step::FollowUpYes => {
                 "De inwoner heeft nog een antwoord nodig; bovenaan de wachtrij.".into()

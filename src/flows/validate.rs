@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use super::model::*;
 use super::{Button, ButtonAction, Department, FlowSet, FollowUp, Origin, Topic};
-use super::{MAX_BUTTONS, MAX_BUTTON_TITLE_CHARS, MAX_INTERACTIVE_CHARS, MAX_TEXT_CHARS};
 use crate::calendar::OfficeHours;
+use crate::channel::Channel;
 use crate::matcher::{Matcher, MatcherBuilder, TermKind};
 use crate::privacy::Detector;
 use crate::source::{self, Diagnostic, Node, NodeKind, Pos, SourceFile};
@@ -29,6 +29,8 @@ pub(super) struct Validator {
     departments_ok: bool,
     flows_ok: bool,
     schemas: HashMap<&'static str, serde_json::Value>,
+    /// The channels the flows must fit (their policies' limits); empty: every channel.
+    pub(super) channels: Vec<Channel>,
 }
 
 /// The compiled departments file.
@@ -94,6 +96,29 @@ impl Validator {
                 None
             }
         }
+    }
+
+    /// The channels whose limits apply.
+    fn channels(&self) -> Vec<Channel> {
+        if self.channels.is_empty() {
+            Channel::ALL.to_vec()
+        } else {
+            self.channels.clone()
+        }
+    }
+
+    /// The first channel (of those in use) for which `too_long(policy)` holds, with its limit
+    /// from `limit(policy)`: a text is reported once, for the strictest channel it breaks.
+    fn strictest(
+        &self,
+        limit: impl Fn(&crate::channel::Policy) -> usize,
+        n: usize,
+    ) -> Option<(Channel, usize)> {
+        self.channels()
+            .into_iter()
+            .map(|c| (c, limit(c.policy())))
+            .filter(|(_, max)| n > *max)
+            .min_by_key(|(_, max)| *max)
     }
 
     fn error(&mut self, file: &SourceFile, path: &str, msg: impl Into<String>) {
@@ -415,23 +440,34 @@ impl Validator {
             .iter()
             .map(|l| l.title.chars().count() + l.url.chars().count() + 4)
             .sum();
-        // With reply buttons the answer is an interactive message, whose body is shorter.
-        let (limit, what) = if t.buttons.is_empty() {
-            (MAX_TEXT_CHARS, "")
+        // With reply buttons the answer may have to be shorter (WhatsApp's interactive body).
+        let with_buttons = !t.buttons.is_empty();
+        let what = if with_buttons {
+            " with reply buttons"
         } else {
-            (MAX_INTERACTIVE_CHARS, " with reply buttons")
+            ""
+        };
+        let limit = |p: &crate::channel::Policy| {
+            if with_buttons {
+                p.max_text_with_buttons_chars
+            } else {
+                p.max_text_chars
+            }
         };
         for (j, a) in t.answers.iter().enumerate() {
             let ap = format!("{path}.answers[{j}]");
-            self.text(file, &ap, a, TOPIC_VARS);
-            let len = a.chars().count();
-            if len <= MAX_TEXT_CHARS && len + links_len > limit {
+            let too_long_alone = self.text(file, &ap, a, TOPIC_VARS);
+            let len = a.chars().count() + links_len;
+            if too_long_alone {
+                continue;
+            }
+            if let Some((c, max)) = self.strictest(limit, len) {
                 self.error(
                     file,
                     &ap,
                     format!(
-                        "this answer with its links is {} characters; WhatsApp allows {limit} in a message{what}",
-                        len + links_len
+                        "this answer with its links is {len} characters; {} allows {max} in a message{what}",
+                        c.title()
                     ),
                 );
             }
@@ -439,12 +475,13 @@ impl Validator {
         for (j, l) in t.links.iter().enumerate() {
             self.link(file, &format!("{path}.links[{j}]"), l);
         }
-        if t.buttons.len() > MAX_BUTTONS {
+        if let Some((c, max)) = self.strictest(|p| p.max_buttons, t.buttons.len()) {
             self.error(
                 file,
-                &format!("{path}.buttons[{MAX_BUTTONS}]"),
+                &format!("{path}.buttons[{max}]"),
                 format!(
-                    "WhatsApp shows at most {MAX_BUTTONS} reply buttons; this topic has {}",
+                    "{} shows at most {max} reply buttons; this topic has {}",
+                    c.title(),
                     t.buttons.len()
                 ),
             );
@@ -569,11 +606,14 @@ impl Validator {
     fn follow_up(&mut self, file: &SourceFile, f: &FollowUpDef) {
         self.text(file, "follow_up.text", &f.text, FOLLOW_UP_VARS);
         let n = f.text.chars().count();
-        if n > MAX_INTERACTIVE_CHARS {
+        if let Some((c, max)) = self.strictest(|p| p.max_text_with_buttons_chars, n) {
             self.error(
                 file,
                 "follow_up.text",
-                format!("the follow-up question is {n} characters; with its Ja/Nee buttons WhatsApp allows {MAX_INTERACTIVE_CHARS}"),
+                format!(
+                    "the follow-up question is {n} characters; with its Ja/Nee buttons {} allows {max}",
+                    c.title()
+                ),
             );
         }
         self.text(file, "follow_up.yes_reply", &f.yes_reply, FOLLOW_UP_VARS);
@@ -770,26 +810,31 @@ impl Validator {
         let n = title.chars().count();
         if title.trim().is_empty() {
             self.error(file, path, "a button needs a title");
-        } else if n > MAX_BUTTON_TITLE_CHARS {
+        } else if let Some((c, max)) = self.strictest(|p| p.max_button_title_chars, n) {
             self.error(
                 file,
                 path,
-                format!("button title `{title}` is {n} characters; WhatsApp allows {MAX_BUTTON_TITLE_CHARS}"),
+                format!(
+                    "button title `{title}` is {n} characters; {} allows {max}",
+                    c.title()
+                ),
             );
         }
     }
 
-    /// Checks a reply text: length and placeholders.
-    fn text(&mut self, file: &SourceFile, path: &str, text: &str, vars: &[&str]) {
+    /// Checks a reply text: length and placeholders. Returns whether it was too long (and
+    /// said so).
+    fn text(&mut self, file: &SourceFile, path: &str, text: &str, vars: &[&str]) -> bool {
         let n = text.chars().count();
         if text.trim().is_empty() {
             self.error(file, path, "this text is empty");
         }
-        if n > MAX_TEXT_CHARS {
+        let too_long = self.strictest(|p| p.max_text_chars, n);
+        if let Some((c, max)) = too_long {
             self.error(
                 file,
                 path,
-                format!("this text is {n} characters; WhatsApp allows {MAX_TEXT_CHARS}"),
+                format!("this text is {n} characters; {} allows {max}", c.title()),
             );
         }
         for var in placeholders(text) {
@@ -808,6 +853,7 @@ impl Validator {
                 self.error_help(file, path, format!("unknown placeholder `{{{var}}}`"), help);
             }
         }
+        too_long.is_some()
     }
 }
 

@@ -26,9 +26,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::app::AppState;
-use crate::engine::{render, ConversationState, Phase, Reply, SERVICE_WINDOW};
-use crate::flows::{FlowSet, MAX_TEXT_CHARS};
+use super::state::AppState;
+use crate::channel::{Author, Channel, Permit};
+use crate::engine::{render, ConversationState, Phase, Reply};
+use crate::flows::FlowSet;
 use crate::store::{
     AgentChange, AgentMessage, AuditRecord, ChangeOutcome, ConversationView, NewUser, OutboundText,
     QueueQuery, Role, Store, StoreError, User, Waiting, WaitingTime, READ_ACTION,
@@ -627,9 +628,15 @@ fn history_text(flows: &FlowSet, stored: &str) -> Option<String> {
     template_text(flows, name, &parameters)
 }
 
-fn in_window(st: &ConversationState, now: DateTime<Utc>) -> bool {
-    st.last_inbound_at.is_some_and(|t| now - t < SERVICE_WINDOW)
+/// What a person may send on the conversation's channel now.
+fn permit(channel: Channel, st: &ConversationState, now: DateTime<Utc>) -> Permit {
+    channel
+        .policy()
+        .permit(Author::Agent, st.last_inbound_at, now)
 }
+
+/// The longest note an agent may add (it is never sent).
+const MAX_NOTE_CHARS: usize = 4096;
 
 fn user_json(u: &User) -> Value {
     json!({
@@ -661,12 +668,21 @@ fn queue_entry(flows: &FlowSet, w: &Waiting, now: DateTime<Utc>) -> Value {
 fn conversation_json(flows: &FlowSet, v: &ConversationView, now: DateTime<Utc>) -> Value {
     let c = &v.conversation;
     let st = &c.state;
-    let window = in_window(st, now);
+    let permit = permit(c.channel, st, now);
+    let window = matches!(permit, Permit::Open | Permit::HumanAgentTag { .. });
+    let policy = c.channel.policy();
     let waiting = matches!(st.phase, Phase::Queued | Phase::AwaitingFollowUp);
     let (secs, goal_state) = goal(flows, v.waiting_since.filter(|_| waiting), now);
     json!({
         "id": c.id,
         "channel": c.channel,
+        "channel_title": policy.title,
+        "max_text_chars": policy.max_text_chars,
+        "window": {
+            "permit": permit,
+            "closes_at": policy.window_closes(st.last_inbound_at),
+            "last_reply_at": policy.last_reply_at(st.last_inbound_at),
+        },
         "resident": mask_number(&c.resident),
         "resident_name": v.resident_name,
         "phase": st.phase.as_str(),
@@ -678,8 +694,12 @@ fn conversation_json(flows: &FlowSet, v: &ConversationView, now: DateTime<Utc>) 
         "goal": waiting.then_some(goal_state),
         "last_inbound_at": st.last_inbound_at,
         "in_window": window,
-        "window_closes_at": st.last_inbound_at.map(|t| t + SERVICE_WINDOW),
-        "templates": if window { json!([]) } else { templates_json(flows, &templates(flows, st)) },
+        "window_closes_at": policy.window_closes(st.last_inbound_at),
+        "templates": if permit == Permit::TemplatesOnly {
+            templates_json(flows, &templates(flows, st))
+        } else {
+            json!([])
+        },
         "messages": v.messages.iter().map(|m| {
             let mut j = json!(m);
             if m.kind == "template" {
@@ -733,7 +753,7 @@ async fn me(State(s): State<Arc<AppState>>, caller: CallerSession) -> Json<Value
     let flows = s.flows();
     let mut body = user_json(&user);
     body["csrf"] = json!(csrf);
-    body["demo"] = json!(s.standin.is_some());
+    body["demo"] = json!(s.demo());
     body["all_departments"] = flows
         .departments
         .iter()
@@ -1201,7 +1221,7 @@ async fn reveal_number(
     let id = conversation_id(&id)?;
     let view = visible(&s, &caller, id).await?;
     let c = &view.conversation;
-    if c.channel != "whatsapp" {
+    if c.channel != Channel::WhatsApp {
         return Err(ApiError::conflict(
             "no_number",
             "Dit kanaal geeft geen telefoonnummer.",
@@ -1251,18 +1271,9 @@ async fn reply(
                 "Er is niets om te versturen: typ een antwoord of kies een sjabloon.",
             ))
         }
-        (Some(t), None) if t.chars().count() > MAX_TEXT_CHARS => {
-            return Err(ApiError::bad_request(
-                "text_too_long",
-                format!(
-                    "Je antwoord is {} tekens lang. WhatsApp neemt er hoogstens {MAX_TEXT_CHARS}.",
-                    t.chars().count()
-                ),
-            ))
-        }
         _ => {}
     }
-    // Agents do not send personal data over WhatsApp either, and the history must not hold it.
+    // Agents do not send personal data in a chat either, and the history must not hold it.
     if let Some(t) = text {
         let found = s.flows().privacy.scan(t);
         if !found.is_empty() {
@@ -1271,7 +1282,7 @@ async fn reply(
             return Err(ApiError::bad_request(
                 "personal_data",
                 format!(
-                    "Je antwoord bevat {}. Dat hoort niet in WhatsApp: verwijs de inwoner naar de beveiligde pagina.",
+                    "Je antwoord bevat {}. Dat hoort niet in een chat: verwijs de inwoner naar de beveiligde pagina.",
                     dutch_list(&labels.iter().map(|l| format!("een {l}")).collect::<Vec<_>>())
                 ),
             ));
@@ -1281,14 +1292,42 @@ async fn reply(
     act(&s, &caller, &id, |v, flows, now| {
         let mut st = v.conversation.state.clone();
         let available = templates(flows, &st);
+        let channel = v.conversation.channel;
+        let policy = channel.policy();
         let (out, detail) = match (&text, &req.template) {
             (Some(t), _) => {
-                if !in_window(&st, now) {
-                    return Err(ApiError::conflict(
-                        "outside_window",
-                        "De inwoner schreef meer dan 24 uur geleden voor het laatst. WhatsApp neemt nu alleen een sjabloon aan.",
-                    )
-                    .with("templates", templates_json(flows, &available)));
+                let n = t.chars().count();
+                if n > policy.max_text_chars {
+                    return Err(ApiError::bad_request(
+                        "text_too_long",
+                        format!(
+                            "Je antwoord is {n} tekens lang. {} neemt er hoogstens {}.",
+                            policy.title, policy.max_text_chars
+                        ),
+                    ));
+                }
+                match permit(channel, &st, now) {
+                    Permit::Open | Permit::HumanAgentTag { .. } => {}
+                    Permit::TemplatesOnly => {
+                        return Err(ApiError::conflict(
+                            "outside_window",
+                            format!(
+                                "De inwoner schreef meer dan {} uur geleden voor het laatst. {} neemt nu alleen een sjabloon aan.",
+                                policy.window.map_or(0, |w| w.num_hours()),
+                                policy.title
+                            ),
+                        )
+                        .with("templates", templates_json(flows, &available)));
+                    }
+                    Permit::Closed => {
+                        return Err(ApiError::conflict(
+                            "outside_window",
+                            format!(
+                                "De inwoner schreef te lang geleden voor het laatst. {} neemt geen bericht meer aan tot de inwoner weer schrijft.",
+                                policy.title
+                            ),
+                        ));
+                    }
                 }
                 let reply = Reply::Text {
                     text: t.clone(),
@@ -1368,11 +1407,11 @@ async fn forward(
         .map(str::to_string);
     if note
         .as_deref()
-        .is_some_and(|n| n.chars().count() > MAX_TEXT_CHARS)
+        .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
     {
         return Err(ApiError::bad_request(
             "text_too_long",
-            format!("Een notitie is hoogstens {MAX_TEXT_CHARS} tekens lang."),
+            format!("Een notitie is hoogstens {MAX_NOTE_CHARS} tekens lang."),
         ));
     }
     act(&s, &caller, &id, |v, flows, _| {

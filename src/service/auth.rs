@@ -37,7 +37,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::api::{new_token, token_hash, ApiError};
-use super::app::AppState;
+use super::state::AppState;
 use crate::store::{AuditRecord, NewSession, Session, User};
 
 /// The session cookie's name over HTTPS: the `__Host-` prefix makes browsers refuse it unless it
@@ -622,7 +622,7 @@ async fn logout(State(s): State<Arc<AppState>>, parts: Parts) -> Result<Response
 /// the demo users).
 async fn status(State(s): State<Arc<AppState>>, parts: Parts) -> Json<serde_json::Value> {
     let signed_in = matches!(session_user(&s, &parts).await, Ok(Some(_)));
-    Json(json!({ "signed_in": signed_in, "demo": s.standin.is_some() }))
+    Json(json!({ "signed_in": signed_in, "demo": s.demo() }))
 }
 
 #[cfg(test)]

@@ -19,10 +19,14 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::api::{blocking, parse_body, ApiError, Caller, MAX_BODY_BYTES};
-use super::app::{reload_by, AppState, ReloadStatus};
+use super::app::reload_by;
+use super::state::{AppState, ReloadStatus};
 use crate::convtest;
 use crate::engine::{decide, ConversationState, Message};
-use crate::flows::{FlowSet, MAX_TEXT_CHARS};
+use crate::flows::FlowSet;
+
+/// The longest message the editors' page tries (what a resident could send on WhatsApp).
+const MAX_TRY_CHARS: usize = crate::channel::WHATSAPP.max_text_chars;
 use crate::source::{Diagnostic, Severity};
 use crate::store::Role;
 use crate::unmatched;
@@ -80,8 +84,8 @@ fn tests_dir(flows: &Path) -> PathBuf {
 }
 
 /// Loads the files as `triage check` does (blocking: reads the disk).
-fn check_files(flows: &Path, rules: &Path) -> Check {
-    match FlowSet::load(flows, rules) {
+fn check_files(flows: &Path, rules: &Path, channels: &[crate::channel::Channel]) -> Check {
+    match FlowSet::load_for(flows, rules, channels) {
         Ok((set, warnings)) => {
             let dir = tests_dir(flows);
             let tests = dir.is_dir().then(|| {
@@ -112,7 +116,8 @@ fn check_files(flows: &Path, rules: &Path) -> Check {
 async fn status(State(s): State<Arc<AppState>>, caller: Caller) -> ApiResult<Json<Value>> {
     require_editor(&caller)?;
     let (flows_dir, rules_dir) = (s.config.flows.clone(), s.config.rules.clone());
-    let check = tokio::task::spawn_blocking(move || check_files(&flows_dir, &rules_dir))
+    let channels = s.channels.clone();
+    let check = tokio::task::spawn_blocking(move || check_files(&flows_dir, &rules_dir, &channels))
         .await
         .map_err(ApiError::internal)?;
     let flows = s.flows();
@@ -206,11 +211,11 @@ async fn try_message(
         return Err(bad_request("empty", "Typ een bericht om te proberen."));
     }
     let chars = text.chars().count();
-    if chars > MAX_TEXT_CHARS {
+    if chars > MAX_TRY_CHARS {
         return Err(bad_request(
             "text_too_long",
             format!(
-                "Het bericht is {chars} tekens lang. WhatsApp neemt er hoogstens {MAX_TEXT_CHARS}."
+                "Het bericht is {chars} tekens lang. Een chatbericht heeft er hoogstens {MAX_TRY_CHARS}."
             ),
         ));
     }

@@ -27,7 +27,7 @@ use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 
 use super::api::ApiError;
-use super::app::AppState;
+use super::state::AppState;
 use crate::store::Role;
 
 /// Changes buffered per subscriber; one that falls further behind is told to reload everything.

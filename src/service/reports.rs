@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::api::{blocking, ApiError, Caller, GOAL_SECONDS};
-use super::app::AppState;
+use super::state::AppState;
 use crate::flows::FlowSet;
 use crate::reports::{self, CsvStyle, Names, Period, Report};
 use crate::store::Role;

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::app::AppState;
+use super::state::AppState;
 
 /// The sign-in page (it has a form of its own).
 const LOGIN: &str = include_str!("web/login.html");

@@ -22,12 +22,12 @@ use chrono::{DateTime, Duration, Utc};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::app::AppState;
 use super::events::Change;
-use crate::engine::{self, ConversationState, Decision, Message, Reply, SERVICE_WINDOW};
-use crate::graph::{Client, SendError};
+use super::state::AppState;
+use crate::channel::{Author, Channel, OutsideWindow, Permit};
+use crate::channels::{Channels, ErrorClass, Failure, Outgoing};
+use crate::engine::{self, ConversationState, Decision, Message, Reply};
 use crate::store::{Applied, Conversation, OutboundText, OutboxItem, SendResult};
-use crate::whatsapp::{self, ErrorAction};
 
 /// How many messages one batch handles.
 const BATCH: usize = 64;
@@ -42,12 +42,12 @@ pub const SEND_GRACE: i64 = 60;
 /// Attempts before a send is given up.
 const MAX_ATTEMPTS: u32 = 8;
 
-/// Decides on every stored, undecided message, then marks them as read at WhatsApp (best
-/// effort: a lost read receipt costs nothing); returns how many. Stops between batches once
-/// `stop` turns true (the rest is decided after the restart).
+/// Decides on every stored, undecided message, then marks them as read where the channel has
+/// read receipts (best effort: a lost read receipt costs nothing); returns how many. Stops
+/// between batches once `stop` turns true (the rest is decided after the restart).
 pub async fn process_once(
     state: &Arc<AppState>,
-    client: &Client,
+    channels: &Channels,
     stop: &watch::Receiver<bool>,
 ) -> Result<usize, String> {
     let mut total = 0;
@@ -69,16 +69,16 @@ pub async fn process_once(
             return Ok(total);
         };
         tracing::debug!(messages = n, "decided");
-        for id in read {
+        for (channel, id) in read {
+            let Some(receipt) = channels.get(channel).and_then(|a| a.mark_read(&id)) else {
+                continue;
+            };
             // Read receipts are a courtesy: at most a few at a time, none when busy.
             let Ok(permit) = state.read_receipts.clone().try_acquire_owned() else {
                 break;
             };
-            let client = client.clone();
             tokio::spawn(async move {
-                if let Err(e) = client.mark_read(&id).await {
-                    tracing::debug!(code = ?e.code, "mark as read failed");
-                }
+                receipt.await;
                 drop(permit);
             });
         }
@@ -87,9 +87,12 @@ pub async fn process_once(
     }
 }
 
+/// What one batch decided: how many, and the messages to mark as read.
+type Decided = (usize, Vec<(Channel, String)>);
+
 /// One batch: the pending messages, decided and stored. `None` when nothing was pending; else
 /// how many were decided and the provider ids to mark as read.
-fn decide_batch(state: &AppState) -> Result<Option<(usize, Vec<String>)>, String> {
+fn decide_batch(state: &AppState) -> Result<Option<Decided>, String> {
     let pending = state
         .store
         .pending_inbound(BATCH)
@@ -131,8 +134,7 @@ fn decide_batch(state: &AppState) -> Result<Option<(usize, Vec<String>)>, String
     publish(state, &batch, &before);
     let read = pending
         .into_iter()
-        .filter(|p| p.conversation.channel == "whatsapp")
-        .map(|p| p.provider_id)
+        .map(|p| (p.conversation.channel, p.provider_id))
         .collect();
     Ok(Some((n, read)))
 }
@@ -199,15 +201,17 @@ pub async fn follow_up_once(state: &Arc<AppState>) -> Result<usize, String> {
     let batch: Vec<Applied> = due
         .iter()
         .map(|c| {
-            let d = engine::follow_up(&flows, &c.state, now);
+            let d = engine::follow_up(&flows, &c.state, c.channel.policy(), now);
             state.metrics.outcome(d.outcome.as_str());
             if d.outcome == engine::Outcome::FollowUp {
                 state.metrics.inc(&state.metrics.follow_ups);
             }
             let mut a = applied(c, None, d, now);
-            // Sent as text, it falls back to the template if the window closes before it leaves.
+            // Sent as text, it falls back to the template if the window closes before it leaves
+            // (on a channel that has templates).
+            let templates = c.channel.policy().outside_window == Some(OutsideWindow::Templates);
             for r in &mut a.replies {
-                if matches!(r.reply, Reply::Text { .. }) {
+                if templates && matches!(r.reply, Reply::Text { .. }) {
                     r.fallback = Some(engine::follow_up_template(&flows, &c.state));
                 }
             }
@@ -243,17 +247,17 @@ struct Sent {
 /// The sending worker's pool: the sends under way, each in its own task.
 struct Sender {
     state: Arc<AppState>,
-    client: Client,
+    channels: Channels,
     under_way: JoinSet<Sent>,
     /// Results whose recording failed; recorded with the next ones.
     unrecorded: Vec<(i64, Option<String>, SendResult)>,
 }
 
 impl Sender {
-    fn new(state: Arc<AppState>, client: Client) -> Sender {
+    fn new(state: Arc<AppState>, channels: Channels) -> Sender {
         Sender {
             state,
-            client,
+            channels,
             under_way: JoinSet::new(),
             unrecorded: Vec::new(),
         }
@@ -284,11 +288,11 @@ impl Sender {
         };
         let caught_up = due.len() < free;
         for item in due {
-            let client = self.client.clone();
+            let channels = self.channels.clone();
             self.under_way.spawn(async move {
                 let conversation = item.conversation_id;
                 let department = item.department.clone();
-                let (result, unanswered) = send_one(&client, item, now).await;
+                let (result, unanswered) = send_one(&channels, item, now).await;
                 Sent {
                     conversation,
                     department,
@@ -442,129 +446,134 @@ fn result_id(r: &SendResult) -> i64 {
     }
 }
 
-/// The Graph API body for an outbox row, or why it must not be sent.
-pub fn body_for(item: &OutboxItem, now: DateTime<Utc>) -> Result<serde_json::Value, String> {
-    let callback = format!("outbox:{}", item.id);
-    match &item.reply {
-        Reply::Text { text, buttons } => {
-            let inside = item
-                .last_inbound_at
-                .is_some_and(|t| now - t < SERVICE_WINDOW);
-            if !inside {
-                if let Some(fallback @ Reply::Template { .. }) = &item.fallback {
-                    let with_fallback = OutboxItem {
-                        reply: fallback.clone(),
-                        fallback: None,
-                        ..item.clone()
-                    };
-                    return body_for(&with_fallback, now);
-                }
-                return Err(
-                    "outside the 24-hour window: free text cannot be sent; use a template".into(),
-                );
-            }
-            if buttons.is_empty() {
-                Ok(whatsapp::text_body(&item.to, text, Some(&callback)))
-            } else {
-                let pairs: Vec<(&str, &str)> = buttons
-                    .iter()
-                    .map(|b| (b.id.as_str(), b.title.as_str()))
-                    .collect();
-                Ok(whatsapp::buttons_body(
-                    &item.to,
-                    text,
-                    &pairs,
-                    Some(&callback),
-                ))
-            }
-        }
-        Reply::Template {
-            name,
-            language,
-            parameters,
-        } => Ok(whatsapp::template_body(
-            &item.to,
-            name,
-            language,
-            parameters,
-            Some(&callback),
+/// What the window of the row's channel lets go now: the row's reply, its fallback (a template),
+/// or nothing, with why.
+pub fn to_send(item: &OutboxItem, now: DateTime<Utc>) -> Result<(&Reply, Permit), String> {
+    let policy = item.channel.policy();
+    let author = if item.author == "bot" {
+        Author::Bot
+    } else {
+        Author::Agent
+    };
+    let permit = policy.permit(author, item.last_inbound_at, now);
+    let templates = policy.outside_window == Some(OutsideWindow::Templates);
+    match (&item.reply, permit) {
+        (Reply::Template { .. }, _) if templates => Ok((&item.reply, permit)),
+        (Reply::Template { .. }, _) => Err(format!(
+            "{} has no templates: this reply cannot be sent",
+            policy.title
         )),
+        (Reply::Text { .. }, Permit::Open | Permit::HumanAgentTag { .. }) => {
+            Ok((&item.reply, permit))
+        }
+        (Reply::Text { .. }, Permit::TemplatesOnly) => match &item.fallback {
+            Some(fallback @ Reply::Template { .. }) => Ok((fallback, permit)),
+            _ => Err(outside_window(item)),
+        },
+        (Reply::Text { .. }, Permit::Closed) => Err(outside_window(item)),
     }
 }
 
-/// Sends one row; the result, and whether no answer came (the API may have it).
-async fn send_one(client: &Client, item: OutboxItem, now: DateTime<Utc>) -> (SendResult, bool) {
-    let body = match body_for(&item, now) {
-        Ok(b) => b,
-        Err(why) => {
-            tracing::warn!(outbox = item.id, "{why}");
-            let failed = SendResult::Failed {
-                id: item.id,
-                error: why,
-                at: now,
-            };
-            return (failed, false);
+/// Why a reply cannot go outside its channel's window, for the agent.
+fn outside_window(item: &OutboxItem) -> String {
+    let p = item.channel.policy();
+    let hours = p.window.map_or(0, |w| w.num_hours());
+    match (p.outside_window, item.author == "bot") {
+        (Some(OutsideWindow::Templates), _) => format!(
+            "outside the {hours}-hour window of {}: free text cannot be sent; answer with a template",
+            p.title
+        ),
+        (Some(OutsideWindow::HumanAgentTag), true) => format!(
+            "outside the {hours}-hour window of {}: the bot may not write; a person can answer for {} days after the resident's last message",
+            p.title,
+            p.agent_window.map_or(0, |w| w.num_days())
+        ),
+        _ => format!(
+            "outside the window of {}: the resident's last message is too long ago; nothing can be sent until they write again",
+            p.title
+        ),
+    }
+}
+
+/// Sends one row through its channel's adapter; the result, and whether no answer came (the
+/// platform may have it).
+async fn send_one(channels: &Channels, item: OutboxItem, now: DateTime<Utc>) -> (SendResult, bool) {
+    let failed = |error: String| {
+        tracing::warn!(outbox = item.id, channel = %item.channel, "{error}");
+        SendResult::Failed {
+            id: item.id,
+            error,
+            at: now,
         }
     };
-    match client.send(&body).await {
+    let Some(adapter) = channels.get(item.channel) else {
+        let why = format!("the channel {} is not in use", item.channel.title());
+        return (failed(why), false);
+    };
+    let (reply, permit) = match to_send(&item, now) {
+        Ok(go) => go,
+        Err(why) => return (failed(why), false),
+    };
+    let sending = adapter.send(Outgoing {
+        item: &item,
+        reply,
+        permit,
+        callback: format!("outbox:{}", item.id),
+    });
+    match sending.await {
         Ok(ok) => {
             let sent = SendResult::Sent {
                 id: item.id,
-                provider_id: ok.message_id,
+                provider_id: ok.provider_id,
                 at: now,
             };
             (sent, false)
         }
-        Err(e) => (after_error(&item, &e, now), e.maybe_delivered()),
+        Err(e) => (after_error(&item, &e, now), e.maybe_delivered),
     }
 }
 
-/// What to do after a failed send: the WhatsApp error codes decide.
-fn after_error(item: &OutboxItem, e: &SendError, now: DateTime<Utc>) -> SendResult {
-    let action = match (e.code, e.http_status) {
-        (Some(code), status) => whatsapp::classify(code, status.unwrap_or(400)),
-        (None, Some(status)) => whatsapp::classify(0, status),
-        // No answer: it may have arrived; retrying risks a duplicate, not retrying loses it.
-        (None, None) => ErrorAction::Retry,
-    };
-    let error = format!(
-        "{}{}",
-        e.code.map(|c| format!("{c}: ")).unwrap_or_default(),
-        e.message
-    );
-    tracing::warn!(outbox = item.id, attempts = item.attempts, ?action, code = ?e.code, "send failed");
-    if e.maybe_delivered() && item.attempts < MAX_ATTEMPTS {
-        // No answer (a timeout, a connection lost mid-request): the API may have taken it. Wait
-        // as long as after a crash, so that its status webhook (naming this outbox row) can
-        // settle it before it is sent again.
+/// What to do after a failed send: the adapter's class of the error decides.
+fn after_error(item: &OutboxItem, e: &Failure, now: DateTime<Utc>) -> SendResult {
+    let error = e.message.clone();
+    tracing::warn!(outbox = item.id, channel = %item.channel, attempts = item.attempts, class = ?e.class, "send failed");
+    if e.maybe_delivered && item.attempts < MAX_ATTEMPTS {
+        // No answer (a timeout, a connection lost mid-request): the platform may have taken it.
+        // Wait as long as after a crash, so that its status webhook (naming this outbox row)
+        // can settle it before it is sent again.
         return SendResult::Retry {
             id: item.id,
             next_at: now + Duration::seconds(SEND_GRACE),
             error,
         };
     }
-    match action {
-        ErrorAction::RetryLater | ErrorAction::Retry if item.attempts < MAX_ATTEMPTS => {
-            let base = if action == ErrorAction::RetryLater {
+    match e.class {
+        ErrorClass::RetryLater | ErrorClass::Retry if item.attempts < MAX_ATTEMPTS => {
+            let base = if e.class == ErrorClass::RetryLater {
                 6
             } else {
                 2
             };
+            let backed_off = now + backoff(base, item.attempts, item.id);
             SendResult::Retry {
                 id: item.id,
-                next_at: now + backoff(base, item.attempts, item.id),
+                // A rate limit's own reset time, when the platform gave one (not in the past,
+                // not beyond the backoff's cap).
+                next_at: e
+                    .retry_at
+                    .map_or(backed_off, |at| at.clamp(now, now + Duration::seconds(900))),
                 error,
             }
         }
-        // WhatsApp says the window is closed (our clock may differ): the template, if there is one.
-        ErrorAction::OutsideWindow if item.fallback.is_some() => SendResult::UseFallback {
+        // The platform says the window is closed (our clock may differ): the template, if any.
+        ErrorClass::OutsideWindow if item.fallback.is_some() => SendResult::UseFallback {
             id: item.id,
             error,
             at: now,
         },
-        ErrorAction::OutsideWindow => SendResult::Failed {
+        ErrorClass::OutsideWindow => SendResult::Failed {
             id: item.id,
-            error: format!("{error} (outside the 24-hour window: answer with a template)"),
+            error: format!("{error} ({})", outside_window(item)),
             at: now,
         },
         _ => SendResult::Failed {
@@ -636,7 +645,7 @@ async fn retention_once(
 
 /// Runs the processor, the scheduler and the sender until `shutdown` turns true (or its sender
 /// is dropped); the sender then drains for at most [`STOP_DRAIN`].
-pub async fn run(state: Arc<AppState>, client: Client, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(state: Arc<AppState>, channels: Channels, mut shutdown: watch::Receiver<bool>) {
     let (store, now) = (state.store.clone(), state.clock.now());
     if let Ok(Ok(n)) = tokio::task::spawn_blocking(move || store.restart_sending(now)).await {
         if n > 0 {
@@ -649,12 +658,12 @@ pub async fn run(state: Arc<AppState>, client: Client, mut shutdown: watch::Rece
     let mut tasks = JoinSet::new();
     {
         let state = state.clone();
-        let client = client.clone();
+        let channels = channels.clone();
         let mut stop = shutdown.clone();
         tasks.spawn(async move {
             let mut last_sweep = None;
             loop {
-                let (st, cl, sp) = (state.clone(), client.clone(), stop.clone());
+                let (st, cl, sp) = (state.clone(), channels.clone(), stop.clone());
                 supervised(
                     "processing",
                     async move { process_once(&st, &cl, &sp).await },
@@ -683,7 +692,7 @@ pub async fn run(state: Arc<AppState>, client: Client, mut shutdown: watch::Rece
             // A panic ends the pool (its sends' rows stay `sending` and are recovered after the
             // grace); a new pool goes on, unless the service is stopping.
             loop {
-                let sender = Sender::new(state.clone(), client.clone());
+                let sender = Sender::new(state.clone(), channels.clone());
                 match tokio::spawn(sender.run(stop.clone())).await {
                     Err(e) if !*stop.borrow() => {
                         tracing::error!(error = %e, "sending panicked; trying again");
@@ -700,14 +709,14 @@ pub async fn run(state: Arc<AppState>, client: Client, mut shutdown: watch::Rece
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::ErrorKind;
 
     fn item(attempts: u32) -> OutboxItem {
         OutboxItem {
             id: 7,
             conversation_id: 1,
-            channel: "whatsapp".into(),
+            channel: Channel::WhatsApp,
             to: "31600000000".into(),
+            author: "bot".into(),
             reply: Reply::Text {
                 text: "x".into(),
                 buttons: Vec::new(),
@@ -719,9 +728,13 @@ mod tests {
         }
     }
 
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
     #[test]
     fn a_text_whose_window_closed_goes_as_its_template_or_not_at_all() {
-        let now = Utc::now();
+        let now = at("2026-11-30T07:30:00Z");
         let template = Reply::Template {
             name: "vraag_nog_open".into(),
             language: "nl".into(),
@@ -729,62 +742,82 @@ mod tests {
         };
         let mut it = item(1);
         it.last_inbound_at = Some(now - Duration::hours(25));
-        assert!(body_for(&it, now).is_err(), "free text outside the window");
+        assert!(to_send(&it, now).is_err(), "free text outside the window");
         it.fallback = Some(template.clone());
-        let body = body_for(&it, now).unwrap();
-        assert_eq!(body["type"], "template");
-        assert_eq!(body["template"]["name"], "vraag_nog_open");
+        assert_eq!(to_send(&it, now).unwrap().0, &template);
         // Inside the window the text itself goes.
         it.last_inbound_at = Some(now - Duration::hours(2));
-        assert_eq!(body_for(&it, now).unwrap()["type"], "text");
+        assert!(matches!(to_send(&it, now).unwrap().0, Reply::Text { .. }));
         // WhatsApp says 131047 although our clock says open: switch to the template.
-        let r = after_error(&it, &error(ErrorKind::Api, Some(400), Some(131047)), now);
+        let r = after_error(&it, &failure(ErrorClass::OutsideWindow, false), now);
         assert!(matches!(r, SendResult::UseFallback { id: 7, .. }), "{r:?}");
     }
 
-    fn error(kind: ErrorKind, http_status: Option<u16>, code: Option<i64>) -> SendError {
-        SendError {
-            http_status,
-            code,
+    #[test]
+    fn on_messenger_a_person_may_answer_for_seven_days_and_the_bot_only_within_a_day() {
+        let last = at("2026-11-27T18:00:00Z");
+        let mut it = item(1);
+        it.channel = Channel::Messenger;
+        it.last_inbound_at = Some(last);
+        let monday = at("2026-11-30T07:30:00Z");
+        let why = to_send(&it, monday).unwrap_err();
+        assert!(why.contains("the bot may not write"), "{why}");
+        it.author = "agent:fatima".into();
+        let (_, permit) = to_send(&it, monday).unwrap();
+        assert_eq!(
+            permit,
+            Permit::HumanAgentTag {
+                until: at("2026-12-04T18:00:00Z")
+            }
+        );
+        assert!(to_send(&it, at("2026-12-05T08:00:00Z")).is_err());
+        // Messenger has no templates.
+        it.reply = Reply::Template {
+            name: "t".into(),
+            language: "nl".into(),
+            parameters: Vec::new(),
+        };
+        assert!(to_send(&it, monday).is_err());
+    }
+
+    fn failure(class: ErrorClass, maybe_delivered: bool) -> Failure {
+        Failure {
+            class,
+            maybe_delivered,
             message: "x".into(),
-            details: None,
-            kind,
+            retry_at: None,
         }
     }
 
     #[test]
     fn errors_decide_between_retry_later_and_giving_up() {
-        let now = Utc::now();
+        let now = at("2026-11-30T07:30:00Z");
         let retry_at = |r: SendResult| match r {
             SendResult::Retry { next_at, .. } => Some(next_at - now),
             _ => None,
         };
-        // No answer: the API may have it; wait the send grace for its status webhook.
-        for kind in [ErrorKind::Timeout, ErrorKind::Network] {
-            let r = after_error(&item(1), &error(kind, None, None), now);
-            assert_eq!(retry_at(r), Some(Duration::seconds(SEND_GRACE)));
-        }
+        // No answer: the platform may have it; wait the send grace for its status webhook.
+        let r = after_error(&item(1), &failure(ErrorClass::Retry, true), now);
+        assert_eq!(retry_at(r), Some(Duration::seconds(SEND_GRACE)));
         // Surely not sent: retry soon.
-        let r = after_error(&item(1), &error(ErrorKind::Connect, None, None), now);
+        let r = after_error(&item(1), &failure(ErrorClass::Retry, false), now);
         assert_eq!(retry_at(r), Some(backoff(2, 1, 7)));
-        // Pair rate limit: retry later, with the longer base.
-        let r = after_error(
-            &item(2),
-            &error(ErrorKind::Api, Some(400), Some(131056)),
-            now,
-        );
+        // A rate limit: retry later, with the longer base, or at the platform's reset time.
+        let r = after_error(&item(2), &failure(ErrorClass::RetryLater, false), now);
         assert_eq!(retry_at(r), Some(backoff(6, 2, 7)));
-        // Outside the window and undeliverable: never retried.
-        for code in [131047, 131026] {
-            let r = after_error(&item(1), &error(ErrorKind::Api, Some(400), Some(code)), now);
-            assert!(matches!(r, SendResult::Failed { .. }), "{code}");
+        let mut reset = failure(ErrorClass::RetryLater, false);
+        reset.retry_at = Some(now + Duration::seconds(90));
+        assert_eq!(
+            retry_at(after_error(&item(2), &reset, now)),
+            Some(Duration::seconds(90))
+        );
+        // Outside the window without a fallback, and undeliverable: never retried.
+        for class in [ErrorClass::OutsideWindow, ErrorClass::GiveUp] {
+            let r = after_error(&item(1), &failure(class, false), now);
+            assert!(matches!(r, SendResult::Failed { .. }), "{class:?}");
         }
         // Retryable, but too many attempts.
-        let r = after_error(
-            &item(MAX_ATTEMPTS),
-            &error(ErrorKind::Api, Some(500), None),
-            now,
-        );
+        let r = after_error(&item(MAX_ATTEMPTS), &failure(ErrorClass::Retry, false), now);
         assert!(matches!(r, SendResult::Failed { .. }));
     }
 

@@ -18,6 +18,7 @@ use super::{
     ResidentExport, Result, RetentionCutoffs, Role, SendResult, Session, Store, StoreError, User,
     Waiting, WaitingTime,
 };
+use crate::channel::Channel;
 use crate::engine::{ConversationState, Phase, Reply};
 
 /// The schema, one step per version. Never edit a step that has shipped: add one.
@@ -299,7 +300,7 @@ fn insert_jobs(tx: &Transaction<'_>, jobs: &[InboundJob]) -> Result<Vec<Vec<Inse
             }
             let now = ts(m.received_at);
             let conversation_id: i64 = upsert.query_row(
-                params![m.channel, m.resident, m.resident_name, state, now],
+                params![m.channel.as_str(), m.resident, m.resident_name, state, now],
                 |r| r.get(0),
             )?;
             let payload = serde_json::json!({ "button": m.button, "media": m.media, "findings": m.findings, "sent_at": ts(m.sent_at) });
@@ -355,6 +356,11 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
+/// A stored channel name as the channel.
+fn channel_of(name: &str) -> Result<Channel> {
+    Channel::parse(name).ok_or_else(|| StoreError(format!("unknown channel `{name}` in the store")))
+}
+
 /// A conversation's columns as read, before its state is parsed.
 struct RawConversation {
     id: i64,
@@ -388,7 +394,7 @@ impl RawConversation {
         }
         Ok(Conversation {
             id: self.id,
-            channel: self.channel,
+            channel: channel_of(&self.channel)?,
             resident: self.resident,
             state,
             agent: self.agent,
@@ -697,8 +703,9 @@ impl Store for SqliteStore {
             let now_s = ts(now);
             // Only the oldest unsent row of each conversation: replies arrive in order.
             let mut stmt = tx.prepare_cached(
-                "SELECT o.id, o.conversation_id, o.reply, o.attempts, c.channel, c.resident, c.last_inbound_at, o.fallback, c.department
+                "SELECT o.id, o.conversation_id, o.reply, o.attempts, c.channel, c.resident, c.last_inbound_at, o.fallback, c.department, m.author
                  FROM outbox o JOIN conversations c ON c.id = o.conversation_id
+                 JOIN messages m ON m.id = o.message_id
                  WHERE o.status = 'pending' AND o.next_attempt_at <= ?1
                    AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.conversation_id = o.conversation_id
                                    AND e.id < o.id AND e.status IN ('pending', 'sending'))
@@ -715,17 +722,29 @@ impl Store for SqliteStore {
                     r.get::<_, Option<String>>(6)?,
                     r.get::<_, Option<String>>(7)?,
                     r.get::<_, Option<String>>(8)?,
+                    r.get::<_, String>(9)?,
                 ))
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (id, conversation_id, reply, attempts, channel, to, last, fallback, department) =
-                    row?;
+                let (
+                    id,
+                    conversation_id,
+                    reply,
+                    attempts,
+                    channel,
+                    to,
+                    last,
+                    fallback,
+                    department,
+                    author,
+                ) = row?;
                 out.push(OutboxItem {
                     id,
                     conversation_id,
-                    channel,
+                    channel: channel_of(&channel)?,
                     to,
+                    author,
                     reply: serde_json::from_str(&reply)?,
                     fallback: fallback.as_deref().map(serde_json::from_str).transpose()?,
                     attempts: attempts as u32 + 1,

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
-use triage::graph::standin::{Recorded, Running, StandIn};
-use triage::service::app::AppState;
+use triage::channels::whatsapp::standin::{Recorded, Running, StandIn};
 use triage::service::clock::TestClock;
 use triage::service::config::Config;
+use triage::service::state::AppState;
 
 /// The app secret the harness's webhooks are signed with.
 pub const SECRET: &str = "test-app-secret";
@@ -254,7 +254,7 @@ impl TestApp {
     /// A webhook signed as Meta signs it.
     pub async fn post(&self, payload: &Value) -> reqwest::Response {
         let body = serde_json::to_vec(payload).unwrap();
-        let sig = triage::whatsapp::sign(SECRET.as_bytes(), &body);
+        let sig = triage::channels::whatsapp::sign(SECRET.as_bytes(), &body);
         self.post_raw(&body, Some(sig)).await
     }
 

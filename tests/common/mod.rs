@@ -111,5 +111,6 @@ pub fn sources_with_flows(flows: &str) -> Sources {
         privacy: ("privacy.yaml".into(), PRIVACY.into()),
         departments: ("departments.yaml".into(), DEPARTMENTS.into()),
         flows: vec![("main.yaml".into(), flows.into())],
+        channels: Vec::new(),
     }
 }

@@ -31,7 +31,7 @@ test('a reply with a BSN is refused with a Dutch toast', async () => {
   const toast = page.locator('#toasts .toast.error');
   await toast.waitFor();
   assert.equal(await toast.innerText(),
-    'Je antwoord bevat een burgerservicenummer (BSN). Dat hoort niet in WhatsApp: verwijs de inwoner naar de beveiligde pagina.');
+    'Je antwoord bevat een burgerservicenummer (BSN). Dat hoort niet in een chat: verwijs de inwoner naar de beveiligde pagina.');
   assert.equal(await toast.getAttribute('role'), 'alert');
   await expectAccessible(page, 'a page with the refusal as a toast');
 

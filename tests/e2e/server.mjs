@@ -143,7 +143,7 @@ export class Triage {
 
   /** What the Graph API stand-in recorded as sent to `to`. */
   async sent(to) {
-    const res = await fetch(`${this.base}/standin/_standin/messages?to=${to}`, {
+    const res = await fetch(`${this.base}/standin/whatsapp/_standin/messages?to=${to}`, {
       headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
     });
     return res.json();

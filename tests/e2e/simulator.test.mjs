@@ -76,7 +76,7 @@ test('without signing in the clock stays where it is, and a number alone reads n
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ to: '31611112222' }),
   });
   assert.equal(byNumber.status, 422);
-  const listing = await fetch(triage.base + '/standin/_standin/messages');
+  const listing = await fetch(triage.base + '/standin/whatsapp/_standin/messages');
   assert.equal(listing.status, 401);
   assert.deepEqual(page.errors, []);
 });

@@ -12,8 +12,6 @@
 //! Nothing here logs the access token, a recipient's phone number or a message body; log lines
 //! carry the phone number id, message ids, statuses and lengths.
 
-pub mod standin;
-
 use std::fmt;
 use std::time::Duration;
 

@@ -10,10 +10,14 @@
 //! - [`error`]: Graph API errors ([`ApiError`]), what to do about them ([`classify`]), and the
 //!   send response ([`parse_send_response`]).
 
+pub mod adapter;
 pub mod error;
+pub mod graph;
 pub mod inbound;
 pub mod outbound;
 pub mod signature;
+pub mod simulator;
+pub mod standin;
 
 pub use error::{classify, parse_api_error, parse_send_response, ApiError, ErrorAction};
 pub use inbound::{

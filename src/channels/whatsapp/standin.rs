@@ -569,7 +569,7 @@ impl Running {
         self.addr
     }
 
-    /// The base URL to give a [`super::ClientConfig`].
+    /// The base URL to give a [`super::graph::ClientConfig`].
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
@@ -982,7 +982,7 @@ async fn report_statuses(s: StandIn, cb: StatusCallback, http: reqwest::Client, 
     tokio::time::sleep(cb.delay).await;
     for status in ["sent", "delivered"] {
         let body = ev.webhook(status);
-        let signature = crate::whatsapp::sign(cb.app_secret.as_bytes(), &body);
+        let signature = crate::channels::whatsapp::sign(cb.app_secret.as_bytes(), &body);
         let deadline = tokio::time::Instant::now() + cb.retry_for;
         let mut pause = Duration::from_millis(50);
         let delivered = loop {

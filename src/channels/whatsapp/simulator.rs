@@ -1,7 +1,7 @@
 //! The resident simulator of demo mode: a phone-like chat page at `/` where anyone talks to the
 //! bot as a resident, without a WhatsApp account.
 //!
-//! A message typed there goes through the same path as a webhook ([`super::app::ingest`]): masked,
+//! A message typed there goes through the same path as a webhook ([`crate::service::intake`]): masked,
 //! stored, decided, answered through the outbox to the built-in Graph API stand-in, whose recorded
 //! sends the page shows as WhatsApp would (text, links, reply buttons, templates). With
 //! `--test-clock` the page also moves the clock (signed in as an editor or admin), so a visitor
@@ -14,31 +14,43 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::Extension;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::app::{ingest, AppState};
-use crate::whatsapp::{InboundKind, InboundMessage, Webhook};
+use super::standin::StandIn;
+use super::{InboundKind, InboundMessage, Webhook};
+use crate::channel::Channel;
+use crate::service::intake::ingest;
+use crate::service::state::AppState;
 
 const PAGE: &str = include_str!("simulator.html");
 
-/// The simulator's routes (the page, sending, the replies, the clock).
-pub fn router() -> Router<Arc<AppState>> {
+/// What the simulator's handlers share: the demo's stand-in (whose record of sends the page
+/// shows) and the business number residents write to.
+#[derive(Clone)]
+struct Phone {
+    standin: StandIn,
+    phone_number_id: String,
+}
+
+/// The simulator's routes (the page, sending, the replies, the clock), in demo mode only.
+pub fn router(standin: StandIn, phone_number_id: String) -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(page))
         .route("/simulator/send", post(send))
         .route("/simulator/replies", post(replies))
         .route("/simulator/clock", get(clock).post(set_clock))
+        .layer(Extension(Phone {
+            standin,
+            phone_number_id,
+        }))
 }
 
-async fn page(State(s): State<Arc<AppState>>) -> Response {
-    if s.standin.is_none() {
-        // With a real account there is no simulator: the people who open the address are agents.
-        return axum::response::Redirect::to("/inbox").into_response();
-    }
-    super::web::page(PAGE)
+async fn page() -> Response {
+    crate::service::web::page(PAGE)
 }
 
 /// The simulated phone: a random secret the page keeps (at least 32 hex digits). The resident's
@@ -78,10 +90,11 @@ fn bad(message: &str) -> Response {
     (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
 }
 
-async fn send(State(s): State<Arc<AppState>>, Json(req): Json<Send>) -> Response {
-    if s.standin.is_none() {
-        return (StatusCode::NOT_FOUND, "demo mode only").into_response();
-    }
+async fn send(
+    State(s): State<Arc<AppState>>,
+    Extension(phone): Extension<Phone>,
+    Json(req): Json<Send>,
+) -> Response {
     let Some(from) = phone_number(&req.phone) else {
         return bad(BAD_PHONE);
     };
@@ -101,7 +114,7 @@ async fn send(State(s): State<Arc<AppState>>, Json(req): Json<Send>) -> Response
             "wamid.sim.{}",
             now.timestamp_nanos_opt().unwrap_or_default()
         ),
-        phone_number_id: s.config.whatsapp.phone_number_id.clone(),
+        phone_number_id: phone.phone_number_id.clone(),
         from,
         profile_name: req.name.filter(|n| !n.trim().is_empty()),
         timestamp: now,
@@ -112,7 +125,7 @@ async fn send(State(s): State<Arc<AppState>>, Json(req): Json<Send>) -> Response
         messages: vec![message],
         ..Webhook::default()
     };
-    match ingest(&s, &hook).await {
+    match ingest(&s, Channel::WhatsApp, super::adapter::inbox(&hook)).await {
         Ok(_) => Json(json!({ "ok": true })).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "simulator message not stored");
@@ -132,10 +145,8 @@ struct RepliesQuery {
 }
 
 /// What the stand-in sent to `to` after `since`, as a phone shows it.
-async fn replies(State(s): State<Arc<AppState>>, Json(q): Json<RepliesQuery>) -> Response {
-    let Some(standin) = &s.standin else {
-        return (StatusCode::NOT_FOUND, "demo mode only").into_response();
-    };
+async fn replies(Extension(phone): Extension<Phone>, Json(q): Json<RepliesQuery>) -> Response {
+    let standin = &phone.standin;
     let Some(to) = phone_number(&q.phone) else {
         return bad(BAD_PHONE);
     };
@@ -193,7 +204,7 @@ async fn clock(State(s): State<Arc<AppState>>) -> Response {
     Json(json!({
         "now": now.with_timezone(&tz).to_rfc3339(),
         "open": s.flows().office.is_open(now),
-        "settable": s.test_clock.is_some() && s.standin.is_some(),
+        "settable": s.test_clock.is_some() && s.demo(),
     }))
     .into_response()
 }
@@ -211,11 +222,11 @@ async fn set_clock(
     parts: axum::http::request::Parts,
     Json(req): Json<SetClock>,
 ) -> Response {
-    if let Err(e) = super::api::authorize_admin(&s, &parts, false).await {
+    if let Err(e) = crate::service::api::authorize_admin(&s, &parts, false).await {
         return e.into_response();
     }
-    match (&s.test_clock, &s.standin) {
-        (Some(tc), Some(_)) => {
+    match (&s.test_clock, s.demo()) {
+        (Some(tc), true) => {
             tc.set(req.at.with_timezone(&Utc));
             s.wake_processor.notify_one();
             clock(State(s)).await

@@ -54,9 +54,9 @@ fn mac(key: &[u8], body: &[u8]) -> Option<HmacSha256> {
 /// The `X-Hub-Signature-256` header value for `body`: `sha256=` and the lowercase hex HMAC.
 ///
 /// ```
-/// let header = triage::whatsapp::sign(b"secret", b"{}");
+/// let header = triage::channels::whatsapp::sign(b"secret", b"{}");
 /// assert!(header.starts_with("sha256=") && header.len() == 7 + 64);
-/// assert_eq!(triage::whatsapp::verify_signature(b"secret", b"{}", Some(&header)), Ok(()));
+/// assert_eq!(triage::channels::whatsapp::verify_signature(b"secret", b"{}", Some(&header)), Ok(()));
 /// ```
 pub fn sign(app_secret: &[u8], body: &[u8]) -> String {
     let digest = mac(app_secret, body)

@@ -1,0 +1,329 @@
+//! WhatsApp behind the channel seam: the webhook (`GET` handshake, signed `POST`s), its payloads
+//! into the one inbound model, replies as Cloud API bodies through the Graph client, its error
+//! codes into the sender's classes, and in demo mode the Graph API stand-in and the resident
+//! simulator.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
+use serde::Deserialize;
+
+use super::graph::{Client, ClientConfig, SendError};
+use super::standin::StandIn;
+use super::{ErrorAction, InboundKind, MediaKind, SignatureError, Webhook};
+use crate::channel::{Channel, Permit};
+use crate::channels::{
+    Accepted, Adapter, ErrorClass, Failure, Inbox, Incoming, Outgoing, Receipt, Setup,
+};
+use crate::engine::Reply;
+use crate::service::intake;
+use crate::service::state::AppState;
+
+/// WhatsApp allows webhook bodies of up to 3 MB.
+pub const MAX_WEBHOOK_BYTES: usize = 3 * 1024 * 1024;
+
+/// The WhatsApp channel.
+pub struct WhatsApp {
+    client: Client,
+    app_secret: String,
+    verify_token: String,
+    phone_number_id: String,
+    standin: Option<StandIn>,
+}
+
+impl WhatsApp {
+    /// On in demo mode (on the stand-in) and with an access token; off otherwise.
+    pub fn build(setup: &Setup<'_>) -> Result<Option<WhatsApp>, String> {
+        let w = &setup.config.whatsapp;
+        let demo = setup.config.demo();
+        if !demo && w.access_token.is_empty() {
+            return Ok(None);
+        }
+        let (client_config, standin) = match setup.demo_token {
+            Some(token) if demo => (
+                ClientConfig::new(
+                    format!("http://{}/standin/whatsapp", setup.local),
+                    w.phone_number_id.clone(),
+                    token,
+                ),
+                Some(StandIn::requiring_token(token)),
+            ),
+            _ => {
+                let mut c = ClientConfig::new(
+                    w.api_base.clone(),
+                    w.phone_number_id.clone(),
+                    w.access_token.clone(),
+                );
+                c.version = w.api_version.clone();
+                (c, None)
+            }
+        };
+        let client = Client::new(client_config).map_err(|e| e.to_string())?;
+        Ok(Some(WhatsApp {
+            client,
+            app_secret: setup.config.app_secret().to_string(),
+            verify_token: setup.config.verify_token().to_string(),
+            phone_number_id: w.phone_number_id.clone(),
+            standin,
+        }))
+    }
+
+    /// The demo's stand-in of the Graph API (what the simulator shows).
+    pub fn standin_handle(&self) -> Option<&StandIn> {
+        self.standin.as_ref()
+    }
+}
+
+impl Adapter for WhatsApp {
+    fn channel(&self) -> Channel {
+        Channel::WhatsApp
+    }
+
+    fn routes(self: Arc<Self>) -> Router<Arc<AppState>> {
+        let verify_token = self.verify_token.clone();
+        let verifier = move |Query(q): Query<Subscribe>| {
+            let token = verify_token.clone();
+            async move { verify(&q, &token) }
+        };
+        let me = self.clone();
+        let receiver = move |State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes| {
+            let me = me.clone();
+            async move { me.receive(&s, &headers, &body).await }
+        };
+        let hook = get(verifier)
+            .post(receiver)
+            .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES));
+        let mut r = Router::new()
+            // `/webhook` is the address existing Meta apps were subscribed with.
+            .route("/webhook", hook.clone())
+            .route("/webhooks/whatsapp", hook);
+        if let Some(standin) = &self.standin {
+            r = r.merge(super::simulator::router(
+                standin.clone(),
+                self.phone_number_id.clone(),
+            ));
+        }
+        r
+    }
+
+    fn send(&self, out: Outgoing<'_>) -> BoxFuture<'static, Result<Accepted, Failure>> {
+        let body = body_for(&out);
+        let client = self.client.clone();
+        async move {
+            let body = body?;
+            match client.send(&body).await {
+                Ok(ok) => Ok(Accepted {
+                    provider_id: ok.message_id,
+                }),
+                Err(e) => Err(failure(&e)),
+            }
+        }
+        .boxed()
+    }
+
+    fn mark_read(&self, provider_id: &str) -> Option<BoxFuture<'static, ()>> {
+        let client = self.client.clone();
+        let id = provider_id.to_string();
+        Some(
+            async move {
+                if let Err(e) = client.mark_read(&id).await {
+                    tracing::debug!(code = ?e.code, "mark as read failed");
+                }
+            }
+            .boxed(),
+        )
+    }
+
+    fn standin(&self) -> Option<Router> {
+        self.standin.as_ref().map(StandIn::router)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Subscribe {
+    #[serde(rename = "hub.mode")]
+    mode: Option<String>,
+    #[serde(rename = "hub.verify_token")]
+    token: Option<String>,
+    #[serde(rename = "hub.challenge")]
+    challenge: Option<String>,
+}
+
+fn verify(q: &Subscribe, verify_token: &str) -> Response {
+    match super::verify_subscription(
+        q.mode.as_deref(),
+        q.token.as_deref(),
+        q.challenge.as_deref(),
+        verify_token,
+    ) {
+        Some(challenge) => (StatusCode::OK, challenge).into_response(),
+        None => (StatusCode::FORBIDDEN, "verification refused").into_response(),
+    }
+}
+
+impl WhatsApp {
+    async fn receive(&self, s: &Arc<AppState>, headers: &HeaderMap, body: &[u8]) -> Response {
+        let started = Instant::now();
+        let signature = headers
+            .get("x-hub-signature-256")
+            .and_then(|v| v.to_str().ok());
+        if let Err(e) = super::verify_signature(self.app_secret.as_bytes(), body, signature) {
+            let status = match e {
+                SignatureError::Missing => StatusCode::UNAUTHORIZED,
+                SignatureError::Malformed | SignatureError::Mismatch => StatusCode::FORBIDDEN,
+            };
+            return intake::refused(s, Channel::WhatsApp, status, &e.to_string(), body.len());
+        }
+        let hook = match super::parse_webhook(body) {
+            Ok(h) => h,
+            // Signed by Meta but not understood: another answer than 200 would only make Meta
+            // send the same bytes again for seven days.
+            Err(e) => {
+                return intake::not_understood(s, Channel::WhatsApp, &e.to_string(), body.len())
+            }
+        };
+        intake::receive(s, Channel::WhatsApp, inbox(&hook), started).await
+    }
+}
+
+/// A webhook's messages and statuses in the one inbound model. A sender is a phone number
+/// (WhatsApp sends digits only): anything else is no resident we can answer, and is not kept.
+pub fn inbox(hook: &Webhook) -> Inbox {
+    let from_a_number =
+        |from: &str| (6..=20).contains(&from.len()) && from.bytes().all(|b| b.is_ascii_digit());
+    let mut skipped = hook.skipped;
+    let mut messages = Vec::with_capacity(hook.messages.len());
+    for m in &hook.messages {
+        if !from_a_number(&m.from) {
+            tracing::warn!("a message from a sender that is no phone number dropped");
+            skipped += 1;
+            continue;
+        }
+        let (text, media) = match &m.kind {
+            // A reaction asks nothing and a system notice (a changed number) is no question:
+            // stored for the agents, decided as nothing to act on. A notice's text can hold
+            // phone numbers, so it is not kept.
+            InboundKind::Reaction { emoji, .. } => (emoji.clone().unwrap_or_default(), None),
+            InboundKind::System { .. } => (String::new(), None),
+            kind => (kind.text().to_string(), kind.media_label()),
+        };
+        messages.push(Incoming {
+            provider_id: m.id.clone(),
+            from: m.from.clone(),
+            profile_name: m.profile_name.clone(),
+            kind: kind_name(&m.kind),
+            text,
+            button: m.kind.button_payload().map(str::to_string),
+            media,
+            sent_at: Some(m.timestamp),
+        });
+    }
+    let receipts = hook
+        .statuses
+        .iter()
+        .map(|st| Receipt {
+            provider_id: st.id.clone(),
+            status: st.status.as_str().to_string(),
+            at: st.timestamp,
+            error: st.errors.first().map(ToString::to_string),
+            outbox_id: st
+                .biz_opaque_callback_data
+                .as_deref()
+                .and_then(|c| c.strip_prefix("outbox:"))
+                .and_then(|id| id.parse().ok()),
+        })
+        .collect();
+    Inbox {
+        messages,
+        receipts,
+        skipped,
+    }
+}
+
+/// The channel's name for a message kind, as stored.
+fn kind_name(kind: &InboundKind) -> &'static str {
+    use {InboundKind as K, MediaKind as M};
+    match kind {
+        K::Text { .. } => "text",
+        K::Media { media, .. } => match media {
+            M::Image => "image",
+            M::Audio => "audio",
+            M::Voice => "voice",
+            M::Video => "video",
+            M::Document => "document",
+            M::Sticker => "sticker",
+        },
+        K::Location { .. } => "location",
+        K::Contacts { .. } => "contacts",
+        K::ButtonReply { .. } | K::ListReply { .. } | K::QuickReply { .. } => "button",
+        K::Reaction { .. } => "reaction",
+        K::Order { .. } => "order",
+        K::System { .. } => "system",
+        K::Unsupported { .. } => "unsupported",
+    }
+}
+
+/// The Cloud API body for a reply, or why it must not go.
+pub fn body_for(out: &Outgoing<'_>) -> Result<serde_json::Value, Failure> {
+    let to = &out.item.to;
+    let callback = Some(out.callback.as_str());
+    match out.reply {
+        Reply::Text { .. } if out.permit != Permit::Open => Err(Failure {
+            class: ErrorClass::OutsideWindow,
+            maybe_delivered: false,
+            message: "outside the 24-hour window: free text cannot be sent; use a template".into(),
+            retry_at: None,
+        }),
+        Reply::Text { text, buttons } if buttons.is_empty() => {
+            Ok(super::text_body(to, text, callback))
+        }
+        Reply::Text { text, buttons } => {
+            let pairs: Vec<(&str, &str)> = buttons
+                .iter()
+                .map(|b| (b.id.as_str(), b.title.as_str()))
+                .collect();
+            Ok(super::buttons_body(to, text, &pairs, callback))
+        }
+        Reply::Template {
+            name,
+            language,
+            parameters,
+        } => Ok(super::template_body(
+            to, name, language, parameters, callback,
+        )),
+    }
+}
+
+/// A Graph client's error as the sender's class.
+fn failure(e: &SendError) -> Failure {
+    let action = match (e.code, e.http_status) {
+        (Some(code), status) => super::classify(code, status.unwrap_or(400)),
+        (None, Some(status)) => super::classify(0, status),
+        // No answer: it may have arrived; the sender waits before it tries again.
+        (None, None) => ErrorAction::Retry,
+    };
+    let class = match action {
+        ErrorAction::RetryLater => ErrorClass::RetryLater,
+        ErrorAction::Retry => ErrorClass::Retry,
+        ErrorAction::OutsideWindow => ErrorClass::OutsideWindow,
+        ErrorAction::Undeliverable | ErrorAction::Permanent => ErrorClass::GiveUp,
+    };
+    Failure {
+        class,
+        maybe_delivered: e.maybe_delivered(),
+        message: format!(
+            "{}{}",
+            e.code.map(|c| format!("{c}: ")).unwrap_or_default(),
+            e.message
+        ),
+        retry_at: None,
+    }
+}
