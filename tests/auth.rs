@@ -280,9 +280,9 @@ async fn sending_guesses_at_once_gets_no_more_of_them_verified() {
 async fn behind_a_proxy_an_attacker_is_slowed_and_locks_no_agent_out() {
     let app = TestApp::start_setup(Setup {
         admin: true,
-        configure: |c| {
+        configure: Box::new(|c| {
             c.trusted_proxies = vec![triage::service::config::IpRange::parse("127.0.0.1").unwrap()]
-        },
+        }),
         ..Setup::default()
     })
     .await;

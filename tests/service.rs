@@ -576,10 +576,10 @@ async fn a_bsn_in_the_profile_name_or_a_button_payload_is_never_stored_or_shown(
 async fn slow_and_idle_clients_are_cut_off() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let app = TestApp::start_setup(Setup {
-        configure: |c| {
+        configure: Box::new(|c| {
             c.header_timeout_secs = 1;
             c.request_timeout_secs = 2;
-        },
+        }),
         ..Setup::default()
     })
     .await;
@@ -620,7 +620,7 @@ async fn slow_and_idle_clients_are_cut_off() {
 async fn connections_are_capped() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let app = TestApp::start_setup(Setup {
-        configure: |c| c.max_connections = 4,
+        configure: Box::new(|c| c.max_connections = 4),
         ..Setup::default()
     })
     .await;

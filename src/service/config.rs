@@ -40,6 +40,70 @@ pub struct Config {
     /// How long each kind of personal data is kept (`[retention]`).
     pub retention: RetentionConfig,
     pub whatsapp: WhatsAppConfig,
+    /// A Facebook page's Messenger (`MESSENGER_*`).
+    pub messenger: AccountConfig,
+    /// An Instagram professional account's direct messages (`INSTAGRAM_*`).
+    pub instagram: AccountConfig,
+    /// An X account's direct messages (`X_*`).
+    pub x: AccountConfig,
+    /// The web chat on the municipality's own site (`WEBCHAT_*`).
+    pub webchat: WebChatConfig,
+}
+
+/// An account on a platform other than WhatsApp (`[messenger]`, `[instagram]`, `[x]`). The
+/// channel is on when `access_token` is set (or in demo mode, on its stand-in); its adapter says
+/// what else it needs.
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountConfig {
+    /// `<CHANNEL>_APP_SECRET`: the key of the webhook signatures (Meta's app secret; X's
+    /// consumer secret).
+    pub app_secret: String,
+    /// `<CHANNEL>_VERIFY_TOKEN`: what Meta sends when the webhook is subscribed (not used by X).
+    pub verify_token: String,
+    /// `<CHANNEL>_ACCESS_TOKEN`: the token for sending (a page access token; X's user token).
+    pub access_token: String,
+    /// `<CHANNEL>_API_BASE`: the platform's API base URL (tests point it at a local server).
+    pub api_base: String,
+    /// `<CHANNEL>_API_VERSION`: Meta's Graph API version.
+    pub api_version: String,
+    /// `<CHANNEL>_ACCOUNT_ID`: our own account (the page id, the Instagram account id, the X user
+    /// id); what it sends comes back as echoes, never answered.
+    pub account_id: String,
+}
+
+/// The web chat widget (`[webchat]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebChatConfig {
+    /// `WEBCHAT_ALLOWED_ORIGINS` (comma-separated): the sites that may embed the widget, as
+    /// origins (`https://www.terneuzen.nl`). The web chat is on when there is one (in demo mode,
+    /// the service's own address).
+    pub allowed_origins: Vec<String>,
+    /// `WEBCHAT_MESSAGES_PER_MINUTE`: what one visitor may send per minute.
+    pub messages_per_minute: u32,
+}
+
+impl Default for WebChatConfig {
+    fn default() -> Self {
+        WebChatConfig {
+            allowed_origins: Vec::new(),
+            messages_per_minute: 12,
+        }
+    }
+}
+
+impl fmt::Debug for AccountConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccountConfig")
+            .field("app_secret", &redacted(&self.app_secret))
+            .field("verify_token", &redacted(&self.verify_token))
+            .field("access_token", &redacted(&self.access_token))
+            .field("api_base", &self.api_base)
+            .field("api_version", &self.api_version)
+            .field("account_id", &self.account_id)
+            .finish()
+    }
 }
 
 /// Retention terms in days, applied by the scheduler at start and every hour; `0` keeps that
@@ -179,6 +243,10 @@ impl Default for Config {
             request_timeout_secs: 30,
             retention: RetentionConfig::default(),
             whatsapp: WhatsAppConfig::default(),
+            messenger: AccountConfig::default(),
+            instagram: AccountConfig::default(),
+            x: AccountConfig::default(),
+            webchat: WebChatConfig::default(),
         }
     }
 }
@@ -220,6 +288,10 @@ impl fmt::Debug for Config {
             .field("request_timeout_secs", &self.request_timeout_secs)
             .field("retention", &self.retention)
             .field("whatsapp", &self.whatsapp)
+            .field("messenger", &self.messenger)
+            .field("instagram", &self.instagram)
+            .field("x", &self.x)
+            .field("webchat", &self.webchat)
             .finish()
     }
 }
@@ -270,6 +342,38 @@ impl Config {
                 *field = v;
             }
         }
+        for (prefix, a) in [
+            ("MESSENGER", &mut config.messenger),
+            ("INSTAGRAM", &mut config.instagram),
+            ("X", &mut config.x),
+        ] {
+            for (name, field) in [
+                ("APP_SECRET", &mut a.app_secret),
+                ("VERIFY_TOKEN", &mut a.verify_token),
+                ("ACCESS_TOKEN", &mut a.access_token),
+                ("API_BASE", &mut a.api_base),
+                ("API_VERSION", &mut a.api_version),
+                ("ACCOUNT_ID", &mut a.account_id),
+            ] {
+                if let Some(v) = env(&format!("{prefix}_{name}")).filter(|v| !v.is_empty()) {
+                    *field = v;
+                }
+            }
+        }
+        if let Some(v) = env("WEBCHAT_ALLOWED_ORIGINS").filter(|v| !v.is_empty()) {
+            config.webchat.allowed_origins = v
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
+        if let Some(v) = env("WEBCHAT_MESSAGES_PER_MINUTE").filter(|v| !v.is_empty()) {
+            config.webchat.messages_per_minute = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("WEBCHAT_MESSAGES_PER_MINUTE `{v}` is not a number"))?;
+        }
         if let Some(v) = env("TRIAGE_LISTEN").filter(|v| !v.is_empty()) {
             config.listen = v.parse().map_err(|e| {
                 format!("TRIAGE_LISTEN `{v}` is not an address like 127.0.0.1:8080: {e}")
@@ -316,9 +420,14 @@ impl Config {
         Ok(config)
     }
 
-    /// Demo mode: no WhatsApp account, replies go to the built-in stand-in.
+    /// Demo mode: no channel has an account; every channel runs on its built-in stand-in. The
+    /// one place that decides it.
     pub fn demo(&self) -> bool {
         self.whatsapp.access_token.is_empty()
+            && self.messenger.access_token.is_empty()
+            && self.instagram.access_token.is_empty()
+            && self.x.access_token.is_empty()
+            && self.webchat.allowed_origins.is_empty()
     }
 
     /// The webhook secret in force: the demo's only in demo mode, where nothing reaches WhatsApp.
@@ -371,26 +480,24 @@ impl Config {
         if test_clock && self.production {
             return Err("the test clock is refused in a production configuration".into());
         }
-        if self.production {
-            if self.whatsapp.app_secret.is_empty() {
-                return Err("production needs WHATSAPP_APP_SECRET".into());
-            }
-            if self.whatsapp.verify_token.is_empty() {
-                return Err("production needs WHATSAPP_VERIFY_TOKEN".into());
-            }
-            if self.demo() {
-                return Err("production needs WHATSAPP_ACCESS_TOKEN".into());
-            }
+        if self.production && self.demo() {
+            return Err(
+                "production needs at least one channel's account (e.g. WHATSAPP_ACCESS_TOKEN)"
+                    .into(),
+            );
         }
         // With a real account, the publicly known demo secret would let anyone forge webhooks.
-        if !self.demo() && self.whatsapp.app_secret.is_empty() {
-            return Err("WHATSAPP_APP_SECRET is needed with an access token".into());
-        }
-        if !self.demo() && self.whatsapp.verify_token.is_empty() {
-            return Err("WHATSAPP_VERIFY_TOKEN is needed with an access token".into());
-        }
-        if !self.demo() && self.whatsapp.api_base.is_empty() {
-            return Err("WHATSAPP_API_BASE is needed with an access token (e.g. https://graph.facebook.com)".into());
+        let w = &self.whatsapp;
+        if !w.access_token.is_empty() {
+            if w.app_secret.is_empty() {
+                return Err("WHATSAPP_APP_SECRET is needed with an access token".into());
+            }
+            if w.verify_token.is_empty() {
+                return Err("WHATSAPP_VERIFY_TOKEN is needed with an access token".into());
+            }
+            if w.api_base.is_empty() {
+                return Err("WHATSAPP_API_BASE is needed with an access token (e.g. https://graph.facebook.com)".into());
+            }
         }
         self.sqlite_path().map(|_| ())
     }

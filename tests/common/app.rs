@@ -35,8 +35,9 @@ pub struct Setup {
     /// What the test clock reads when the service starts (RFC 3339); it runs on from there, from
     /// before the first worker round, so no test ever meets the real date.
     pub clock: &'static str,
-    /// Changes to the configuration before the service starts.
-    pub configure: fn(&mut Config),
+    /// Changes to the configuration before the service starts (it may capture, e.g. another
+    /// channel's stand-in address).
+    pub configure: Box<dyn FnOnce(&mut Config) + Send>,
 }
 
 impl Default for Setup {
@@ -46,7 +47,7 @@ impl Default for Setup {
             files: root(),
             admin: false,
             clock: FRIDAY_EVENING,
-            configure: |_| {},
+            configure: Box::new(|_| {}),
         }
     }
 }
