@@ -165,6 +165,25 @@ impl Outcome {
             Outcome::Ignored => "ignored",
         }
     }
+
+    /// Every outcome, for parsing and reports.
+    pub const ALL: [Outcome; 10] = [
+        Outcome::Faq,
+        Outcome::PrivacyRedirect,
+        Outcome::Handover,
+        Outcome::ToAgent,
+        Outcome::FollowUp,
+        Outcome::FollowUpBlocked,
+        Outcome::FollowUpYes,
+        Outcome::FollowUpNo,
+        Outcome::FollowUpOther,
+        Outcome::Ignored,
+    ];
+
+    /// The outcome stored as `s` ([`Outcome::as_str`]), if any.
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
 }
 
 /// A reply button as sent to WhatsApp.

@@ -11,7 +11,9 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use serde::Serialize;
 
 use crate::calendar::OfficeHours;
-use crate::store::ReportRows;
+use crate::channel::Channel;
+use crate::engine::Outcome;
+use crate::store::{ReportHandover, ReportRows};
 
 /// The longest period a report covers.
 pub const MAX_DAYS: i64 = 366;
@@ -86,8 +88,21 @@ pub struct Report {
     pub hour_of_week: Vec<Vec<u32>>,
     pub outcomes: Vec<Count>,
     pub departments: Vec<Department>,
+    /// Volume and handling time per channel.
+    pub channels: Vec<ChannelRow>,
     pub follow_ups: FollowUps,
     pub topics: Vec<Count>,
+}
+
+/// One channel's volume and how fast a person answered its handovers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChannelRow {
+    pub channel: Channel,
+    /// Residents' messages that came in on it.
+    pub inbound: u32,
+    /// Its handovers, answered as in [`Department`].
+    #[serde(flatten)]
+    pub handling: Department,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -122,6 +137,8 @@ pub struct Count {
 /// Handovers to one department and how fast a person answered them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Department {
+    /// Empty where the row is a channel's ([`ChannelRow`]).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub department: String,
     pub handovers: u32,
     /// Answered within one business hour.
@@ -135,6 +152,47 @@ pub struct Department {
     pub within_goal_percent: Option<f64>,
     pub median_seconds: Option<i64>,
     pub p90_seconds: Option<i64>,
+}
+
+impl Department {
+    /// Counts one handover; the business seconds to its first answer, if it has one.
+    fn count(
+        &mut self,
+        h: &ReportHandover,
+        office: &OfficeHours,
+        now: DateTime<Utc>,
+        goal: i64,
+    ) -> Option<i64> {
+        self.handovers += 1;
+        match h.answered_at {
+            Some(t) => {
+                let secs = seconds(office.business_time_between(h.at, t));
+                if secs <= goal {
+                    self.within_goal += 1;
+                } else {
+                    self.answered_late += 1;
+                }
+                Some(secs)
+            }
+            None => {
+                if seconds(office.business_time_between(h.at, now)) > goal {
+                    self.unanswered_late += 1;
+                } else {
+                    self.waiting += 1;
+                }
+                None
+            }
+        }
+    }
+
+    /// The percentiles and the share within the goal, from the answers' business seconds.
+    fn finish(&mut self, answers: &mut [i64]) {
+        answers.sort_unstable();
+        self.median_seconds = percentile(answers, 50);
+        self.p90_seconds = percentile(answers, 90);
+        let decided = self.within_goal + self.answered_late + self.unanswered_late;
+        self.within_goal_percent = percent(self.within_goal, decided);
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -220,16 +278,16 @@ pub fn compute(
         .iter()
         .filter(|d| keep(&d.current_department))
     {
-        bump(&mut outcomes, &d.outcome);
-        match d.outcome.as_str() {
-            "faq" => {
+        bump(&mut outcomes, d.outcome.as_str());
+        match d.outcome {
+            Outcome::Faq => {
                 totals.faq += 1;
                 if let Some(t) = &d.topic {
                     bump(&mut topics, t);
                 }
             }
-            "privacy_redirect" => totals.privacy_redirect += 1,
-            "handover" => totals.handover += 1,
+            Outcome::PrivacyRedirect => totals.privacy_redirect += 1,
+            Outcome::Handover => totals.handover += 1,
             _ => {}
         }
     }
@@ -263,31 +321,14 @@ pub fn compute(
             }
         };
         let (dept, answers) = &mut per_department[i];
-        dept.handovers += 1;
-        match h.answered_at {
-            Some(t) => {
-                let secs = seconds(office.business_time_between(h.at, t));
-                answers.push(secs);
-                all_answers.push(secs);
-                if secs <= goal {
-                    dept.within_goal += 1;
-                } else {
-                    dept.answered_late += 1;
-                }
-            }
-            None if seconds(office.business_time_between(h.at, now)) > goal => {
-                dept.unanswered_late += 1;
-            }
-            None => dept.waiting += 1,
+        if let Some(secs) = dept.count(h, office, now, goal) {
+            answers.push(secs);
+            all_answers.push(secs);
         }
     }
     let mut departments_out = Vec::new();
     for (mut dept, mut answers) in per_department {
-        answers.sort_unstable();
-        dept.median_seconds = percentile(&answers, 50);
-        dept.p90_seconds = percentile(&answers, 90);
-        let decided = dept.within_goal + dept.answered_late + dept.unanswered_late;
-        dept.within_goal_percent = percent(dept.within_goal, decided);
+        dept.finish(&mut answers);
         totals.answered_within_goal += dept.within_goal;
         departments_out.push(dept);
     }
@@ -305,6 +346,33 @@ pub fn compute(
     totals.first_answer_median_seconds = percentile(&all_answers, 50);
     totals.first_answer_p90_seconds = percentile(&all_answers, 90);
 
+    let mut channels: Vec<ChannelRow> = Vec::new();
+    for c in Channel::ALL {
+        let inbound = rows
+            .inbound
+            .iter()
+            .filter(|m| m.channel == c && keep(&m.current_department))
+            .count() as u32;
+        let mut handling = Department::default();
+        let mut answers = Vec::new();
+        for h in rows
+            .handovers
+            .iter()
+            .filter(|h| h.channel == c && keep(&h.current_department))
+        {
+            answers.extend(handling.count(h, office, now, goal));
+        }
+        if inbound == 0 && handling.handovers == 0 {
+            continue;
+        }
+        handling.finish(&mut answers);
+        channels.push(ChannelRow {
+            channel: c,
+            inbound,
+            handling,
+        });
+    }
+
     let mut follow_ups = FollowUps::default();
     for f in rows
         .follow_ups
@@ -312,13 +380,13 @@ pub fn compute(
         .filter(|f| keep(&f.current_department))
     {
         follow_ups.asked += 1;
-        match f.answer.as_deref() {
-            Some("follow_up_yes") => follow_ups.still_needed += 1,
-            Some("follow_up_other") => {
+        match f.answer {
+            Some(Outcome::FollowUpYes) => follow_ups.still_needed += 1,
+            Some(Outcome::FollowUpOther) => {
                 follow_ups.still_needed += 1;
                 follow_ups.still_needed_by_message += 1;
             }
-            Some("follow_up_no") => follow_ups.no_longer_needed += 1,
+            Some(Outcome::FollowUpNo) => follow_ups.no_longer_needed += 1,
             _ => follow_ups.no_answer += 1,
         }
     }
@@ -331,6 +399,7 @@ pub fn compute(
         hour_of_week,
         outcomes,
         departments: departments_out,
+        channels,
         follow_ups,
         topics,
     }
@@ -342,6 +411,7 @@ pub const TABLES: &[&str] = &[
     "hour_of_week",
     "outcomes",
     "departments",
+    "channels",
     "follow_ups",
     "topics",
 ];
@@ -505,6 +575,35 @@ pub fn table(
                 out.push(vec![Cell::text(&c.key), title, Cell::count(c.count)]);
             }
         }
+        "channels" => {
+            out.push(header(&[
+                ("kanaal", "channel"),
+                ("berichten", "inbound"),
+                ("overgedragen", "handovers"),
+                ("binnen een werkuur", "within_goal"),
+                ("later beantwoord", "answered_late"),
+                ("wacht nog", "waiting"),
+                ("te laat, geen antwoord", "unanswered_late"),
+                ("binnen een werkuur (%)", "within_goal_percent"),
+                ("mediaan (seconden)", "median_seconds"),
+                ("90% binnen (seconden)", "p90_seconds"),
+            ]));
+            for c in &report.channels {
+                let d = &c.handling;
+                out.push(vec![
+                    Cell::text(style.pick(c.channel.title(), c.channel.as_str())),
+                    Cell::count(c.inbound),
+                    Cell::count(d.handovers),
+                    Cell::count(d.within_goal),
+                    Cell::count(d.answered_late),
+                    Cell::count(d.waiting),
+                    Cell::count(d.unanswered_late),
+                    Cell::decimal(d.within_goal_percent),
+                    Cell::int(d.median_seconds),
+                    Cell::int(d.p90_seconds),
+                ]);
+            }
+        }
         "departments" => {
             out.push(header(&[
                 ("afdeling", "department"),
@@ -629,7 +728,7 @@ mod tests {
         ReportDecision {
             conversation,
             current_department: Some("burgerzaken".into()),
-            outcome: outcome.into(),
+            outcome: Outcome::parse(outcome).unwrap(),
             topic: topic.map(String::from),
             at: at(t),
         }
@@ -662,6 +761,7 @@ mod tests {
         let period = Period::new(date("2026-11-23"), date("2026-11-29")).unwrap();
         let inbound = |c: i64, t: &str| ReportInbound {
             conversation: c,
+            channel: Channel::WhatsApp,
             current_department: Some("burgerzaken".into()),
             at: at(t),
         };
@@ -674,6 +774,7 @@ mod tests {
                 // Another department's conversation.
                 ReportInbound {
                     conversation: 4,
+                    channel: Channel::Messenger,
                     current_department: Some("belastingen".into()),
                     at: at("2026-11-24T09:00:00Z"),
                 },
@@ -688,6 +789,7 @@ mod tests {
                 // Answered after 20 business minutes: within the goal.
                 ReportHandover {
                     conversation: 2,
+                    channel: Channel::WhatsApp,
                     current_department: Some("burgerzaken".into()),
                     department: Some("burgerzaken".into()),
                     at: at("2026-11-24T09:30:00Z"),
@@ -696,6 +798,7 @@ mod tests {
                 // Saturday: answered Monday 10:30 local, two business hours after the opening.
                 ReportHandover {
                     conversation: 3,
+                    channel: Channel::WebChat,
                     current_department: Some("burgerzaken".into()),
                     department: Some("burgerzaken".into()),
                     at: at("2026-11-28T11:00:00Z"),
@@ -738,8 +841,26 @@ mod tests {
         assert_eq!(r.follow_ups.asked, 1);
         assert_eq!(r.follow_ups.no_answer, 1);
 
+        // Per channel: volume, and the handling time of each channel's handovers.
+        let per = |r: &Report, c: Channel| r.channels.iter().find(|x| x.channel == c).cloned();
+        let wa = per(&r, Channel::WhatsApp).unwrap();
+        assert_eq!((wa.inbound, wa.handling.handovers), (3, 1));
+        assert_eq!(wa.handling.median_seconds, Some(20 * 60));
+        let web = per(&r, Channel::WebChat).unwrap();
+        assert_eq!((web.inbound, web.handling.handovers), (0, 1));
+        assert_eq!(web.handling.answered_late, 1);
+        assert!(
+            per(&r, Channel::Messenger).is_none(),
+            "another department's"
+        );
+
         let all = compute(&rows, &office, period, now, 3600, None);
         assert_eq!(all.totals.inbound, 4);
+        assert_eq!(per(&all, Channel::Messenger).unwrap().inbound, 1);
+        let json = serde_json::to_value(&all.channels[0]).unwrap();
+        assert_eq!(json["channel"], "whatsapp");
+        assert!(json.get("department").is_none(), "{json}");
+        assert_eq!(json["handovers"], 1);
     }
 
     #[test]
@@ -749,6 +870,7 @@ mod tests {
         let rows = ReportRows {
             handovers: vec![ReportHandover {
                 conversation: 1,
+                channel: Channel::WhatsApp,
                 current_department: None,
                 department: Some("kcc".into()),
                 at: at("2026-11-24T09:00:00Z"),

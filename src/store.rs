@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::channel::Channel;
-use crate::engine::{ConversationState, FindingSummary, Reply};
+use crate::engine::{ConversationState, FindingSummary, Outcome, Reply};
 
 /// What went wrong in the store; the message never holds personal data.
 #[derive(Debug)]
@@ -541,6 +541,7 @@ pub struct ReportRows {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportInbound {
     pub conversation: i64,
+    pub channel: Channel,
     pub current_department: Option<String>,
     pub at: DateTime<Utc>,
 }
@@ -549,7 +550,7 @@ pub struct ReportInbound {
 pub struct ReportDecision {
     pub conversation: i64,
     pub current_department: Option<String>,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub topic: Option<String>,
     pub at: DateTime<Utc>,
 }
@@ -557,6 +558,7 @@ pub struct ReportDecision {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportHandover {
     pub conversation: i64,
+    pub channel: Channel,
     pub current_department: Option<String>,
     /// The department it was handed to.
     pub department: Option<String>,
@@ -570,9 +572,9 @@ pub struct ReportFollowUp {
     pub conversation: i64,
     pub current_department: Option<String>,
     pub at: DateTime<Utc>,
-    /// The outcome of the resident's answer (`follow_up_yes`, `follow_up_no`,
-    /// `follow_up_other`), if any came.
-    pub answer: Option<String>,
+    /// The outcome of the resident's answer (`FollowUpYes`, `FollowUpNo`, `FollowUpOther`), if
+    /// any came.
+    pub answer: Option<Outcome>,
 }
 
 /// An inbound message that the bot handed over to a person (its decision's outcome was

@@ -19,7 +19,7 @@ use super::{
     Waiting, WaitingTime,
 };
 use crate::channel::Channel;
-use crate::engine::{ConversationState, Phase, Reply};
+use crate::engine::{ConversationState, Outcome, Phase, Reply};
 
 /// The schema, one step per version. Never edit a step that has shipped: add one.
 const MIGRATIONS: &[&str] = &[
@@ -354,6 +354,11 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     }
     tx.commit()?;
     Ok(())
+}
+
+/// A stored outcome name as the outcome.
+fn outcome_of(name: &str) -> Result<Outcome> {
+    Outcome::parse(name).ok_or_else(|| StoreError(format!("unknown outcome `{name}` in the store")))
 }
 
 /// A stored channel name as the channel.
@@ -1437,18 +1442,20 @@ impl Store for SqliteStore {
         self.with_read(|tx| {
             let mut rows = ReportRows::default();
             let mut stmt = tx.prepare_cached(
-                "SELECT m.conversation_id, c.department, m.created_at
+                "SELECT m.conversation_id, c.department, m.created_at, c.channel
                  FROM messages m JOIN conversations c ON c.id = m.conversation_id
                  WHERE m.direction = 'in' AND m.created_at >= ?1 AND m.created_at < ?2",
             )?;
+            type RawIn = (i64, Option<String>, String, String);
             let raw = stmt
                 .query_map([&from, &to], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get::<_, String>(2)?))
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                 })?
-                .collect::<rusqlite::Result<Vec<(i64, Option<String>, String)>>>()?;
-            for (conversation, current_department, at) in raw {
+                .collect::<rusqlite::Result<Vec<RawIn>>>()?;
+            for (conversation, current_department, at, channel) in raw {
                 rows.inbound.push(ReportInbound {
                     conversation,
+                    channel: channel_of(&channel)?,
                     current_department,
                     at: parse_ts(&at)?,
                 });
@@ -1464,12 +1471,22 @@ impl Store for SqliteStore {
                       WHERE a.conversation_id = d.conversation_id AND a.id > d.id
                         AND a.outcome IN ('follow_up_yes', 'follow_up_no', 'follow_up_other')
                       ORDER BY a.id LIMIT 1)
-                   END
+                   END,
+                   c.channel
                  FROM decisions d JOIN conversations c ON c.id = d.conversation_id
                  WHERE d.created_at >= ?1 AND d.created_at < ?2
                  ORDER BY d.id",
             )?;
-            type Raw = (i64, Option<String>, String, Option<String>, Option<String>, String, Option<String>);
+            type Raw = (
+                i64,
+                Option<String>,
+                String,
+                Option<String>,
+                Option<String>,
+                String,
+                Option<String>,
+                String,
+            );
             let raw = stmt
                 .query_map([&from, &to], |r| {
                     Ok((
@@ -1480,24 +1497,29 @@ impl Store for SqliteStore {
                         r.get(4)?,
                         r.get(5)?,
                         r.get(6)?,
+                        r.get(7)?,
                     ))
                 })?
                 .collect::<rusqlite::Result<Vec<Raw>>>()?;
-            for (conversation, current_department, outcome, topic, department, at, extra) in raw {
+            for (conversation, current_department, outcome, topic, department, at, extra, channel) in
+                raw
+            {
                 let at = parse_ts(&at)?;
-                match outcome.as_str() {
-                    "handover" => rows.handovers.push(ReportHandover {
+                let outcome = outcome_of(&outcome)?;
+                match outcome {
+                    Outcome::Handover => rows.handovers.push(ReportHandover {
                         conversation,
+                        channel: channel_of(&channel)?,
                         current_department: current_department.clone(),
                         department,
                         at,
                         answered_at: parse_ts_opt(extra)?,
                     }),
-                    "follow_up" => rows.follow_ups.push(ReportFollowUp {
+                    Outcome::FollowUp => rows.follow_ups.push(ReportFollowUp {
                         conversation,
                         current_department: current_department.clone(),
                         at,
-                        answer: extra,
+                        answer: extra.as_deref().map(outcome_of).transpose()?,
                     }),
                     _ => {}
                 }

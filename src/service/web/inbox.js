@@ -24,8 +24,11 @@
     faq: 'beantwoord met een FAQ', privacy_redirect: 'doorverwezen (privacy)', handover: 'overgedragen',
     to_agent: 'naar de medewerker', follow_up: 'nazorgvraag gesteld', follow_up_yes: 'nazorg: nog nodig',
     follow_up_no: 'nazorg: niet meer nodig', follow_up_other: 'nazorg: ander bericht', ignored: 'genegeerd',
+    follow_up_blocked: 'nazorg: kanaal staat het niet toe, bovenaan de wachtrij',
   };
-  const CHANNEL = { whatsapp: 'WhatsApp', messenger: 'Messenger', instagram: 'Instagram', x: 'X', webchat: 'webchat' };
+  const CHANNEL = { whatsapp: 'WhatsApp', messenger: 'Messenger', instagram: 'Instagram', x: 'X', webchat: 'Webchat' };
+  /** A short mark per channel for the list (the full name is its label). */
+  const CHANNEL_MARK = { whatsapp: 'WA', messenger: 'FB', instagram: 'IG', x: 'X', webchat: 'Web' };
   const REASONS = [
     ['call_back', 'De inwoner vraagt om teruggebeld te worden'],
     ['urgent', 'Dringend: ik moet de inwoner bellen'],
@@ -371,6 +374,7 @@
     if (active) a.setAttribute('aria-current', 'true'); else a.removeAttribute('aria-current');
     fill(a,
       h('span', { class: 'line' },
+        channelMark(c.channel),
         h('span', { class: 'who' }, c.resident_name || 'Inwoner'),
         waiting && label ? h('span', { class: 'badge ' + cls, 'data-test': 'goal' }, label) : null,
         c.on_top ? h('span', { class: 'badge warn', 'data-test': 'again', title: 'De inwoner wil nog antwoord' }, 'opnieuw') : null),
@@ -378,9 +382,38 @@
       h('span', { class: 'meta muted small' },
         h('span', { class: 'number' }, c.resident), ' · ',
         waiting ? 'wacht ' + duration(c.waiting_business_seconds) + ' (kantoortijd)' : 'beantwoord',
-        c.channel && c.channel !== 'whatsapp' ? ' · ' + (CHANNEL[c.channel] || c.channel) : '',
         c.agent && !mine ? ' · bij ' + c.agent : '',
         mine ? ' · ' + departmentName(c.department) : ''));
+  }
+
+  /** The channel as a small mark with its full name for screen readers and on hover. */
+  function channelMark(channel) {
+    const name = CHANNEL[channel] || channel || '';
+    return h('span', { class: 'channel ch-' + (channel || 'x'), 'data-test': 'channel', 'data-channel': channel || '', title: name },
+      h('span', { 'aria-hidden': 'true' }, CHANNEL_MARK[channel] || name), h('span', { class: 'sr-only' }, name));
+  }
+
+  /** What the channel's window lets an agent send now, in words. */
+  function windowState(c) {
+    const w = c.window || {};
+    const p = w.permit || {};
+    const name = c.channel_title || CHANNEL[c.channel] || c.channel;
+    if (p.state === 'open') {
+      return w.closes_at
+        ? h('span', { class: 'muted', 'data-test': 'window', 'data-window': 'open', title: name + ' laat vrije tekst toe tot 24 uur na het laatste bericht van de inwoner' },
+          'venster open tot ' + dateTime(w.closes_at))
+        : h('span', { class: 'muted', 'data-test': 'window', 'data-window': 'open' }, 'geen antwoordvenster');
+    }
+    if (p.state === 'human_agent_tag') {
+      return h('span', { class: 'badge warn', 'data-test': 'window', 'data-window': 'human_agent_tag',
+        title: name + ' laat na 24 uur alleen nog een antwoord van een medewerker toe (human-agent-tag), tot 7 dagen na het laatste bericht' },
+      '24-uursvenster dicht: antwoord als medewerker kan tot ' + dateTime(p.until));
+    }
+    if (p.state === 'templates_only') {
+      return h('span', { class: 'badge warn', 'data-test': 'window', 'data-window': 'templates_only' }, '24-uursvenster dicht: alleen sjablonen');
+    }
+    return h('span', { class: 'badge late', 'data-test': 'window', 'data-window': 'closed' },
+      name + ' neemt geen bericht meer aan tot de inwoner weer schrijft');
   }
 
   const cards = () => [...items.querySelectorAll('[data-test=conversation-item]')];
@@ -508,14 +541,13 @@
       h('div', { class: 'who' },
         h('h2', {}, c.resident_name || 'Inwoner', ' ', h('span', { class: 'muted' }, c.resident)),
         h('div', { class: 'row small' },
+          channelMark(c.channel),
           h('span', { 'data-test': 'phase', 'data-phase': c.phase }, PHASE[c.phase] || c.phase),
           h('span', { class: 'muted' }, '·'),
           h('span', { 'data-test': 'department', 'data-department': c.department || '' }, departmentName(c.department)),
           c.agent ? h('span', { class: 'muted' }, '· bij ' + c.agent) : null,
           label ? h('span', { class: 'badge ' + cls }, label + ' · ' + duration(c.waiting_business_seconds)) : null,
-          c.in_window
-            ? h('span', { class: 'muted', 'data-test': 'window', title: 'WhatsApp laat vrije tekst toe tot 24 uur na het laatste bericht van de inwoner' }, 'venster open tot ' + dateTime(c.window_closes_at))
-            : h('span', { class: 'badge warn', 'data-test': 'window' }, '24-uursvenster dicht: alleen sjablonen'))),
+          windowState(c))),
       buttons);
   }
 
@@ -568,8 +600,14 @@
 
   function replyForm(c, draft) {
     const form = h('form', { class: 'reply stack', 'aria-label': 'Antwoorden' });
+    const permit = (c.window && c.window.permit && c.window.permit.state) || '';
+    if (permit === 'closed') {
+      form.append(h('p', { class: 'small muted', 'data-test': 'window-closed' },
+        'De inwoner schreef te lang geleden. ' + (c.channel_title || CHANNEL[c.channel]) + ' neemt nu geen bericht meer aan; zodra de inwoner weer schrijft, kun je antwoorden.'));
+      return form;
+    }
     if (c.in_window) {
-      const input = h('textarea', { id: 'reply', rows: '2', maxlength: '4096', 'data-test': 'reply-input',
+      const input = h('textarea', { id: 'reply', rows: '2', maxlength: String(c.max_text_chars || 4096), 'data-test': 'reply-input',
         placeholder: 'Typ je antwoord… (Ctrl+Enter verstuurt)' });
       input.value = draft || '';
       input.addEventListener('keydown', (e) => {
@@ -613,7 +651,7 @@
       pick.addEventListener('change', show);
       show();
       form.append(
-        h('p', { class: 'small muted' }, 'De inwoner schreef meer dan 24 uur geleden. WhatsApp staat dan alleen een goedgekeurd sjabloon toe. Zo leest de inwoner het:'),
+        h('p', { class: 'small muted' }, 'De inwoner schreef meer dan 24 uur geleden. ' + (c.channel_title || 'WhatsApp') + ' staat dan alleen een goedgekeurd sjabloon toe. Zo leest de inwoner het:'),
         preview,
         h('div', { class: 'row' }, h('label', { for: 'template', class: 'inline' }, 'Sjabloon'), pick,
           h('button', { class: 'primary', type: 'submit', 'data-test': 'template-send', disabled: !c.templates.length }, 'Sjabloon versturen')));

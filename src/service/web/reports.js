@@ -15,6 +15,7 @@
     faq: 'beantwoord met een FAQ', privacy_redirect: 'doorverwezen (privacy)', handover: 'naar een medewerker',
     to_agent: 'bericht aan medewerker', follow_up: 'nazorgvraag gesteld', follow_up_yes: 'nazorg: nog nodig',
     follow_up_no: 'nazorg: niet meer nodig', follow_up_other: 'nazorg: ander bericht', ignored: 'genegeerd',
+    follow_up_blocked: 'nazorg: kanaal staat het niet toe',
   };
   const main = document.getElementById('main');
   let me = null;
@@ -174,7 +175,8 @@
         section('Meest gestelde FAQ-vragen', 'topics', bars(r.topics.map((c) => [topicTitle(r, c.key), c.count])),
           countTable(['Onderwerp', 'Aantal'], r.topics.map((c) => [topicTitle(r, c.key), c.count]), 'topics')),
         section('Nazorgvraag', 'follow_ups', followUpChart(r.follow_ups), followUpTable(r.follow_ups)),
-        section('Per afdeling: eerste antwoord binnen een werkuur', 'departments', null, departmentTable(r.departments), 'wide')));
+        section('Per afdeling: eerste antwoord binnen een werkuur', 'departments', null, departmentTable(r.departments), 'wide'),
+        section('Per kanaal: berichten en eerste antwoord', 'channels', null, channelTable(r.channels || []), 'wide')));
   }
 
   /** A topic's title from the flows; its id when the flows no longer have it. */
@@ -307,13 +309,27 @@
     ], (i) => i > 0));
   }
 
+  const CHANNEL = { whatsapp: 'WhatsApp', messenger: 'Messenger', instagram: 'Instagram', x: 'X', webchat: 'Webchat' };
+
+  function channelTable(list) {
+    if (!list.length) return h('p', { class: 'muted' }, 'Geen berichten in deze periode.');
+    return handlingTable('Per kanaal, tabel', 'table-channels', ['Kanaal', 'Berichten'], list,
+      (c) => [h('td', {}, CHANNEL[c.channel] || c.channel), h('td', { class: 'num' }, c.inbound)]);
+  }
+
   function departmentTable(list) {
     if (!list.length) return h('p', { class: 'muted' }, 'Geen overdrachten in deze periode.');
-    return scroller('Per afdeling, tabel', h('table', { class: 'data', 'data-test': 'table-departments' },
-      h('thead', {}, h('tr', {}, ['Afdeling', 'Overgedragen', 'Binnen een werkuur', 'Later', 'Wacht nog', 'Te laat, geen antwoord', 'Mediaan', '90%']
+    return handlingTable('Per afdeling, tabel', 'table-departments', ['Afdeling'], list,
+      (d) => [h('td', {}, departments[d.department] || d.department)]);
+  }
+
+  /** Handovers and how fast they were answered, one row each, after the row's own cells. */
+  function handlingTable(label, test, first, list, cells) {
+    return scroller(label, h('table', { class: 'data', 'data-test': test },
+      h('thead', {}, h('tr', {}, [...first, 'Overgedragen', 'Binnen een werkuur', 'Later', 'Wacht nog', 'Te laat, geen antwoord', 'Mediaan', '90%']
         .map((x, i) => h('th', { class: i ? 'num' : null }, x)))),
       h('tbody', {}, list.map((d) => h('tr', {},
-        h('td', {}, departments[d.department] || d.department),
+        ...cells(d),
         h('td', { class: 'num' }, d.handovers),
         h('td', { class: 'num' }, h('span', { class: 'badge ' + (d.within_goal_percent === null ? '' : d.within_goal_percent >= 80 ? 'ok' : d.within_goal_percent >= 50 ? 'warn' : 'late') },
           d.within_goal + ' · ' + pct(d.within_goal_percent))),
