@@ -13,12 +13,13 @@ use crate::calendar::format_dutch;
 use crate::channel::{OutsideWindow, Policy};
 use crate::flows::model::LinkDef;
 use crate::flows::{ButtonAction, FlowSet};
-use crate::matcher::{Hit, MatchHow, Matcher, TermKind};
-use crate::source::{Diagnostic, Pos};
+use crate::matcher::Matcher;
+use crate::ranking::{self, Text};
 use crate::text::{fnv1a, normalize, normalize_for_patterns};
 
 mod step;
-pub use step::{Found, Step, WinReason};
+pub use crate::ranking::{Candidate, MatchedTerm, WinReason};
+pub use step::{Found, Step};
 
 /// How much of a channel's reply window must be left for the follow-up to go as free text.
 pub const FOLLOW_UP_MARGIN: Duration = Duration::hours(1);
@@ -230,28 +231,6 @@ pub struct FindingSummary {
     pub detector: String,
     pub label: String,
     pub masked: String,
-}
-
-/// One term that matched, in the trace.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MatchedTerm {
-    pub kind: TermKind,
-    pub term: String,
-    pub found: String,
-    pub how: MatchHow,
-    pub weight: f32,
-}
-
-/// A topic (or routing rule) that matched something.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Candidate {
-    /// Topic id, or for routing the department id.
-    pub id: String,
-    pub score: f32,
-    pub matched: Vec<MatchedTerm>,
-    /// The exclusion word that ruled it out.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub excluded_by: Option<String>,
 }
 
 /// Why the engine decided what it did.
@@ -892,39 +871,15 @@ fn out_of_hours(flows: &FlowSet, st: &mut ConversationState, now: DateTime<Utc>,
     }
 }
 
-/// A message normalised twice: for terms (`y` → `ij`) and for editors' patterns.
-#[derive(Clone, Copy)]
-struct Text<'a> {
-    norm: &'a str,
-    plain: &'a str,
-}
-
+/// Which kind of thing is ranked.
 #[derive(Clone, Copy, PartialEq)]
 enum Target {
     Topic,
     Route,
 }
 
-fn weight(kind: TermKind, how: MatchHow) -> f32 {
-    let base = match kind {
-        TermKind::Keyword => 2.0,
-        TermKind::Synonym => 1.5,
-        TermKind::Phrase | TermKind::Pattern => 3.0,
-        TermKind::Exclude => 0.0,
-    };
-    base * match how {
-        MatchHow::Exact | MatchHow::Joined => 1.0,
-        MatchHow::Partial => 0.8,
-        MatchHow::Typo(1) => 0.8,
-        MatchHow::Typo(_) => 0.6,
-    }
-}
-
-/// Scores every target the message touches; returns them best first and the winner.
-///
-/// Score: the sum over distinct matched terms of their weight (keyword 2, synonym 1.5, phrase and
-/// pattern 3; ×0.8 inside a compound or with one typo, ×0.6 with two). Ties go to more distinct
-/// terms, then the longest term, then the higher `priority`, then the earlier topic in the files.
+/// Ranks the targets of `matcher` ([`crate::ranking::rank`]) and writes what the ranking noticed
+/// into `trace`: patterns that took too long, topics ruled out, and why the winner won.
 fn rank(
     flows: &FlowSet,
     matcher: &Matcher,
@@ -932,120 +887,35 @@ fn rank(
     target: Target,
     trace: &mut Trace,
 ) -> (Vec<Candidate>, Option<u32>) {
-    let mut hits: Vec<Hit> = Vec::new();
-    let mut gave_up = Vec::new();
-    matcher.find(text.norm, text.plain, &mut hits, &mut gave_up);
-    for (t, p) in gave_up {
-        let id = target_id(flows, target, t);
-        trace.steps.push(Step::PatternTooSlow {
-            pattern: p.to_string(),
-            of: id,
-        });
-    }
-    // (target, candidate, longest term length)
-    let mut acc: Vec<(u32, Candidate, usize)> = Vec::new();
-    for h in hits {
-        let pos = match acc.iter().position(|(t, ..)| *t == h.target) {
-            Some(p) => p,
-            None => {
-                acc.push((
-                    h.target,
-                    Candidate {
-                        id: target_id(flows, target, h.target),
-                        score: 0.0,
-                        matched: Vec::new(),
-                        excluded_by: None,
-                    },
-                    0,
-                ));
-                acc.len() - 1
-            }
-        };
-        let (_, c, longest) = &mut acc[pos];
-        if h.kind == TermKind::Exclude {
-            if c.excluded_by.is_none() {
-                c.excluded_by = Some(h.term);
-            }
-            continue;
-        }
-        let w = weight(h.kind, h.how);
-        match c
-            .matched
-            .iter_mut()
-            .find(|m| m.kind == h.kind && m.term == h.term)
-        {
-            Some(m) if m.weight >= w => {}
-            Some(m) => {
-                m.weight = w;
-                m.how = h.how;
-                m.found = h.found;
-            }
-            None => {
-                *longest = (*longest).max(h.term.len());
-                c.matched.push(MatchedTerm {
-                    kind: h.kind,
-                    term: h.term,
-                    found: h.found,
-                    how: h.how,
-                    weight: w,
-                });
-            }
-        }
-    }
-    // An exclusion word alone is not a candidate: nothing pointed to that topic.
-    acc.retain(|(_, c, _)| !c.matched.is_empty());
-    for (_, c, _) in &mut acc {
-        c.score = c.matched.iter().map(|m| m.weight).sum();
-    }
     let priority = |t: u32| match target {
         Target::Topic => flows.topics[t as usize].priority,
         Target::Route => 0,
     };
-    acc.sort_by(|(ta, a, la), (tb, b, lb)| {
-        let excluded = |c: &Candidate| c.excluded_by.is_some() || c.matched.is_empty();
-        excluded(a)
-            .cmp(&excluded(b))
-            .then(b.score.total_cmp(&a.score))
-            .then(b.matched.len().cmp(&a.matched.len()))
-            .then(lb.cmp(la))
-            .then(priority(*tb).cmp(&priority(*ta)))
-            .then(ta.cmp(tb))
-    });
-    let winner = acc
-        .first()
-        .filter(|(_, c, _)| c.excluded_by.is_none() && !c.matched.is_empty())
-        .map(|(t, ..)| *t);
+    let r = ranking::rank(matcher, text, |t| target_id(flows, target, t), priority);
+    for (t, pattern) in r.too_slow {
+        trace.steps.push(Step::PatternTooSlow {
+            pattern,
+            of: target_id(flows, target, t),
+        });
+    }
     if target == Target::Topic {
-        for (_, c, _) in acc.iter().filter(|(_, c, _)| c.excluded_by.is_some()) {
+        for c in r.candidates.iter().filter(|c| c.excluded_by.is_some()) {
             trace.steps.push(Step::RuledOut {
                 topic: c.id.clone(),
                 by: c.excluded_by.clone().unwrap_or_default(),
             });
         }
-        if let (Some(w), Some(second)) = (acc.first(), acc.get(1)) {
-            if winner.is_some() && second.1.excluded_by.is_none() && !second.1.matched.is_empty() {
-                let why = if w.1.score > second.1.score {
-                    WinReason::HigherScore
-                } else if w.1.matched.len() > second.1.matched.len() {
-                    WinReason::MoreTerms
-                } else if w.2 > second.2 {
-                    WinReason::LongerTerm
-                } else if priority(w.0) > priority(second.0) {
-                    WinReason::HigherPriority
-                } else {
-                    WinReason::DefinedEarlier
-                };
-                trace.steps.push(Step::Wins {
-                    topic: w.1.id.clone(),
-                    score: w.1.score,
-                    over: second.1.id.clone(),
-                    over_score: second.1.score,
-                    why,
-                });
-            }
+        if let (Some(why), [w, second, ..]) = (r.win, r.candidates.as_slice()) {
+            trace.steps.push(Step::Wins {
+                topic: w.id.clone(),
+                score: w.score,
+                over: second.id.clone(),
+                over_score: second.score,
+                why,
+            });
         }
     }
-    (acc.into_iter().map(|(_, c, _)| c).collect(), winner)
+    (r.candidates, r.winner)
 }
 
 fn target_id(flows: &FlowSet, target: Target, t: u32) -> String {
@@ -1119,68 +989,6 @@ fn join_dutch(items: &[&str]) -> String {
         [one] => (*one).to_string(),
         [init @ .., last] => format!("{} en {last}", init.join(", ")),
     }
-}
-
-/// Warnings for topics that never win on their own keywords, phrases and synonyms: an earlier or
-/// stronger topic shadows them.
-pub fn shadowed_topics(flows: &FlowSet) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for (i, t) in flows.topics.iter().enumerate() {
-        if t.samples.is_empty() {
-            continue;
-        }
-        let mut winners: Vec<u32> = Vec::new();
-        let mut wins = false;
-        for s in &t.samples {
-            let mut trace = Trace::default();
-            let (_, w) = rank(
-                flows,
-                &flows.topic_matcher,
-                Text {
-                    norm: &normalize(s),
-                    plain: &normalize_for_patterns(s),
-                },
-                Target::Topic,
-                &mut trace,
-            );
-            match w {
-                Some(w) if w as usize == i => {
-                    wins = true;
-                    break;
-                }
-                Some(w) => winners.push(w),
-                None => {}
-            }
-        }
-        if wins || winners.is_empty() {
-            continue;
-        }
-        winners.sort_unstable();
-        let most = winners
-            .iter()
-            .max_by_key(|w| winners.iter().filter(|x| x == w).count())
-            .copied()
-            .unwrap_or(winners[0]);
-        let other = &flows.topics[most as usize];
-        out.push(
-            Diagnostic::warning(
-                &t.origin.file,
-                Pos {
-                    line: t.origin.line,
-                    column: t.origin.column,
-                },
-                format!(
-                    "topic `{}` is shadowed: none of its own keywords picks it, `{}` wins instead",
-                    t.id, other.id
-                ),
-            )
-            .with_help(Some(format!(
-                "give `{}` a distinguishing keyword or phrase, a higher `priority`, or add `exclude` words to `{}` ({})",
-                t.id, other.id, other.origin
-            ))),
-        );
-    }
-    out
 }
 
 #[cfg(test)]

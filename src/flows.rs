@@ -6,6 +6,7 @@
 //! reported at once with `file:line:column`. Only a set without errors is compiled; the engine
 //! never sees a half-valid one.
 
+mod lint;
 pub mod model;
 mod validate;
 
@@ -267,7 +268,7 @@ impl Sources {
         match built {
             Some(set) if !diags.iter().any(|d| d.severity == Severity::Error) => {
                 let mut warnings = diags;
-                warnings.extend(crate::engine::shadowed_topics(&set));
+                warnings.extend(lint::shadowed_topics(&set));
                 Ok((set, warnings))
             }
             _ => Err(diags),

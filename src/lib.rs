@@ -6,10 +6,13 @@
 //! - [`calendar`]: office hours, Dutch public holidays, closures, business time.
 //! - [`privacy`]: detectors for BSN, IBAN, document numbers, dates of birth; masking.
 //! - [`matcher`]: one Aho-Corasick automaton, a typo index and a regex set over all terms.
+//! - [`ranking`]: which topic a message points to, and why (beneath the engine and the lint).
 //! - [`engine`]: `decide(flows, state, message, now) -> Decision`, with a trace of why.
+//! - [`channel`]: a channel's name and policy (its reply window, lengths, buttons).
 //!
 //! Around it:
-//! - [`whatsapp`]: the Cloud API's webhooks, signatures, request bodies and error codes (pure).
+//! - [`channels`]: every channel behind one adapter: WhatsApp ([`channels::whatsapp`]: the Cloud
+//!   API's webhooks, signatures, bodies, error codes, its client and stand-in), and the others.
 //! - [`source`]: reading an editor's YAML file safely, with positions and schema checks.
 //! - [`flows`]: the flow language ([`flows::model`]), validated and compiled into a `FlowSet`.
 //! - [`convtest`]: conversation tests that editors write in YAML.
@@ -21,7 +24,6 @@
 //! - [`unmatched`]: handed-over questions grouped by similarity, for new FAQ topics.
 //! - [`cli`]: the editors' command line (`check`, `try`, `test`, `schema`).
 //! - [`diag`]: problems a pure module reports against a path in its configuration.
-//! - [`graph`]: a client for the WhatsApp Cloud API's messages endpoint, and a stand-in of it.
 //! - [`load`]: what the load and soak tools share (the text mix, the webhook they post).
 //!
 //! # Example
@@ -60,6 +62,7 @@ pub mod flows;
 pub mod load;
 pub mod matcher;
 pub mod privacy;
+pub mod ranking;
 pub mod redact;
 pub mod reports;
 pub mod service;

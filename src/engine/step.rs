@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::format_dutch_local;
 use crate::flows::FlowSet;
+use crate::ranking::WinReason;
 
 use super::Phase;
 
@@ -18,17 +19,6 @@ use super::Phase;
 pub struct Found {
     pub detector: String,
     pub masked: String,
-}
-
-/// Why the winning topic beat the runner-up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WinReason {
-    HigherScore,
-    MoreTerms,
-    LongerTerm,
-    HigherPriority,
-    DefinedEarlier,
 }
 
 /// What one stage of [`decide`](super::decide) or [`follow_up`](super::follow_up) found.
