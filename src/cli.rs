@@ -878,16 +878,14 @@ fn say(message: &str, url: &str, from: &str, name: &str, secret: Option<String>)
     let url = url.trim_end_matches('/').to_string();
     let now = chrono::Utc::now();
     let id = format!("wamid.say{}", now.timestamp_nanos_opt().unwrap_or_default());
-    let payload = serde_json::json!({
-        "object": "whatsapp_business_account",
-        "entry": [{ "id": "demo", "changes": [{ "field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": { "display_phone_number": "0000", "phone_number_id": "demo-phone-number-id" },
-            "contacts": [{ "profile": { "name": name }, "wa_id": from }],
-            "messages": [{ "from": from, "id": id, "timestamp": now.timestamp().to_string(),
-                           "type": "text", "text": { "body": message } }]
-        }}]}]
-    });
+    let payload = crate::channels::whatsapp::text_webhook(
+        "demo-phone-number-id",
+        &id,
+        from,
+        name,
+        message,
+        now,
+    );
     let body = serde_json::to_vec(&payload).map_err(|e| e.to_string())?;
     let signature = crate::channels::whatsapp::sign(secret.as_bytes(), &body);
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -145,6 +145,21 @@ impl FlowSet {
             .map(|i| i as u32)
     }
 
+    /// Each department's id and name, in the files' order: the one lookup every page and report
+    /// uses.
+    pub fn department_names(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.departments
+            .iter()
+            .map(|d| (d.id.as_str(), d.name.as_str()))
+    }
+
+    /// The departments as the web application reads them: `[{id, name}]`.
+    pub fn departments_json(&self) -> serde_json::Value {
+        self.department_names()
+            .map(|(id, name)| serde_json::json!({ "id": id, "name": name }))
+            .collect()
+    }
+
     pub fn department_index(&self, id: &str) -> Option<u32> {
         self.departments
             .iter()

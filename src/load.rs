@@ -3,8 +3,6 @@
 
 use std::net::IpAddr;
 
-use serde_json::json;
-
 /// What residents write that the bot answers itself.
 pub const FAQ: &[&str] = &[
     "ik wil een paspoort aanvragen",
@@ -47,17 +45,14 @@ pub fn text_for(i: u64) -> &'static str {
 
 /// A WhatsApp text webhook (unsigned) from `from` to `phone_number_id`, timestamped now.
 pub fn webhook(phone_number_id: &str, id: &str, from: &str, text: &str) -> Vec<u8> {
-    json!({
-        "object": "whatsapp_business_account",
-        "entry": [{ "id": "loadgen", "changes": [{ "field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": { "display_phone_number": "0000", "phone_number_id": phone_number_id },
-            "contacts": [{ "profile": { "name": "Load" }, "wa_id": from }],
-            "messages": [{ "from": from, "id": id,
-                           "timestamp": chrono::Utc::now().timestamp().to_string(),
-                           "type": "text", "text": { "body": text } }]
-        }}]}]
-    })
+    crate::channels::whatsapp::text_webhook(
+        phone_number_id,
+        id,
+        from,
+        "Load",
+        text,
+        chrono::Utc::now(),
+    )
     .to_string()
     .into_bytes()
 }

@@ -21,8 +21,8 @@ pub mod standin;
 
 pub use error::{classify, parse_api_error, parse_send_response, ApiError, ErrorAction};
 pub use inbound::{
-    parse_webhook, DeliveryStatus, InboundKind, InboundMessage, MediaKind, OrderItem, ParseError,
-    StatusUpdate, Webhook,
+    parse_webhook, text_webhook, DeliveryStatus, InboundKind, InboundMessage, MediaKind, OrderItem,
+    ParseError, StatusUpdate, Webhook,
 };
 pub use outbound::{buttons_body, mark_read_body, template_body, text_body, truncate_chars};
 pub use signature::{sign, verify_signature, verify_subscription, SignatureError};

@@ -754,11 +754,7 @@ async fn me(State(s): State<Arc<AppState>>, caller: CallerSession) -> Json<Value
     let mut body = user_json(&user);
     body["csrf"] = json!(csrf);
     body["demo"] = json!(s.demo());
-    body["all_departments"] = flows
-        .departments
-        .iter()
-        .map(|d| json!({ "id": d.id, "name": d.name }))
-        .collect();
+    body["all_departments"] = flows.departments_json();
     Json(body)
 }
 
@@ -816,9 +812,8 @@ async fn queues(State(s): State<Arc<AppState>>, caller: Caller) -> ApiResult<Jso
     let now = s.clock.now();
     let times = blocking(&s, |st| st.waiting_times()).await?;
     let mut ids: Vec<(String, String)> = flows
-        .departments
-        .iter()
-        .map(|d| (d.id.clone(), d.name.clone()))
+        .department_names()
+        .map(|(id, name)| (id.to_string(), name.to_string()))
         .collect();
     // Conversations left in a department that a reload removed stay visible to editors.
     for (d, _) in &times {

@@ -145,11 +145,7 @@ async fn status(State(s): State<Arc<AppState>>, caller: Caller) -> ApiResult<Jso
         "in_force": {
             "files": flows.files.len(),
             "topics": flows.topics.len(),
-            "departments": flows
-                .departments
-                .iter()
-                .map(|d| json!({ "id": d.id, "name": d.name }))
-                .collect::<Vec<_>>(),
+            "departments": flows.departments_json(),
             "loaded_at": loaded_at,
         },
         "last_reload": last_reload,
@@ -299,9 +295,8 @@ async fn unmatched(
         .map_err(ApiError::internal)?;
     let flows = s.flows();
     let departments: serde_json::Map<String, Value> = flows
-        .departments
-        .iter()
-        .map(|d| (d.id.clone(), json!(d.name)))
+        .department_names()
+        .map(|(id, name)| (id.to_string(), json!(name)))
         .collect();
     Ok(Json(json!({
         "days": days,

@@ -45,9 +45,8 @@ struct PeriodQuery {
 fn names(flows: &FlowSet) -> Names {
     Names {
         departments: flows
-            .departments
-            .iter()
-            .map(|d| (d.id.clone(), d.name.clone()))
+            .department_names()
+            .map(|(id, name)| (id.to_string(), name.to_string()))
             .collect(),
         topics: flows
             .topics

@@ -302,12 +302,7 @@ impl Client {
 
     /// Marks an inbound message as read (the resident sees two blue ticks).
     pub async fn mark_read(&self, message_id: &str) -> Result<(), SendError> {
-        let json = serde_json::json!({
-            "messaging_product": "whatsapp",
-            "status": "read",
-            "message_id": message_id,
-        })
-        .to_string();
+        let json = super::mark_read_body(message_id).to_string();
         let (status, body) = self.post(json).await?;
         let success = serde_json::from_slice::<Value>(&body)
             .ok()

@@ -832,6 +832,29 @@ fn status(v: &Value) -> Option<StatusUpdate> {
     })
 }
 
+/// A webhook as the Cloud API sends it for one text message from `from` (with profile name
+/// `name`) to our number `phone_number_id`, sent at `at`: what the command line's `triage say`
+/// and the load tools post (they sign it themselves).
+pub fn text_webhook(
+    phone_number_id: &str,
+    id: &str,
+    from: &str,
+    name: &str,
+    text: &str,
+    at: DateTime<Utc>,
+) -> Value {
+    serde_json::json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": "0", "changes": [{ "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": { "display_phone_number": "0000", "phone_number_id": phone_number_id },
+            "contacts": [{ "profile": { "name": name }, "wa_id": from }],
+            "messages": [{ "from": from, "id": id, "timestamp": at.timestamp().to_string(),
+                           "type": "text", "text": { "body": text } }]
+        }}]}]
+    })
+}
+
 /// Reads one webhook POST body. Never panics, whatever the bytes.
 pub fn parse_webhook(raw: &[u8]) -> Result<Webhook, ParseError> {
     if raw.iter().all(u8::is_ascii_whitespace) {

@@ -9,24 +9,19 @@
 
 use serde_json::{json, Map, Value};
 
-/// The most characters of a text message body.
-pub const MAX_TEXT_CHARS: usize = 4096;
-/// The most characters of the body of an interactive message.
-pub const MAX_INTERACTIVE_BODY_CHARS: usize = 1024;
-/// The most reply buttons in one message.
-pub const MAX_BUTTONS: usize = 3;
-/// The most characters of a reply button title.
-pub const MAX_BUTTON_TITLE_CHARS: usize = 20;
-/// The most characters of a reply button id.
-pub const MAX_BUTTON_ID_CHARS: usize = 256;
+pub use crate::channel::truncate_chars;
+use crate::channel::WHATSAPP;
 
-/// `s` cut to at most `max` characters, on a character boundary.
-pub fn truncate_chars(s: &str, max: usize) -> &str {
-    match s.char_indices().nth(max) {
-        Some((end, _)) => s.get(..end).unwrap_or(s),
-        None => s,
-    }
-}
+/// The most characters of a text message body.
+pub const MAX_TEXT_CHARS: usize = WHATSAPP.max_text_chars;
+/// The most characters of the body of an interactive message.
+pub const MAX_INTERACTIVE_BODY_CHARS: usize = WHATSAPP.max_text_with_buttons_chars;
+/// The most reply buttons in one message.
+pub const MAX_BUTTONS: usize = WHATSAPP.max_buttons;
+/// The most characters of a reply button title.
+pub const MAX_BUTTON_TITLE_CHARS: usize = WHATSAPP.max_button_title_chars;
+/// The most characters of a reply button id.
+pub const MAX_BUTTON_ID_CHARS: usize = WHATSAPP.max_button_id_chars;
 
 /// Whether WhatsApp should render a link preview: the text contains an http(s) URL.
 fn has_link(body: &str) -> bool {

@@ -66,12 +66,7 @@ pub const MAX_RECORDED: usize = 10_000;
 /// The longest delay a fault may ask for, in milliseconds.
 pub const MAX_DELAY_MS: u64 = 600_000;
 
-/// Text body limit of the Cloud API, in characters.
-const MAX_TEXT_CHARS: usize = 4096;
-/// Reply buttons per interactive message.
-const MAX_BUTTONS: usize = 3;
-/// Characters in a reply button title.
-const MAX_BUTTON_TITLE_CHARS: usize = 20;
+use super::outbound::{MAX_BUTTONS, MAX_BUTTON_TITLE_CHARS, MAX_TEXT_CHARS};
 /// Rows over all sections of a list message.
 const MAX_LIST_ROWS: usize = 10;
 
