@@ -713,7 +713,7 @@ fn user_add(
     let Some((flows, _)) = load(&config.flows, &config.rules) else {
         return Ok(false);
     };
-    let token = crate::service::api::new_token()?;
+    let token = crate::service::caller::new_token()?;
     let user = crate::service::api::new_user(&flows, name, role, departments, &token, Utc::now())?;
     let (password, made_up) = read_password(password_stdin)?;
     let hash = crate::service::auth::hash_password(&password)?;

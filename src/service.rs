@@ -5,6 +5,8 @@
 //! - [`config`]: defaults, `triage.toml`, the environment; secrets never printed.
 //! - [`clock`]: the system clock, or a test clock set through `/admin/clock`.
 //! - [`state`]: what every handler and worker shares (a leaf: it imports no handler).
+//! - [`error`]: the JSON error every route answers with (a leaf).
+//! - [`caller`]: who a request comes from (the `Caller` extractor), tokens.
 //! - [`intake`]: what a channel's webhook stores: masked, in one transaction.
 //! - [`app`]: the router, health, metrics, reload and the test clock.
 //! - [`api`]: the agents' API: users with bearer tokens, queues, conversations, actions.
@@ -20,9 +22,11 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod caller;
 pub mod clock;
 pub mod config;
 pub mod editor;
+pub mod error;
 pub mod events;
 pub mod intake;
 pub mod metrics;
@@ -56,7 +60,7 @@ pub fn build(
     config.validate(test_clock.is_some())?;
     // The stand-ins take only this run's own random token, so nobody else sends through them.
     let demo_token = if config.demo() {
-        Some(api::new_token()?)
+        Some(caller::new_token()?)
     } else {
         None
     };

@@ -316,9 +316,8 @@ async fn every_cloud_api_payload_is_accepted_and_handled() {
 
 #[test]
 fn demo_users_do_not_survive_into_a_real_deployment() {
-    use triage::service::api::{
-        ensure_demo_users, remove_demo_users, token_hash, DEMO_ADMIN_TOKEN,
-    };
+    use triage::service::api::{ensure_demo_users, remove_demo_users, DEMO_ADMIN_TOKEN};
+    use triage::service::caller::token_hash;
     use triage::store::Store;
     let store = triage::store::sqlite::SqliteStore::in_memory().unwrap();
     let (flows, _) =

@@ -13,19 +13,17 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
-use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
+use super::caller::{new_token, token_hash, Caller, CallerSession};
+use super::error::{blocking, json_errors, no_store, parse_body, ApiError, ApiResult};
 use super::state::AppState;
 use crate::channel::{Author, Channel, Permit};
 use crate::engine::{render, ConversationState, Phase, Reply};
@@ -93,195 +91,8 @@ pub fn router() -> Router<Arc<AppState>> {
         .layer(axum::middleware::map_response(no_store))
 }
 
-/// Errors that axum answers before a handler runs (a body over the limit, a path segment that
-/// is not valid percent-encoding) come as plain text; the API promises a JSON error everywhere,
-/// so they are put in the same `{"error", "message"}` body, with axum's text as the message.
-pub(super) async fn json_errors(response: Response) -> Response {
-    let status = response.status();
-    let is_json = response
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
-        return response;
-    }
-    let (parts, body) = response.into_parts();
-    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
-    let message = String::from_utf8_lossy(&text).trim().to_string();
-    let error = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::UNAUTHORIZED => "unauthorized",
-        StatusCode::FORBIDDEN => "forbidden",
-        StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
-        s if s.is_server_error() => "internal",
-        _ => "bad_request",
-    };
-    let message = if message.is_empty() {
-        status.canonical_reason().unwrap_or("error").to_string()
-    } else {
-        message
-    };
-    let mut out = (status, Json(json!({ "error": error, "message": message }))).into_response();
-    for (name, value) in parts.headers.iter() {
-        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
-            out.headers_mut().insert(name.clone(), value.clone());
-        }
-    }
-    out
-}
-
-/// What the API answers is personal data (masked or, for a resident's export, not): never kept
-/// by a browser's or a proxy's cache.
-pub(super) async fn no_store(mut response: axum::response::Response) -> axum::response::Response {
-    response.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        HeaderValue::from_static("no-store"),
-    );
-    response
-}
-
-// ---------------------------------------------------------------------------------------------
-// Errors
-
-/// Every error of the API: a status and a JSON body `{"error": "...", "message": "..."}`.
-/// Internal causes are logged, never sent.
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    error: &'static str,
-    message: String,
-    extra: Option<(&'static str, Value)>,
-    /// What went wrong inside, for the log only.
-    internal: Option<String>,
-}
-
-impl ApiError {
-    pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            error,
-            message: message.into(),
-            extra: None,
-            internal: None,
-        }
-    }
-
-    pub fn with(mut self, key: &'static str, value: Value) -> Self {
-        self.extra = Some((key, value));
-        self
-    }
-
-    pub fn unauthorized(message: &str) -> Self {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
-    }
-
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
-    }
-
-    fn not_found(message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
-    }
-
-    fn bad_request(error: &'static str, message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, error, message)
-    }
-
-    fn conflict(error: &'static str, message: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::CONFLICT, error, message)
-    }
-
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        let mut e = ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Er ging bij ons iets mis. Probeer het zo nog eens.",
-        );
-        e.internal = Some(cause.to_string());
-        e
-    }
-
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        let mut err = ApiError::internal(e);
-        err.status = StatusCode::SERVICE_UNAVAILABLE;
-        err.error = "unavailable";
-        err.message = "De gegevens zijn nu niet bereikbaar. Probeer het zo nog eens.".into();
-        err
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        if self.status.is_server_error() {
-            tracing::error!(
-                status = self.status.as_u16(),
-                error = self.error,
-                cause = self.internal.as_deref().unwrap_or(""),
-                "api request failed"
-            );
-        }
-        let mut body = json!({ "error": self.error, "message": self.message });
-        if let Some((k, v)) = self.extra {
-            body[k] = v;
-        }
-        let mut response = (self.status, Json(body)).into_response();
-        if self.status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        }
-        response
-    }
-}
-
-type ApiResult<T> = Result<T, ApiError>;
-
-/// Runs a blocking store call off the async threads.
-pub(super) async fn blocking<T, F>(state: &Arc<AppState>, f: F) -> ApiResult<T>
-where
-    T: Send + 'static,
-    F: FnOnce(&dyn Store) -> crate::store::Result<T> + Send + 'static,
-{
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || f(store.as_ref()))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::from)
-}
-
-/// A JSON body, with a JSON error when it is not what the route takes.
-pub(super) fn parse_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request("bad_request", format!("Het verzoek klopt niet: {e}")))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Users and tokens
-
-/// The SHA-256 of a token, lower-case hex: what the store keeps.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-/// A new random token: 32 bytes from `/dev/urandom`, hex.
-pub fn new_token() -> Result<String, String> {
-    use std::io::Read;
-    let mut bytes = [0u8; 32];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
-    Ok(hex::encode(bytes))
-}
 
 /// The longest user name.
 pub const MAX_USER_NAME_CHARS: usize = 64;
@@ -400,119 +211,6 @@ pub fn remove_demo_users(store: &dyn Store) -> crate::store::Result<Vec<String>>
         }
     }
     Ok(removed)
-}
-
-/// The bearer token of a request, if any.
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
-}
-
-/// The user of a request: a bearer token (scripts), else the session cookie (the web
-/// application, with its CSRF check on state-changing requests).
-pub(super) async fn user_of(
-    state: &Arc<AppState>,
-    parts: &Parts,
-) -> ApiResult<(User, Option<String>)> {
-    if let Some(token) = bearer(&parts.headers) {
-        let hash = token_hash(token);
-        let user = blocking(state, move |s| s.user_by_token(&hash))
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("Dit token kennen we niet."))?;
-        return Ok((user, None));
-    }
-    match super::auth::session_user(state, parts).await? {
-        Some(session) => Ok((session.user, Some(session.csrf))),
-        None => Err(ApiError::unauthorized(
-            "Meld je eerst aan (of stuur een header `Authorization: Bearer <token>`).",
-        )),
-    }
-}
-
-/// For `/admin/reload` and `/admin/clock`: once users exist, an editor's or admin's token.
-/// Returns that user (`None`: no users yet, and the endpoint is open without them).
-///
-/// `open_without_users`: whether the endpoint may be used before any user exists. Only the test
-/// clock is (it exists only with `--test-clock`, which production refuses); a reload always needs
-/// an editor or admin.
-pub async fn authorize_admin(
-    state: &Arc<AppState>,
-    parts: &Parts,
-    open_without_users: bool,
-) -> ApiResult<Option<User>> {
-    let any = blocking(state, |s| s.users()).await?;
-    if any.is_empty() {
-        if open_without_users {
-            return Ok(None);
-        }
-        return Err(ApiError::unauthorized(
-            "no users yet: create an editor or admin with `triage user add NAME --role admin`",
-        ));
-    }
-    let (user, _) = user_of(state, parts).await?;
-    match user.role {
-        Role::Admin | Role::Editor => Ok(Some(user)),
-        Role::Agent => Err(ApiError::forbidden(
-            "Dit mag alleen een redacteur of beheerder.",
-        )),
-    }
-}
-
-/// The user a request comes from.
-pub struct Caller(pub User);
-
-/// The user a request comes from, with the session's CSRF token when it came with a session
-/// cookie (for `/api/me`, so that a reloaded page learns it again).
-pub struct CallerSession(pub User, pub Option<String>);
-
-impl FromRequestParts<Arc<AppState>> for CallerSession {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Self, Self::Rejection> {
-        user_of(state, parts)
-            .await
-            .map(|(user, csrf)| CallerSession(user, csrf))
-    }
-}
-
-impl FromRequestParts<Arc<AppState>> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Arc<AppState>,
-    ) -> Result<Self, Self::Rejection> {
-        user_of(state, parts).await.map(|(user, _)| Caller(user))
-    }
-}
-
-impl Caller {
-    /// Whether the user sees conversations of `department` (none: only editors and admins).
-    fn sees(&self, department: Option<&str>) -> bool {
-        match self.0.role {
-            Role::Admin | Role::Editor => true,
-            Role::Agent => department.is_some_and(|d| self.0.departments.iter().any(|x| x == d)),
-        }
-    }
-
-    fn author(&self) -> String {
-        format!("agent:{}", self.0.name)
-    }
-
-    fn require_admin(&self) -> ApiResult<()> {
-        if self.0.role == Role::Admin {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(
-                "only admins manage users and residents' data",
-            ))
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1170,7 +868,7 @@ async fn claim_next(
             })
             .await;
             match r {
-                Err(e) if e.status == StatusCode::CONFLICT => continue,
+                Err(e) if e.status() == StatusCode::CONFLICT => continue,
                 other => return other,
             }
         }
@@ -1698,28 +1396,6 @@ mod tests {
     fn numbers_are_masked_to_their_last_four_digits() {
         assert_eq!(mask_number("31612345678"), "******5678");
         assert_eq!(mask_number("123"), "******");
-    }
-
-    #[test]
-    fn tokens_are_random_and_hashed() {
-        let a = new_token().unwrap();
-        let b = new_token().unwrap();
-        assert_eq!(a.len(), 64);
-        assert_ne!(a, b);
-        assert_eq!(
-            token_hash("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
-
-    #[test]
-    fn bearer_tokens_are_read() {
-        let mut h = HeaderMap::new();
-        assert_eq!(bearer(&h), None);
-        h.insert(AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
-        assert_eq!(bearer(&h), Some("abc"));
-        h.insert(AUTHORIZATION, HeaderValue::from_static("Basic abc"));
-        assert_eq!(bearer(&h), None);
     }
 
     #[test]

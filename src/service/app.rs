@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::api::ApiError;
+use super::error::ApiError;
 use super::state::{AppState, ReloadStatus};
 use crate::channels::Channels;
 use crate::source::Severity;
@@ -67,7 +67,7 @@ async fn guard_standin(
 ) -> Response {
     if req.uri().path().contains("/_standin") {
         let (parts, body) = req.into_parts();
-        if let Err(e) = super::api::authorize_admin(&s, &parts, false).await {
+        if let Err(e) = super::caller::authorize_admin(&s, &parts, false).await {
             return e.into_response();
         }
         return next
@@ -137,7 +137,7 @@ async fn ready(State(s): State<Arc<AppState>>) -> Response {
 /// The counters and queue sizes: for editors and admins (a Prometheus scraper uses an admin's
 /// bearer token), open only while no user exists.
 async fn metrics(State(s): State<Arc<AppState>>, parts: Parts) -> Response {
-    if let Err(e) = super::api::authorize_admin(&s, &parts, true).await {
+    if let Err(e) = super::caller::authorize_admin(&s, &parts, true).await {
         return e.into_response();
     }
     let store = s.store.clone();
@@ -154,7 +154,7 @@ async fn metrics(State(s): State<Arc<AppState>>, parts: Parts) -> Response {
 
 async fn reload(State(s): State<Arc<AppState>>, parts: Parts) -> Response {
     // Without users a reload is refused, so there is always someone to name.
-    let user = match super::api::authorize_admin(&s, &parts, false).await {
+    let user = match super::caller::authorize_admin(&s, &parts, false).await {
         Ok(user) => user.map_or_else(|| "-".to_string(), |u| u.name),
         Err(e) => return e.into_response(),
     };
@@ -192,7 +192,7 @@ async fn set_clock(
     parts: Parts,
     Json(req): Json<SetClock>,
 ) -> Response {
-    if let Err(e) = super::api::authorize_admin(&s, &parts, true).await {
+    if let Err(e) = super::caller::authorize_admin(&s, &parts, true).await {
         return e.into_response();
     }
     let Some(tc) = &s.test_clock else {

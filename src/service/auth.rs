@@ -36,7 +36,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::api::{new_token, token_hash, ApiError};
+use super::caller::{new_token, token_hash};
+use super::error::ApiError;
 use super::state::AppState;
 use crate::store::{AuditRecord, NewSession, Session, User};
 
@@ -78,7 +79,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/auth/logout", post(logout))
         .route("/auth/status", get(status))
         .layer(DefaultBodyLimit::max(MAX_LOGIN_BODY_BYTES))
-        .layer(axum::middleware::map_response(super::api::json_errors))
+        .layer(axum::middleware::map_response(super::error::json_errors))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,8 +18,10 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::api::{blocking, parse_body, ApiError, Caller, MAX_BODY_BYTES};
+use super::api::MAX_BODY_BYTES;
 use super::app::reload_by;
+use super::caller::Caller;
+use super::error::{blocking, parse_body, ApiError};
 use super::state::{AppState, ReloadStatus};
 use crate::convtest;
 use crate::engine::{decide, ConversationState, Message};
@@ -46,8 +48,8 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/editor/try", post(try_message))
         .route("/api/editor/unmatched", get(unmatched))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::map_response(super::api::json_errors))
-        .layer(axum::middleware::map_response(super::api::no_store))
+        .layer(axum::middleware::map_response(super::error::json_errors))
+        .layer(axum::middleware::map_response(super::error::no_store))
 }
 
 fn require_editor(caller: &Caller) -> ApiResult<()> {

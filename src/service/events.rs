@@ -26,7 +26,7 @@ use futures_util::stream;
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 
-use super::api::ApiError;
+use super::error::ApiError;
 use super::state::AppState;
 use crate::store::Role;
 
@@ -141,7 +141,7 @@ fn credentials(headers: &HeaderMap) -> Parts {
 }
 
 async fn events(State(s): State<Arc<AppState>>, parts: Parts) -> Result<Response, ApiError> {
-    let (user, _) = super::api::user_of(&s, &parts).await?;
+    let (user, _) = super::caller::user_of(&s, &parts).await?;
     let Some(slot) = s.live.open(&user.name) else {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -221,7 +221,7 @@ impl Listener {
 /// The stream's user as the store has them now (departments may have changed), or `None` when
 /// the user was removed or the session ended: the stream then ends.
 async fn still_allowed(s: &Arc<AppState>, credentials: &Parts) -> Option<crate::store::User> {
-    super::api::user_of(s, credentials)
+    super::caller::user_of(s, credentials)
         .await
         .ok()
         .map(|(u, _)| u)

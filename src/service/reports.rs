@@ -20,7 +20,9 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::api::{blocking, ApiError, Caller, GOAL_SECONDS};
+use super::api::GOAL_SECONDS;
+use super::caller::Caller;
+use super::error::{blocking, ApiError};
 use super::state::AppState;
 use crate::flows::FlowSet;
 use crate::reports::{self, CsvStyle, Names, Period, Report};
@@ -30,7 +32,7 @@ pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/reports", get(report_json))
         .route("/api/reports/{table}", get(report_csv))
-        .layer(axum::middleware::map_response(super::api::no_store))
+        .layer(axum::middleware::map_response(super::error::no_store))
 }
 
 #[derive(Debug, Deserialize)]

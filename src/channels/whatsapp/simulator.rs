@@ -222,7 +222,7 @@ async fn set_clock(
     parts: axum::http::request::Parts,
     Json(req): Json<SetClock>,
 ) -> Response {
-    if let Err(e) = crate::service::api::authorize_admin(&s, &parts, false).await {
+    if let Err(e) = crate::service::caller::authorize_admin(&s, &parts, false).await {
         return e.into_response();
     }
     match (&s.test_clock, s.demo()) {
