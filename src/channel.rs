@@ -151,15 +151,18 @@ pub const INSTAGRAM: Policy = Policy {
     max_button_id_chars: 1000,
 };
 
-/// X direct messages: no reply window; text up to 10,000 characters; quick reply options up to
-/// 20, labels up to 36 characters.
+/// X direct messages: no reply window (X's DM docs set none; v1.1's "5 replies within 24
+/// hours" only counted towards its rate limits); text up to 10,000 characters (v1.1
+/// `direct_messages/events/new`). The v2 send endpoint has no quick replies, so buttons go as
+/// text lines under the text: up to 20 of 36 characters (v1.1's quick-reply limits, kept so a
+/// flow reads the same), the text with them at most 9,000 characters to leave room for them.
 pub const X: Policy = Policy {
     title: "X",
     window: None,
     outside_window: None,
     agent_window: None,
     max_text_chars: 10_000,
-    max_text_with_buttons_chars: 10_000,
+    max_text_with_buttons_chars: 9_000,
     max_buttons: 20,
     max_button_title_chars: 36,
     max_button_id_chars: 1000,

@@ -10,8 +10,11 @@
 //! # Layout
 //! - [`whatsapp`]: the WhatsApp Cloud API (pure parsing and bodies, the Graph client, the
 //!   stand-in) and its adapter.
+//! - [`x`]: X direct messages (the Account Activity webhook, the v2 send endpoint, the
+//!   stand-in) and its adapter.
 
 pub mod whatsapp;
+pub mod x;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -176,6 +179,7 @@ impl Channels {
     pub fn build(setup: &Setup<'_>) -> Result<Channels, String> {
         let mut c = Channels::default();
         c.add(whatsapp::adapter::WhatsApp::build(setup)?);
+        c.add(x::adapter::X::build(setup)?);
         Ok(c)
     }
 

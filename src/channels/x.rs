@@ -1,0 +1,24 @@
+//! X (Twitter) direct messages behind the channel seam: the Account Activity webhook (the CRC
+//! challenge, signed `POST`s), its direct-message events into the one inbound model, replies
+//! through the v2 direct-message endpoint, its errors into the sender's classes, and in demo mode
+//! a stand-in of that endpoint.
+//!
+//! - [`signature`]: the CRC `response_token` and `x-twitter-webhooks-signature` (HMAC-SHA256
+//!   under the consumer secret, base64), compared in constant time. Pure.
+//! - [`inbound`]: [`parse_webhook`]: `direct_message_events`, the `users` map, typing and
+//!   mark-read events, with `Debug` output free of personal data. Pure.
+//! - [`outbound`]: the request body of a reply (buttons as text lines: the v2 endpoint has no
+//!   quick replies), the answer's event id, error bodies and their classes. Pure.
+//! - [`client`]: posts a body to `POST /2/dm_conversations/with/{participant_id}/messages`.
+//! - [`adapter`]: the [`crate::channels::Adapter`].
+//! - [`standin`]: the stand-in of the send endpoint (demo mode, tests).
+
+pub mod adapter;
+pub mod client;
+pub mod inbound;
+pub mod outbound;
+pub mod signature;
+pub mod standin;
+
+pub use inbound::{parse_webhook, DirectMessage, MarkRead, Media, ParseError, Webhook};
+pub use signature::{crc_response_token, sign, verify_signature, SignatureError};
