@@ -10,7 +10,10 @@
 //! # Layout
 //! - [`whatsapp`]: the WhatsApp Cloud API (pure parsing and bodies, the Graph client, the
 //!   stand-in) and its adapter.
+//! - [`meta`]: Messenger and Instagram direct messages (the Messenger Platform: pure parsing and
+//!   bodies, the Send API client, the stand-in) and their one adapter.
 
+pub mod meta;
 pub mod whatsapp;
 
 use std::collections::BTreeMap;
@@ -176,6 +179,8 @@ impl Channels {
     pub fn build(setup: &Setup<'_>) -> Result<Channels, String> {
         let mut c = Channels::default();
         c.add(whatsapp::adapter::WhatsApp::build(setup)?);
+        c.add(meta::adapter::Meta::messenger(setup)?);
+        c.add(meta::adapter::Meta::instagram(setup)?);
         Ok(c)
     }
 
