@@ -246,3 +246,80 @@ impl Adapter for Meta {
         self.standin.as_ref().map(StandIn::router)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::config::Config;
+
+    fn setup<'a>(config: &'a Config, token: Option<&'a str>) -> Setup<'a> {
+        Setup {
+            config,
+            local: "127.0.0.1:8080".parse().unwrap(),
+            demo_token: token,
+        }
+    }
+
+    #[test]
+    fn demo_mode_runs_both_on_their_stand_ins() {
+        let config = Config::default();
+        assert!(config.demo());
+        let m = Meta::messenger(&setup(&config, Some("run-token")))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            m.send_url(),
+            "http://127.0.0.1:8080/standin/messenger/v21.0/demo-page-id/messages"
+        );
+        assert_eq!(m.app_secret, DEMO_APP_SECRET);
+        assert_eq!(m.verify_token, DEMO_VERIFY_TOKEN);
+        assert!(m.standin().is_some());
+        let i = Meta::instagram(&setup(&config, Some("run-token")))
+            .unwrap()
+            .unwrap();
+        assert_eq!(i.channel(), Channel::Instagram);
+        assert!(i
+            .send_url()
+            .ends_with("/standin/instagram/v21.0/demo-instagram-id/messages"));
+        assert!(Meta::build(&setup(&config, Some("t")), Channel::X).is_err());
+    }
+
+    #[test]
+    fn a_real_account_needs_its_secrets_and_never_the_demos() {
+        let mut config = Config::default();
+        config.messenger.access_token = "EAAG-page".into();
+        assert!(!config.demo());
+        let e = Meta::messenger(&setup(&config, None)).unwrap_err();
+        assert!(e.contains("MESSENGER_APP_SECRET"), "{e}");
+        config.messenger.app_secret = DEMO_APP_SECRET.into();
+        config.messenger.verify_token = "v".into();
+        config.messenger.api_base = "https://graph.facebook.com".into();
+        let e = Meta::messenger(&setup(&config, None)).unwrap_err();
+        assert!(e.contains("MESSENGER_ACCOUNT_ID"), "{e}");
+        config.messenger.account_id = "1045".into();
+        let e = Meta::messenger(&setup(&config, None)).unwrap_err();
+        assert!(e.contains("public secret"), "{e}");
+        config.messenger.app_secret = "s3cret".into();
+        config.messenger.api_version = "v23.0".into();
+        let m = Meta::messenger(&setup(&config, None)).unwrap().unwrap();
+        assert_eq!(
+            m.send_url(),
+            "https://graph.facebook.com/v23.0/1045/messages"
+        );
+        assert!(m.standin().is_none());
+        let shown = format!("{m:?}");
+        assert!(
+            !shown.contains("EAAG") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+        // Instagram has no token: off.
+        assert!(Meta::instagram(&setup(&config, None)).unwrap().is_none());
+        config.instagram.access_token = "IGQ".into();
+        config.instagram.app_secret = "s".into();
+        config.instagram.verify_token = "v".into();
+        config.instagram.account_id = "1784".into();
+        config.instagram.api_base = "graph.instagram.com".into();
+        let e = Meta::instagram(&setup(&config, None)).unwrap_err();
+        assert!(e.contains("INSTAGRAM_API_BASE"), "{e}");
+    }
+}

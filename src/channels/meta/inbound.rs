@@ -56,7 +56,10 @@ impl fmt::Display for ParseError {
         match self {
             ParseError::Empty => f.write_str("the webhook body is empty"),
             ParseError::Json { line, column } => {
-                write!(f, "the webhook body is not JSON (line {line}, column {column})")
+                write!(
+                    f,
+                    "the webhook body is not JSON (line {line}, column {column})"
+                )
             }
             ParseError::NotAWebhook => f.write_str("the webhook body has no `entry` array"),
             ParseError::WrongObject { expected } => {
@@ -222,12 +225,18 @@ impl Event<'_> {
     }
 
     fn message(&self, inbox: &mut Inbox, sender: Option<&str>, at: Option<DateTime<Utc>>) {
-        let (Some(from), Some(mid)) = (sender.filter(|s| valid_sender(s)), self.str("/message/mid"))
+        let (Some(from), Some(mid)) =
+            (sender.filter(|s| valid_sender(s)), self.str("/message/mid"))
         else {
             inbox.skipped += 1;
             return;
         };
-        if self.v.pointer("/message/is_deleted").and_then(Value::as_bool) == Some(true) {
+        if self
+            .v
+            .pointer("/message/is_deleted")
+            .and_then(Value::as_bool)
+            == Some(true)
+        {
             inbox.skipped += 1;
             return;
         }
@@ -238,8 +247,11 @@ impl Event<'_> {
             .pointer("/message/attachments")
             .and_then(Value::as_array)
             .and_then(|a| a.first());
-        let unsupported =
-            self.v.pointer("/message/is_unsupported").and_then(Value::as_bool) == Some(true);
+        let unsupported = self
+            .v
+            .pointer("/message/is_unsupported")
+            .and_then(Value::as_bool)
+            == Some(true);
         let (kind, media, text) = match (quick_reply, attachment) {
             (Some(_), _) => ("button", None, text),
             (None, Some(a)) => {
@@ -292,10 +304,7 @@ impl Event<'_> {
             from: from.to_string(),
             profile_name: None,
             kind: "button",
-            text: self
-                .str("/postback/title")
-                .unwrap_or_default()
-                .to_string(),
+            text: self.str("/postback/title").unwrap_or_default().to_string(),
             button: payload.map(str::to_string),
             media: None,
             sent_at: at,
@@ -453,10 +462,7 @@ mod tests {
         assert_eq!(m.text, "ik wil een nieuw paspoort");
         assert_eq!((m.button.as_deref(), m.media), (None, None));
         assert_eq!(m.profile_name, None);
-        assert_eq!(
-            m.sent_at.unwrap().to_rfc3339(),
-            "2025-11-27T18:30:00+00:00"
-        );
+        assert_eq!(m.sent_at.unwrap().to_rfc3339(), "2025-11-27T18:30:00+00:00");
     }
 
     #[test]
@@ -496,11 +502,17 @@ mod tests {
         };
         let inbox = messenger(json!([
             a("image", json!({ "url": "https://x/1.jpg" })),
-            a("image", json!({ "url": "https://x/like.png", "sticker_id": 369239263222822i64 })),
+            a(
+                "image",
+                json!({ "url": "https://x/like.png", "sticker_id": 369239263222822i64 })
+            ),
             a("audio", json!({ "url": "https://x/a.mp4" })),
             a("video", json!({ "url": "https://x/v.mp4" })),
             a("file", json!({ "url": "https://x/f.pdf" })),
-            a("location", json!({ "coordinates": { "lat": 51.33, "long": 3.82 } })),
+            a(
+                "location",
+                json!({ "coordinates": { "lat": 51.33, "long": 3.82 } })
+            ),
             a("fallback", json!({ "url": "https://x" })),
             a("hologram", json!({})),
         ]));
@@ -559,7 +571,10 @@ mod tests {
             .collect();
         assert_eq!(
             got,
-            [("messenger:m_a", "delivered"), ("messenger:m_b", "delivered")]
+            [
+                ("messenger:m_a", "delivered"),
+                ("messenger:m_b", "delivered")
+            ]
         );
         assert_eq!(
             inbox.receipts[0].at.to_rfc3339(),
@@ -597,7 +612,9 @@ mod tests {
             event(json!({ "reaction": { "mid": "m_ours", "action": "react",
                 "reaction": "love", "emoji": "\u{2764}\u{FE0F}" } })),
             event(json!({ "reaction": { "mid": "m_ours", "action": "unreact" } })),
-            event(json!({ "message_edit": { "mid": "m_1", "text": "ik wil een paspoort", "num_edit": 1 } })),
+            event(
+                json!({ "message_edit": { "mid": "m_1", "text": "ik wil een paspoort", "num_edit": 1 } })
+            ),
         ]));
         let got: Vec<(&str, &str, &str)> = inbox
             .messages

@@ -23,8 +23,8 @@ use crate::engine::{Reply, ReplyButton};
 /// Instagram's text limit in bytes of UTF-8.
 pub const INSTAGRAM_MAX_TEXT_BYTES: usize = 1000;
 
-/// The longest `metadata` string of the Send API.
-const MAX_METADATA_CHARS: usize = 1000;
+/// The longest `metadata` string: the Send API reference says "less than 1000 characters".
+const MAX_METADATA_CHARS: usize = 999;
 
 /// The Send API body for `reply` to `to`, as `permit` allows; `callback` (our outbox reference)
 /// goes in `metadata` on Messenger. A template, or a permit that lets nothing go, is a failure
@@ -42,7 +42,10 @@ pub fn body(
         Reply::Template { .. } => {
             return Err(never(
                 ErrorClass::GiveUp,
-                format!("{} has no templates: this reply cannot be sent", policy.title),
+                format!(
+                    "{} has no templates: this reply cannot be sent",
+                    policy.title
+                ),
             ))
         }
     };
@@ -304,8 +307,14 @@ mod tests {
         let b = body(Channel::Instagram, "1", &r, Permit::Open, "outbox:1").unwrap();
         let t = b["message"]["text"].as_str().unwrap();
         assert_eq!((t.len(), t.chars().count()), (1000, 500));
-        let b = body(Channel::Instagram, "1", &text(&"a".repeat(999), &[]), Permit::Open, "o")
-            .unwrap();
+        let b = body(
+            Channel::Instagram,
+            "1",
+            &text(&"a".repeat(999), &[]),
+            Permit::Open,
+            "o",
+        )
+        .unwrap();
         assert_eq!(b["message"]["text"].as_str().unwrap().len(), 999);
     }
 
@@ -329,19 +338,32 @@ mod tests {
         }
         assert_eq!(
             c(
-                err(10, Some(2018278), "(#10) This message is sent outside of allowed window."),
+                err(
+                    10,
+                    Some(2018278),
+                    "(#10) This message is sent outside of allowed window."
+                ),
                 400
             ),
             OutsideWindow
         );
         assert_eq!(c(err(10, Some(2018065), ""), 400), OutsideWindow);
         assert_eq!(
-            c(err(100, None, "This message is sent outside of allowed window"), 400),
+            c(
+                err(100, None, "This message is sent outside of allowed window"),
+                400
+            ),
             OutsideWindow
         );
         assert_eq!(c(err(10, None, "Permission denied"), 403), GiveUp);
-        assert_eq!(c(err(551, Some(1545041), "This person isn't available"), 400), GiveUp);
-        assert_eq!(c(err(200, Some(2018028), "Cannot message users"), 403), GiveUp);
+        assert_eq!(
+            c(err(551, Some(1545041), "This person isn't available"), 400),
+            GiveUp
+        );
+        assert_eq!(
+            c(err(200, Some(2018028), "Cannot message users"), 403),
+            GiveUp
+        );
         assert_eq!(c(err(190, None, "Invalid OAuth access token"), 401), GiveUp);
         assert_eq!(c(err(100, None, "Invalid parameter"), 400), GiveUp);
         // No Graph body: the HTTP status decides.

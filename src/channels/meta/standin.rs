@@ -7,22 +7,23 @@
 //! `MESSAGE_TAG` needs a `tag` (on Instagram only `HUMAN_AGENT`) and a tag needs `MESSAGE_TAG`;
 //! `message.text` may have 2,000 characters on Messenger and 1,000 bytes on Instagram; at most 13
 //! `quick_replies`, each `content_type: "text"` with a `title` of at most 20 characters and a
-//! `payload` of at most 1,000; `metadata` at most 1,000 characters. A body that breaks one of
-//! these gets a 400 with Graph error code 100. Where the docs say the platform itself *cuts* a
-//! quick reply title over 20 characters (Instagram's quick replies guide), the stand-in refuses
-//! it, so that our own cut is what the tests see. A `sender_action` (`mark_seen`, `typing_on`,
-//! `typing_off`) without a message is accepted too. An accepted message gets
-//! `{"recipient_id", "message_id": "m_STANDIN<n>"}` and is recorded, the newest
-//! [`MAX_RECORDED`] kept. The stand-in knows nothing of reply windows: a window error comes only
-//! as an injected fault.
+//! `payload` of at most 1,000; `metadata` of less than 1,000 characters (Messenger only:
+//! Instagram documents none). A body that breaks one of these gets a 400 with Graph error code
+//! 100. Where the docs say the platform itself *cuts* a quick reply title over 20 characters
+//! (Instagram's quick replies guide), the stand-in refuses it, so that our own cut is what the
+//! tests see. A `sender_action` (`mark_seen`, `typing_on`, `typing_off`) without a message is
+//! accepted too. An accepted message gets `{"recipient_id", "message_id": "m_STANDIN<n>"}` and is
+//! recorded, the newest [`MAX_RECORDED`] kept. The stand-in knows nothing of reply windows: a
+//! window error comes only as an injected fault.
 //!
 //! Tests steer it over HTTP or through the handle:
 //! - `POST /_standin/faults` with a [`Fault`] (`{"code": 613, "count": 2}`,
-//!   `{"code": 10, "subcode": 2018278}`, `{"http_status": 503}`, `{"delay_ms": 3000}`,
-//!   `{"drop_connection": true}`, `{"drop_connection": true, "delivered": true}`): the next
-//!   `count` message sends fail with that Graph error, answer late, or lose their connection
-//!   (after recording the message when `delivered`: the platform had it, the answer was lost).
-//!   `DELETE /_standin/faults` forgets them.
+//!   `{"code": 10, "subcode": 2018278}`, `{"http_status": 503}` (no Graph body, as from a proxy),
+//!   `{"delay_ms": 3000}`, `{"drop_connection": true}`,
+//!   `{"drop_connection": true, "delivered": true}`): the next `count` message sends fail with
+//!   that error, answer late, or lose their connection (after recording the message when
+//!   `delivered`: the platform had it, the answer was lost). `DELETE /_standin/faults` forgets
+//!   them.
 //! - `PUT /_standin/latency` with `{"latency_ms": 150}`: every send takes that long.
 //! - `GET /_standin/messages?to=…&since=<seq>` lists what was recorded, oldest first;
 //!   `DELETE /_standin/messages` forgets it.
@@ -102,7 +103,8 @@ pub struct Recorded {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fault {
-    /// The Graph error code (`error.code`); 2 when only `http_status` is given.
+    /// The Graph error code (`error.code`); without one, an `http_status` is answered with a
+    /// plain body, as a proxy in front of the API would.
     #[serde(default)]
     pub code: Option<i64>,
     /// `error.error_subcode`.
@@ -549,11 +551,15 @@ async fn deliver(
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
         if f.is_error() {
-            let code = f.code.unwrap_or(2);
             let status = f
                 .http_status
                 .and_then(|s| StatusCode::from_u16(s).ok())
                 .unwrap_or(StatusCode::BAD_REQUEST);
+            let Some(code) = f.code else {
+                // As a proxy or load balancer in front of the API answers: no Graph body.
+                tracing::debug!(status = status.as_u16(), "stand-in injected an http error");
+                return (status, "upstream unavailable").into_response();
+            };
             tracing::debug!(code, status = status.as_u16(), "stand-in injected an error");
             return graph_error(status, code, f.subcode, &describe(code, f.subcode), trace);
         }
@@ -569,7 +575,10 @@ async fn deliver(
         tokio::spawn(echo(s.clone(), cb, http, rec.clone()));
     }
     if fault.is_some_and(|f| f.drop_connection) {
-        tracing::debug!(seq = rec.seq, "stand-in breaks an answer off after delivering");
+        tracing::debug!(
+            seq = rec.seq,
+            "stand-in breaks an answer off after delivering"
+        );
         return broken();
     }
     Json(json!({ "recipient_id": to, "message_id": rec.message_id })).into_response()
@@ -676,7 +685,10 @@ fn check_body(channel: Channel, body: &Value) -> Result<&str, String> {
         }
         return match action.as_str() {
             Some("mark_seen" | "typing_on" | "typing_off") => Ok(to),
-            _ => Err("(#100) Param sender_action must be one of {MARK_SEEN, TYPING_ON, TYPING_OFF}".into()),
+            _ => Err(
+                "(#100) Param sender_action must be one of {MARK_SEEN, TYPING_ON, TYPING_OFF}"
+                    .into(),
+            ),
         };
     }
     let kind = body.get("messaging_type").and_then(Value::as_str);
@@ -689,7 +701,9 @@ fn check_body(channel: Channel, body: &Value) -> Result<&str, String> {
                 _ => MESSENGER_TAGS.contains(&tag),
             };
             if !known {
-                return Err(format!("(#100) Param tag `{tag}` is not a valid message tag"));
+                return Err(format!(
+                    "(#100) Param tag `{tag}` is not a valid message tag"
+                ));
             }
         }
         (Some("MESSAGE_TAG"), None) => {
@@ -721,8 +735,8 @@ fn check_body(channel: Channel, body: &Value) -> Result<&str, String> {
             Channel::Instagram => {}
             _ if text.chars().count() > MESSENGER_MAX_TEXT_CHARS => {
                 return Err(format!(
-                    "(#100) Param message[text] must be at most {MESSENGER_MAX_TEXT_CHARS} characters"
-                ))
+                "(#100) Param message[text] must be at most {MESSENGER_MAX_TEXT_CHARS} characters"
+            ))
             }
             _ => {}
         }
@@ -730,7 +744,7 @@ fn check_body(channel: Channel, body: &Value) -> Result<&str, String> {
     if let Some(meta) = message.get("metadata") {
         let ok = meta
             .as_str()
-            .is_some_and(|m| m.chars().count() <= MAX_PAYLOAD_CHARS);
+            .is_some_and(|m| m.chars().count() < MAX_PAYLOAD_CHARS);
         if !ok || channel == Channel::Instagram {
             return Err("(#100) Param message[metadata] is not valid".into());
         }
