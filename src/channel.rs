@@ -125,7 +125,10 @@ pub const WHATSAPP: Policy = Policy {
 };
 
 /// Messenger Platform Send API: 24 hours, then only a person's reply with the `HUMAN_AGENT` tag
-/// for up to 7 days; text up to 2,000 characters; up to 13 quick replies of 20 characters.
+/// for up to 7 days; text up to 2,000 characters; up to 13 quick replies of 20 characters, their
+/// payloads up to 1,000. Sources: Meta's "Send a Message" (the standard 24-hour window, message
+/// tags), the Send API reference (`message.text`, `quick_replies`, `tag`) and "Quick Replies"
+/// ("a maximum of 13 quick replies … up to 20 characters").
 pub const MESSENGER: Policy = Policy {
     title: "Messenger",
     window: Some(Duration::hours(24)),
@@ -139,6 +142,11 @@ pub const MESSENGER: Policy = Policy {
 };
 
 /// Instagram messaging (the Messenger Platform): the same windows, text up to 1,000 characters.
+/// Sources: Meta's Instagram Messaging "Send a Message" ("all messages sent by a human agent
+/// outside of the 24hr must leverage the HUMAN_AGENT tag", which "allows messages to be sent
+/// within 7 days"; "Text message must be less than 1000 characters", and elsewhere on the same
+/// page "UTF-8 and … 1000 bytes or less": the adapter also cuts to 1,000 bytes as a last resort)
+/// and Instagram "Quick Replies" (13, 20 characters).
 pub const INSTAGRAM: Policy = Policy {
     title: "Instagram",
     window: Some(Duration::hours(24)),

@@ -10,9 +10,12 @@
 //! # Layout
 //! - [`whatsapp`]: the WhatsApp Cloud API (pure parsing and bodies, the Graph client, the
 //!   stand-in) and its adapter.
+//! - [`meta`]: Messenger and Instagram direct messages (the Messenger Platform: pure parsing and
+//!   bodies, the Send API client, the stand-in) and their one adapter.
 //! - [`x`]: X direct messages (the Account Activity webhook, the v2 send endpoint, the
 //!   stand-in) and its adapter.
 
+pub mod meta;
 pub mod whatsapp;
 pub mod x;
 
@@ -179,6 +182,8 @@ impl Channels {
     pub fn build(setup: &Setup<'_>) -> Result<Channels, String> {
         let mut c = Channels::default();
         c.add(whatsapp::adapter::WhatsApp::build(setup)?);
+        c.add(meta::adapter::Meta::messenger(setup)?);
+        c.add(meta::adapter::Meta::instagram(setup)?);
         c.add(x::adapter::X::build(setup)?);
         Ok(c)
     }
