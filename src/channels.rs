@@ -10,7 +10,10 @@
 //! # Layout
 //! - [`whatsapp`]: the WhatsApp Cloud API (pure parsing and bodies, the Graph client, the
 //!   stand-in) and its adapter.
+//! - [`webchat`]: the web chat on the municipality's own site (the widget, the visitor's API,
+//!   its limits) and its adapter.
 
+pub mod webchat;
 pub mod whatsapp;
 
 use std::collections::BTreeMap;
@@ -176,6 +179,7 @@ impl Channels {
     pub fn build(setup: &Setup<'_>) -> Result<Channels, String> {
         let mut c = Channels::default();
         c.add(whatsapp::adapter::WhatsApp::build(setup)?);
+        c.add(webchat::adapter::WebChat::build(setup)?);
         Ok(c)
     }
 
