@@ -278,16 +278,27 @@ async fn only_the_holder_of_the_key_writes_as_or_reads_that_visitor() {
 }
 
 #[tokio::test]
-async fn the_key_never_reaches_the_database() {
+async fn neither_the_key_nor_a_typed_bsn_reaches_the_database() {
     let app = start(12).await;
     let key = new_key(&app).await;
-    say(&app, &key, "hoe vraag ik een nieuw paspoort aan?").await;
+    say(&app, &key, "mijn bsn is 111222333, ik ben verhuisd").await;
     app.drain().await;
     let resident = resident_of(&key).unwrap();
     let text = stored_text(app.data_dir());
     assert!(text.contains(&resident), "the hashed id is stored");
     assert!(!text.contains(&key), "the key is not");
-    assert!(!text.to_ascii_lowercase().contains(&key[..16]));
+    assert!(
+        !text.contains("111222333"),
+        "the BSN is masked before it is stored"
+    );
+    // The visitor sees their message as stored (masked), and the privacy reply.
+    let h = texts(&history(&app, &key).await);
+    assert!(
+        h[0].1.contains("verhuisd") && !h[0].1.contains("111222333"),
+        "{h:?}"
+    );
+    assert_eq!(h[1].0, "bot");
+    assert!(h[1].1.contains("https://"), "a secure page: {}", h[1].1);
 }
 
 #[tokio::test]

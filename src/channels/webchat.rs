@@ -9,7 +9,9 @@
 //!   conversation, and a copy of the database reads nobody's.
 //! - A message carries the widget's own id ([`provider_id`]): sent twice (a retry after a lost
 //!   answer), it is stored once.
-//! - Only the sites on the allow-list ([`Origins`]) may use the API from a browser.
+//! - Only the sites on the allow-list ([`Origins`]) may use the API from a browser. A site with a
+//!   Content Security Policy allows the service's origin in `script-src`, `style-src` (the
+//!   widget's stylesheet is a file, never inline) and `connect-src`.
 //!
 //! # Layout
 //! - [`adapter`]: the channel behind the seam: when it is on, its routes, and its sender (a reply
