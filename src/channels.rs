@@ -14,8 +14,11 @@
 //!   bodies, the Send API client, the stand-in) and their one adapter.
 //! - [`x`]: X direct messages (the Account Activity webhook, the v2 send endpoint, the
 //!   stand-in) and its adapter.
+//! - [`webchat`]: the web chat on the municipality's own site (the widget, the visitor's API,
+//!   its limits) and its adapter.
 
 pub mod meta;
+pub mod webchat;
 pub mod whatsapp;
 pub mod x;
 
@@ -185,6 +188,7 @@ impl Channels {
         c.add(meta::adapter::Meta::messenger(setup)?);
         c.add(meta::adapter::Meta::instagram(setup)?);
         c.add(x::adapter::X::build(setup)?);
+        c.add(webchat::adapter::WebChat::build(setup)?);
         Ok(c)
     }
 

@@ -443,6 +443,29 @@ pub struct HistoryMessage {
     pub removed: bool,
 }
 
+/// One message of a conversation as its resident may see it ([`Store::resident_messages`]):
+/// theirs, and the bot's and agents' replies with the outbox's status (a reply reaches the
+/// resident only once the outbox has sent it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResidentMessage {
+    pub id: i64,
+    /// `in` (the resident's) or `out` (the bot's or an agent's).
+    pub direction: String,
+    /// `resident`, `bot`, `agent:<name>`.
+    pub author: String,
+    /// `text`, `template`, or the channel's kind of an inbound message.
+    pub kind: String,
+    /// Masked text.
+    pub text: String,
+    /// What the outbox sends for an outbound message (its buttons); `None` once removed.
+    pub reply: Option<Reply>,
+    /// The outbox row's status (`pending`, `sending`, `sent`, `failed`) of an outbound message.
+    pub send_status: Option<String>,
+    pub at: DateTime<Utc>,
+    /// The text was removed at the end of its retention term.
+    pub removed: bool,
+}
+
 /// A decision of the bot, trace included.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DecisionRecord {
@@ -768,6 +791,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// A conversation with its history, decisions and audit trail.
     fn conversation_view(&self, id: i64) -> Result<Option<ConversationView>>;
+
+    /// The messages of the conversation of (`channel`, `resident`) with an id above `after`,
+    /// oldest first, at most `limit`, with the conversation's id; agents' notes are left out.
+    /// `None` when the resident has no conversation.
+    fn resident_messages(
+        &self,
+        channel: Channel,
+        resident: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Option<(i64, Vec<ResidentMessage>)>>;
 
     /// Stores an agent's action in one transaction (state and columns, messages and outbox rows,
     /// the follow-up schedule, the audit line), if the conversation is still at `version`.

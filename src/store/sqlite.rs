@@ -1301,6 +1301,67 @@ impl Store for SqliteStore {
         })
     }
 
+    fn resident_messages(
+        &self,
+        channel: Channel,
+        resident: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Option<(i64, Vec<super::ResidentMessage>)>> {
+        self.with_read(|tx| {
+            let id: Option<i64> = tx
+                .prepare_cached(
+                    "SELECT id FROM conversations WHERE channel = ?1 AND resident = ?2",
+                )?
+                .query_row(params![channel.as_str(), resident], |r| r.get(0))
+                .optional()?;
+            let Some(id) = id else {
+                return Ok(None);
+            };
+            let mut stmt = tx.prepare_cached(
+                "SELECT m.id, m.direction, m.author, m.kind, m.text, m.created_at,
+                        o.reply, o.status, m.removed_at IS NOT NULL
+                 FROM messages m LEFT JOIN outbox o ON o.message_id = m.id
+                 WHERE m.conversation_id = ?1 AND m.id > ?2 AND m.direction IN ('in', 'out')
+                 ORDER BY m.id LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(params![id, after, limit as i64], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                    r.get::<_, bool>(8)?,
+                ))
+            })?;
+            let mut messages = Vec::new();
+            for row in rows {
+                let (id, direction, author, kind, text, at, reply, send_status, removed) = row?;
+                messages.push(super::ResidentMessage {
+                    id,
+                    direction,
+                    author,
+                    kind,
+                    text,
+                    // `null` once the retention term removed the outbox's copy.
+                    reply: reply
+                        .as_deref()
+                        .map(serde_json::from_str)
+                        .transpose()?
+                        .flatten(),
+                    send_status,
+                    at: parse_ts(&at)?,
+                    removed,
+                });
+            }
+            Ok(Some((id, messages)))
+        })
+    }
+
     fn agent_change(&self, change: &AgentChange) -> Result<ChangeOutcome> {
         self.with_tx(|tx| {
             let at = ts(change.at);
