@@ -646,19 +646,19 @@ fn serve(config: Option<&Path>, test_clock: Option<&str>) -> CliResult {
         println!("triage is serving on {base}");
         if demo {
             println!(
-                "demo mode: no WhatsApp account configured; replies go to the built-in Graph API stand-in"
+                "demo mode: no channel account configured; every channel replies to its built-in stand-in"
             );
-            println!("  chat as a resident: {base}/");
+            println!("  chat as a resident: {base}/ (WhatsApp), {base}/webchat/demo (the web chat on a sample site)");
             println!(
                 "  agents' inbox:      {base}/inbox, sign in as `demo-agent` (or `demo-admin`), password `{}`",
                 crate::service::auth::DEMO_PASSWORD
             );
             println!(
-                "  sent replies:       {base}/standin/whatsapp/_standin/messages (as demo-admin)"
+                "  webhooks:           POST {base}/webhook (WhatsApp), {base}/webhooks/messenger, /webhooks/instagram, /webhooks/x; signed with the app secret `{}`",
+                crate::service::config::DEMO_APP_SECRET
             );
             println!(
-                "  webhook:            POST {base}/webhook, signed with the app secret `{}`",
-                crate::service::config::DEMO_APP_SECRET
+                "  sent replies:       {base}/standin/<whatsapp|messenger|instagram|x>/_standin/messages (as demo-admin)"
             );
             println!(
                 "  agents' API:        {base}/api/queues with `Authorization: Bearer {}` (demo-agent) or `{}` (demo-admin, also for /admin/*)",
@@ -666,6 +666,8 @@ fn serve(config: Option<&Path>, test_clock: Option<&str>) -> CliResult {
                 crate::service::api::DEMO_ADMIN_TOKEN
             );
         } else {
+            let channels: Vec<&str> = state.channels.iter().map(|c| c.title()).collect();
+            println!("  channels:           {}", channels.join(", "));
             println!("  agents' inbox:      {base}/inbox (create users with `triage user add`)");
         }
         if state.test_clock.is_some() {
