@@ -401,8 +401,11 @@
     if (p.state === 'open') {
       return w.closes_at
         ? h('span', { class: 'muted', 'data-test': 'window', 'data-window': 'open', title: name + ' laat vrije tekst toe tot 24 uur na het laatste bericht van de inwoner' },
-          'venster open tot ' + dateTime(w.closes_at))
-        : h('span', { class: 'muted', 'data-test': 'window', 'data-window': 'open' }, 'geen antwoordvenster');
+          '24-uursvenster open tot ' + dateTime(w.closes_at))
+        // X and the web chat have no window: an answer can always go (never "no window", which
+        // reads as "no answer possible").
+        : h('span', { class: 'muted', 'data-test': 'window', 'data-window': 'open', title: name + ' kent geen 24-uursvenster: een antwoord kan altijd' },
+          'antwoorden kan altijd');
     }
     if (p.state === 'human_agent_tag') {
       return h('span', { class: 'badge warn', 'data-test': 'window', 'data-window': 'human_agent_tag',
