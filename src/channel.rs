@@ -189,6 +189,51 @@ pub const WEB_CHAT: Policy = Policy {
     max_button_id_chars: 256,
 };
 
+/// What a platform says became of one of our messages. Receipts arrive out of order: a later
+/// rank supersedes an earlier one, and `Failed` is final.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Delivery {
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+impl Delivery {
+    /// The name stored with the outbox row.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Sent => "sent",
+            Delivery::Delivered => "delivered",
+            Delivery::Read => "read",
+            Delivery::Failed => "failed",
+        }
+    }
+
+    /// The delivery named `s`, if any.
+    pub fn parse(s: &str) -> Option<Delivery> {
+        [
+            Delivery::Sent,
+            Delivery::Delivered,
+            Delivery::Read,
+            Delivery::Failed,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == s)
+    }
+
+    /// The order in which receipts supersede each other (sent 1 … failed 4).
+    pub fn rank(self) -> i64 {
+        match self {
+            Delivery::Sent => 1,
+            Delivery::Delivered => 2,
+            Delivery::Read => 3,
+            Delivery::Failed => 4,
+        }
+    }
+}
+
 /// Who writes a reply: the window rules differ for the bot and a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Author {

@@ -29,7 +29,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 
-use crate::channel::{Channel, Permit};
+use crate::channel::{Channel, Delivery, Permit};
 use crate::engine::Reply;
 use crate::service::config::Config;
 use crate::service::state::AppState;
@@ -72,8 +72,7 @@ impl std::fmt::Debug for Incoming {
 pub struct Receipt {
     /// The id the platform gave our message when it accepted it.
     pub provider_id: String,
-    /// `sent`, `delivered`, `read`, `failed`.
-    pub status: String,
+    pub status: Delivery,
     pub at: DateTime<Utc>,
     /// The platform's error (may quote what was sent: the intake scans it).
     pub error: Option<String>,

@@ -88,6 +88,19 @@ impl Phase {
             Phase::Resolved => "resolved",
         }
     }
+
+    /// The phase stored as `s` ([`Phase::as_str`]), if any.
+    pub fn parse(s: &str) -> Option<Phase> {
+        [
+            Phase::Bot,
+            Phase::Queued,
+            Phase::WithAgent,
+            Phase::AwaitingFollowUp,
+            Phase::Resolved,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
+    }
 }
 
 /// What the engine needs to know about a conversation; the store keeps it between messages.

@@ -19,8 +19,8 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::channel::Channel;
-use crate::engine::{ConversationState, FindingSummary, Outcome, Reply};
+use crate::channel::{Channel, Delivery};
+use crate::engine::{ConversationState, FindingSummary, Outcome, Phase, Reply};
 
 /// What went wrong in the store; the message never holds personal data.
 #[derive(Debug)]
@@ -229,8 +229,7 @@ pub enum SendResult {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryUpdate {
     pub provider_id: String,
-    /// `sent`, `delivered`, `read`, `failed`.
-    pub status: String,
+    pub status: Delivery,
     pub at: DateTime<Utc>,
     pub error: Option<String>,
     /// Our outbox id, echoed back by the provider (matches a send whose result a crash lost).
@@ -354,13 +353,13 @@ pub struct Waiting {
     pub id: i64,
     pub resident: String,
     pub resident_name: Option<String>,
-    pub phase: String,
+    pub phase: Phase,
     pub department: Option<String>,
     pub agent: Option<String>,
     pub on_top: bool,
     pub waiting_since: Option<DateTime<Utc>>,
-    /// The channel the resident writes on (`whatsapp`, …).
-    pub channel: String,
+    /// The channel the resident writes on.
+    pub channel: Channel,
     /// The resident's latest message (masked) and when it came.
     pub last_message: Option<(String, DateTime<Utc>)>,
     /// The resident wrote after the agent's last reply (only for claimed conversations).

@@ -226,7 +226,7 @@ fn delivery_statuses_never_go_backwards() {
     .unwrap();
     let status = |st: &str, secs: i64| DeliveryUpdate {
         provider_id: "wamid.o".into(),
-        status: st.into(),
+        status: triage::channel::Delivery::parse(st).unwrap(),
         at: at(T0) + Duration::seconds(secs),
         error: None,
         outbox_id: None,
@@ -272,7 +272,7 @@ fn a_crash_between_sending_and_recording_is_recovered() {
     // The provider's status for the first names our outbox id: it was sent, do not send again.
     s.record_statuses(&[DeliveryUpdate {
         provider_id: "wamid.o1".into(),
-        status: "sent".into(),
+        status: triage::channel::Delivery::Sent,
         at: at(T0),
         error: None,
         outbox_id: Some(first),
@@ -387,7 +387,7 @@ fn a_failed_status_fails_the_row_for_the_agents_to_see() {
     .unwrap();
     s.record_statuses(&[DeliveryUpdate {
         provider_id: "wamid.o".into(),
-        status: "failed".into(),
+        status: triage::channel::Delivery::Failed,
         at: at(T0),
         error: Some("whatsapp error 131026: message undeliverable".into()),
         outbox_id: Some(item.id),
@@ -603,7 +603,7 @@ fn fill_resident(s: &SqliteStore, number: &str, secret: &str, name: &str, prefix
     .unwrap();
     s.record_statuses(&[DeliveryUpdate {
         provider_id: format!("{prefix}.out"),
-        status: "read".into(),
+        status: triage::channel::Delivery::Read,
         at: at(T0),
         error: None,
         outbox_id: None,

@@ -18,7 +18,7 @@ use super::{
     ResidentExport, Result, RetentionCutoffs, Role, SendResult, Session, Store, StoreError, User,
     Waiting, WaitingTime,
 };
-use crate::channel::Channel;
+use crate::channel::{Channel, Delivery};
 use crate::engine::{ConversationState, Outcome, Phase, Reply};
 
 /// The schema, one step per version. Never edit a step that has shipped: add one.
@@ -411,16 +411,6 @@ impl RawConversation {
 const CONVERSATION_COLUMNS: &str =
     "c.id, c.channel, c.resident, c.resident_name, c.state, c.agent, c.version";
 
-fn status_rank(status: &str) -> i64 {
-    match status {
-        "sent" => 1,
-        "delivered" => 2,
-        "read" => 3,
-        "failed" => 4,
-        _ => 0,
-    }
-}
-
 const RANK_SQL: &str = "CASE COALESCE(delivery, '') WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'failed' THEN 4 ELSE 0 END";
 
 /// The columns of a [`Waiting`] row before its last, the `unanswered` flag.
@@ -478,12 +468,13 @@ fn waiting_rows<P: rusqlite::Params>(
             id,
             resident,
             resident_name,
-            phase,
+            phase: Phase::parse(&phase)
+                .ok_or_else(|| StoreError(format!("unknown phase `{phase}` in the store")))?,
             department,
             agent,
             on_top,
             waiting_since: parse_ts_opt(since)?,
-            channel,
+            channel: channel_of(&channel)?,
             last_message,
             unanswered,
         });
@@ -833,14 +824,14 @@ impl Store for SqliteStore {
                 );
                 tx.prepare_cached(&sql)?.execute(params![
                     u.provider_id,
-                    u.status,
+                    u.status.as_str(),
                     ts(u.at),
                     u.error,
-                    status_rank(&u.status)
+                    u.status.rank()
                 ])?;
                 // WhatsApp reports most undeliverable messages (131026, 131047) this way, after
                 // accepting them: the row failed, and agents see why.
-                if u.status == "failed" {
+                if u.status == Delivery::Failed {
                     tx.prepare_cached(
                         "UPDATE outbox SET status = 'failed', last_error = COALESCE(?2, last_error), updated_at = ?3
                          WHERE provider_id = ?1",

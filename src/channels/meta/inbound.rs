@@ -32,7 +32,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::channel::Channel;
+use crate::channel::{Channel, Delivery};
 use crate::channels::{Inbox, Incoming, Receipt};
 
 /// The longest sender id kept: page-scoped ids are short digit strings.
@@ -191,12 +191,16 @@ impl Event<'_> {
             }
             let at = self.millis("/delivery/watermark").or(at);
             for mid in mids.into_iter().filter(|m| !m.is_empty()) {
-                inbox.receipts.push(receipt(self.id(mid), "delivered", at));
+                inbox
+                    .receipts
+                    .push(receipt(self.id(mid), Delivery::Delivered, at));
             }
         } else if self.v.get("read").is_some_and(Value::is_object) {
             match self.str("/read/mid") {
                 // Instagram's messaging_seen names the message read.
-                Some(mid) => inbox.receipts.push(receipt(self.id(mid), "read", at)),
+                Some(mid) => inbox
+                    .receipts
+                    .push(receipt(self.id(mid), Delivery::Read, at)),
                 // Messenger's watermark: every message before it; not mapped (see the module doc).
                 None => inbox.skipped += 1,
             }
@@ -218,7 +222,7 @@ impl Event<'_> {
             .and_then(|m| m.strip_prefix("outbox:"))
             .and_then(|id| id.parse::<i64>().ok());
         if let (Some(outbox_id), Some(mid)) = (outbox_id, self.str("/message/mid")) {
-            let mut r = receipt(self.id(mid), "sent", at);
+            let mut r = receipt(self.id(mid), Delivery::Sent, at);
             r.outbox_id = Some(outbox_id);
             inbox.receipts.push(r);
         }
@@ -404,10 +408,10 @@ fn valid_sender(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-fn receipt(provider_id: String, status: &str, at: Option<DateTime<Utc>>) -> Receipt {
+fn receipt(provider_id: String, status: Delivery, at: Option<DateTime<Utc>>) -> Receipt {
     Receipt {
         provider_id,
-        status: status.to_string(),
+        status,
         // A receipt without a time is recorded as of the epoch: it still settles the row, and
         // never looks newer than a real one.
         at: at.unwrap_or(DateTime::UNIX_EPOCH),
@@ -596,7 +600,7 @@ mod tests {
         );
         let inbox = parse_webhook(Channel::Instagram, &raw, PAGE).unwrap();
         assert_eq!(inbox.receipts[0].provider_id, "instagram:aWdfZAG1");
-        assert_eq!(inbox.receipts[0].status, "read");
+        assert_eq!(inbox.receipts[0].status, Delivery::Read);
         assert_eq!(inbox.messages[0].provider_id, "instagram:aWdfZAG2");
         assert_eq!(inbox.messages[1].kind, "unsupported");
         assert_eq!(inbox.skipped, 1, "the deleted message");

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::graph::{Client, ClientConfig, SendError};
 use super::standin::StandIn;
 use super::{ErrorAction, InboundKind, MediaKind, SignatureError, Webhook};
-use crate::channel::{Channel, Permit};
+use crate::channel::{Channel, Delivery, Permit};
 use crate::channels::{
     Accepted, Adapter, ErrorClass, Failure, Inbox, Incoming, Outgoing, Receipt, Setup,
 };
@@ -229,9 +229,11 @@ pub fn inbox(hook: &Webhook) -> Inbox {
     let receipts = hook
         .statuses
         .iter()
-        .map(|st| Receipt {
+        // `deleted`, `played` and statuses to come change nothing about a sent reply.
+        .filter_map(|st| Some((st, Delivery::parse(st.status.as_str())?)))
+        .map(|(st, status)| Receipt {
             provider_id: st.id.clone(),
-            status: st.status.as_str().to_string(),
+            status,
             at: st.timestamp,
             error: st.errors.first().map(ToString::to_string),
             outbox_id: st

@@ -33,7 +33,7 @@ use super::client::{Client, ErrorKind, SendError};
 use super::inbound::{tail, Media, Webhook};
 use super::standin::StandIn;
 use super::{outbound, signature, SignatureError};
-use crate::channel::Channel;
+use crate::channel::{Channel, Delivery};
 use crate::channels::{
     Accepted, Adapter, ErrorClass, Failure, Inbox, Incoming, Outgoing, Receipt, Setup,
 };
@@ -270,7 +270,7 @@ pub fn inbox(hook: &Webhook, account_id: &str) -> Inbox {
         match r.at {
             Some(at) if !ours(&r.sender_id) => receipts.push(Receipt {
                 provider_id: format!("x:{}", r.last_read_event_id),
-                status: "read".into(),
+                status: Delivery::Read,
                 at,
                 error: None,
                 outbox_id: None,
@@ -337,7 +337,7 @@ mod tests {
         assert_eq!(inbox.messages[0].from, "42");
         assert_eq!(inbox.receipts.len(), 1);
         assert_eq!(inbox.receipts[0].provider_id, "x:2");
-        assert_eq!(inbox.receipts[0].status, "read");
+        assert_eq!(inbox.receipts[0].status, Delivery::Read);
         assert_eq!(
             inbox.skipped, 3,
             "our echo, a message not to us, our own read"
