@@ -156,7 +156,13 @@ async fn a_long_queue_is_read_a_page_at_a_time_and_searched_on_the_server() {
     assert_eq!(again["total"], 0);
 
     // Bad input is a clear 400.
-    for bad in ["state=lost", "late=maybe", "offset=-1", "colour=red"] {
+    for bad in [
+        "state=lost",
+        "late=maybe",
+        "offset=-1",
+        "colour=red",
+        "channel=telegram",
+    ] {
         let (status, e) = app.get_as(&kim, &format!("/api/queues/kcc?{bad}")).await;
         assert_eq!(status, 400, "{bad}: {e}");
         assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()));

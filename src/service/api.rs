@@ -587,7 +587,20 @@ impl QueueParams {
             }
             q.text = Some(if q.number_tail.is_some() { digits } else { raw }.to_string());
         }
-        q.channel = self.channel.clone().filter(|c| !c.is_empty());
+        match self.channel.as_deref().filter(|c| !c.is_empty()) {
+            None => {}
+            Some(c) if Channel::parse(c).is_some() => q.channel = Some(c.to_string()),
+            Some(other) => {
+                let names: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
+                return Err(ApiError::bad_request(
+                    "bad_request",
+                    format!(
+                        "Onbekend kanaal `{other}`: kies {}.",
+                        dutch_list(&names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>())
+                    ),
+                ));
+            }
+        }
         match self.state.as_deref().filter(|x| !x.is_empty()) {
             None => {}
             Some(p @ ("queued" | "awaiting_follow_up")) => q.phase = Some(p.to_string()),
