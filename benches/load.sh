@@ -20,8 +20,10 @@ for a in "$@"; do
   prev=$a
 done
 if [ -n "$STANDIN" ]; then
+  # A real account's configuration refuses the demo's public secret: the load run has its own.
   export WHATSAPP_API_BASE="http://$STANDIN" WHATSAPP_ACCESS_TOKEN=load-token \
-    WHATSAPP_APP_SECRET=demo-app-secret WHATSAPP_VERIFY_TOKEN=load-verify
+    WHATSAPP_APP_SECRET=load-app-secret WHATSAPP_VERIFY_TOKEN=load-verify
+  set -- "$@" --secret load-app-secret
 fi
 TRIAGE_DATABASE_URL="sqlite:$D/triage.db" TRIAGE_LISTEN=127.0.0.1:18080 TRIAGE_LOG_FORMAT=json \
   RUST_LOG=warn ./target/release/triage serve > "$D/serve.log" 2>&1 &

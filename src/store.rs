@@ -228,6 +228,8 @@ pub enum SendResult {
 /// A delivery status from the provider (they arrive out of order).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeliveryUpdate {
+    /// The channel the receipt came on: it settles only that channel's rows.
+    pub channel: Channel,
     pub provider_id: String,
     pub status: Delivery,
     pub at: DateTime<Utc>,

@@ -453,6 +453,17 @@ async fn messenger_windows_a_tagged_agent_reply_a_refused_one_and_no_bot_follow_
     let message = e["message"].as_str().unwrap();
     assert!(message.contains("te lang geleden"), "{message}");
     assert!(message.contains("Messenger"), "{message}");
+    // Messenger has no templates: one named is refused too, before anything is stored.
+    let (status, e) = m
+        .app
+        .post_as(
+            &kim,
+            &format!("/api/conversations/{id}/reply"),
+            json!({ "template": "vraag_nog_open" }),
+        )
+        .await;
+    assert_eq!(status, 409, "{e}");
+    assert_eq!(e["error"], "no_templates");
     m.app.drain().await;
     assert_eq!(m.sent_to(erik).len(), 2);
     m.stop().await;

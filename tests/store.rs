@@ -225,6 +225,7 @@ fn delivery_statuses_never_go_backwards() {
     }])
     .unwrap();
     let status = |st: &str, secs: i64| DeliveryUpdate {
+        channel: triage::channel::Channel::WhatsApp,
         provider_id: "wamid.o".into(),
         status: triage::channel::Delivery::parse(st).unwrap(),
         at: at(T0) + Duration::seconds(secs),
@@ -269,8 +270,21 @@ fn a_crash_between_sending_and_recording_is_recovered() {
         2,
         "nothing lost across the restart"
     );
+    // Another channel's receipt naming the same outbox id (anyone who can send through that
+    // channel can write the reference) settles nothing here.
+    s.record_statuses(&[DeliveryUpdate {
+        channel: triage::channel::Channel::Messenger,
+        provider_id: "messenger:m_1".into(),
+        status: triage::channel::Delivery::Sent,
+        at: at(T0),
+        error: None,
+        outbox_id: Some(first),
+    }])
+    .unwrap();
+    assert_eq!(s.counts().unwrap().outbox_pending, 2);
     // The provider's status for the first names our outbox id: it was sent, do not send again.
     s.record_statuses(&[DeliveryUpdate {
+        channel: triage::channel::Channel::WhatsApp,
         provider_id: "wamid.o1".into(),
         status: triage::channel::Delivery::Sent,
         at: at(T0),
@@ -386,6 +400,7 @@ fn a_failed_status_fails_the_row_for_the_agents_to_see() {
     }])
     .unwrap();
     s.record_statuses(&[DeliveryUpdate {
+        channel: triage::channel::Channel::WhatsApp,
         provider_id: "wamid.o".into(),
         status: triage::channel::Delivery::Failed,
         at: at(T0),
@@ -602,6 +617,7 @@ fn fill_resident(s: &SqliteStore, number: &str, secret: &str, name: &str, prefix
     }])
     .unwrap();
     s.record_statuses(&[DeliveryUpdate {
+        channel: triage::channel::Channel::WhatsApp,
         provider_id: format!("{prefix}.out"),
         status: triage::channel::Delivery::Read,
         at: at(T0),

@@ -165,7 +165,31 @@ async fn the_crc_challenge_is_answered_with_the_signed_token() {
         v,
         json!({ "response_token": "sha256=JbJuL9DIlk0ARJdkXKdEToVqhGznLrTYZ8CWwBceQhI=" })
     );
-    for path in ["/webhooks/x", "/webhooks/x?crc_token="] {
+    // The challenge must not sign a webhook body for anyone who asks (its answer is the same
+    // HMAC as a webhook's signature): such a token is refused, and a body signed that way
+    // would be forged anyway.
+    let forged = serde_json::to_string(&text("6001", "geforceerd via de challenge")).unwrap();
+    let r = t
+        .app
+        .http
+        .get(format!(
+            "{}/webhooks/x?crc_token={}",
+            t.app.base,
+            forged
+                .bytes()
+                .map(|b| format!("%{b:02X}"))
+                .collect::<String>()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "a webhook body is no challenge token");
+    let long = "a".repeat(129);
+    for path in [
+        "/webhooks/x".to_string(),
+        "/webhooks/x?crc_token=".to_string(),
+        format!("/webhooks/x?crc_token={long}"),
+    ] {
         let r = t
             .app
             .http

@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 use super::caller::{new_token, token_hash, Caller, CallerSession};
 use super::error::{blocking, json_errors, no_store, parse_body, ApiError, ApiResult};
 use super::state::AppState;
-use crate::channel::{Author, Channel, Permit};
+use crate::channel::{Author, Channel, OutsideWindow, Permit};
 use crate::engine::{render, ConversationState, Phase, Reply};
 use crate::flows::FlowSet;
 use crate::store::{
@@ -1040,6 +1040,15 @@ async fn reply(
                     buttons: Vec::new(),
                 };
                 (reply, format!("text, {} characters", t.chars().count()))
+            }
+            (None, Some(_)) if policy.outside_window != Some(OutsideWindow::Templates) => {
+                return Err(ApiError::conflict(
+                    "no_templates",
+                    format!(
+                        "{} kent geen sjablonen: antwoord met een tekst.",
+                        policy.title
+                    ),
+                ));
             }
             (None, Some(name)) => {
                 let found = available.iter().find(

@@ -498,6 +498,12 @@ impl Config {
             if w.api_base.is_empty() {
                 return Err("WHATSAPP_API_BASE is needed with an access token (e.g. https://graph.facebook.com)".into());
             }
+            if w.app_secret == DEMO_APP_SECRET || w.verify_token == DEMO_VERIFY_TOKEN {
+                return Err(
+                    "WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN are the demo's public values: use the Meta app's own"
+                        .into(),
+                );
+            }
         }
         self.sqlite_path().map(|_| ())
     }
@@ -555,8 +561,11 @@ mod tests {
             .unwrap_err()
             .contains("WHATSAPP_APP_SECRET"));
         assert_eq!(real.app_secret(), "");
-        real.whatsapp.app_secret = "s".into();
+        // Nor with the demo's public secret.
+        real.whatsapp.app_secret = DEMO_APP_SECRET.into();
         real.whatsapp.verify_token = "v".into();
+        assert!(real.validate(false).unwrap_err().contains("public"));
+        real.whatsapp.app_secret = "s".into();
         assert!(real.validate(false).is_ok());
     }
 

@@ -68,6 +68,19 @@ pub async fn receive(
     }
 }
 
+/// Whether `id` is a message id `channel` may give: `<channel>:…` for every channel but
+/// WhatsApp, whose ids (`wamid.…`) are kept as they come and may carry no other channel's prefix.
+pub fn id_is_of(channel: Channel, id: &str) -> bool {
+    let prefixed = |c: Channel| {
+        id.strip_prefix(c.as_str())
+            .is_some_and(|rest| rest.starts_with(':'))
+    };
+    match channel {
+        Channel::WhatsApp => !Channel::ALL.into_iter().any(prefixed),
+        c => prefixed(c),
+    }
+}
+
 /// A profile name as it may be stored and used in a greeting: without what the detectors find in
 /// it ("Jan 111222333" becomes "Jan"); `None` when nothing else is left.
 fn name_without_personal_data(detector: &crate::privacy::Detector, name: &str) -> Option<String> {
@@ -91,8 +104,22 @@ pub async fn ingest(s: &Arc<AppState>, channel: Channel, inbox: Inbox) -> Result
     let now = s.clock.now();
     let flows = s.flows();
     // Mask before anything is stored: the store never sees the raw text.
-    let inbound: Vec<NewInbound> = inbox
+    // Message ids are unique across channels only by their channel's prefix: one channel cannot
+    // take (and so silence) another's message id.
+    let before = inbox.messages.len();
+    let messages: Vec<_> = inbox
         .messages
+        .into_iter()
+        .filter(|m| id_is_of(channel, &m.provider_id))
+        .collect();
+    if messages.len() < before {
+        tracing::warn!(
+            %channel,
+            messages = before - messages.len(),
+            "messages with another channel's id prefix dropped"
+        );
+    }
+    let inbound: Vec<NewInbound> = messages
         .into_iter()
         .map(|m| {
             let redaction = flows.privacy.redact(&m.text);
@@ -121,6 +148,7 @@ pub async fn ingest(s: &Arc<AppState>, channel: Channel, inbox: Inbox) -> Result
         .receipts
         .into_iter()
         .map(|r| DeliveryUpdate {
+            channel,
             provider_id: r.provider_id,
             status: r.status,
             at: r.at,
@@ -157,4 +185,21 @@ pub async fn ingest(s: &Arc<AppState>, channel: Channel, inbox: Inbox) -> Result
         s.wake_processor.notify_one();
     }
     Ok(new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_channel_gives_only_its_own_message_ids() {
+        assert!(id_is_of(Channel::WhatsApp, "wamid.HBgL"));
+        assert!(!id_is_of(Channel::WhatsApp, "messenger:m_1"));
+        assert!(!id_is_of(Channel::WhatsApp, "x:77"));
+        assert!(id_is_of(Channel::Messenger, "messenger:m_1"));
+        assert!(!id_is_of(Channel::Messenger, "instagram:m_1"));
+        assert!(!id_is_of(Channel::Messenger, "messengerx:m_1"));
+        assert!(id_is_of(Channel::WebChat, "webchat:ab:1"));
+        assert!(!id_is_of(Channel::X, "77"));
+    }
 }

@@ -411,6 +411,9 @@ impl RawConversation {
 const CONVERSATION_COLUMNS: &str =
     "c.id, c.channel, c.resident, c.resident_name, c.state, c.agent, c.version";
 
+/// A receipt settles only rows of conversations on its own channel (`?6`).
+const OF_CHANNEL: &str = "conversation_id IN (SELECT id FROM conversations WHERE channel = ?6)";
+
 const RANK_SQL: &str = "CASE COALESCE(delivery, '') WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'failed' THEN 4 ELSE 0 END";
 
 /// The columns of a [`Waiting`] row before its last, the `unanswered` flag.
@@ -812,31 +815,34 @@ impl Store for SqliteStore {
                 if let Some(id) = u.outbox_id {
                     tx.prepare_cached(
                         "UPDATE outbox SET status = 'sent', provider_id = COALESCE(provider_id, ?2), updated_at = ?3
-                         WHERE id = ?1 AND status IN ('sending', 'pending')",
+                         WHERE id = ?1 AND status IN ('sending', 'pending')
+                           AND conversation_id IN (SELECT id FROM conversations WHERE channel = ?4)",
                     )?
                     .execute(
-                        params![id, u.provider_id, ts(u.at)],
+                        params![id, u.provider_id, ts(u.at), u.channel.as_str()],
                     )?;
                 }
                 let sql = format!(
                     "UPDATE outbox SET delivery = ?2, delivery_at = ?3, last_error = COALESCE(?4, last_error)
-                     WHERE provider_id = ?1 AND {RANK_SQL} < ?5"
+                     WHERE provider_id = ?1 AND {RANK_SQL} < ?5 AND {OF_CHANNEL}"
                 );
                 tx.prepare_cached(&sql)?.execute(params![
                     u.provider_id,
                     u.status.as_str(),
                     ts(u.at),
                     u.error,
-                    u.status.rank()
+                    u.status.rank(),
+                    u.channel.as_str()
                 ])?;
                 // WhatsApp reports most undeliverable messages (131026, 131047) this way, after
                 // accepting them: the row failed, and agents see why.
                 if u.status == Delivery::Failed {
                     tx.prepare_cached(
                         "UPDATE outbox SET status = 'failed', last_error = COALESCE(?2, last_error), updated_at = ?3
-                         WHERE provider_id = ?1",
+                         WHERE provider_id = ?1
+                           AND conversation_id IN (SELECT id FROM conversations WHERE channel = ?4)",
                     )?
-                    .execute(params![u.provider_id, u.error, ts(u.at)])?;
+                    .execute(params![u.provider_id, u.error, ts(u.at), u.channel.as_str()])?;
                 }
             }
             Ok(())

@@ -139,9 +139,24 @@ struct Crc {
     crc_token: Option<String>,
 }
 
-/// The Challenge-Response Check: `{"response_token": "sha256=…"}`, or 400 without a token.
+/// The longest `crc_token` answered. X's tokens are short base64-like strings.
+const MAX_CRC_TOKEN: usize = 128;
+
+/// Whether `token` looks like one of X's challenge tokens. The challenge's answer is the same
+/// HMAC under the same secret as a webhook's signature: signing whatever is asked would let
+/// anyone obtain a valid signature for a forged webhook body. A body is a JSON object (it starts
+/// with `{`), which this alphabet can never spell.
+fn plausible_crc_token(token: &str) -> bool {
+    (1..=MAX_CRC_TOKEN).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-'))
+}
+
+/// The Challenge-Response Check: `{"response_token": "sha256=…"}`, or 400 without a token (or
+/// with one that is no challenge token).
 fn crc(q: &Crc, consumer_secret: &str) -> Response {
-    match q.crc_token.as_deref().filter(|t| !t.is_empty()) {
+    match q.crc_token.as_deref().filter(|t| plausible_crc_token(t)) {
         Some(token) => Json(serde_json::json!({
             "response_token": signature::crc_response_token(consumer_secret.as_bytes(), token),
         }))
