@@ -84,6 +84,12 @@ pub enum OutsideWindow {
 pub struct Policy {
     /// The channel's name for people.
     pub title: &'static str,
+    /// Its short mark in the inbox's list (`WA`), and the mark's colour (white text on it
+    /// keeps a contrast of 4.5:1).
+    pub mark: &'static str,
+    pub colour: &'static str,
+    /// Whether the resident's address is a phone number an agent may call back.
+    pub phone_numbers: bool,
     /// How long after the resident's last message free replies may go; `None`: no window.
     #[serde(serialize_with = "hours")]
     pub window: Option<Duration>,
@@ -114,6 +120,9 @@ fn hours<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::E
 /// WhatsApp Cloud API: the 24-hour customer service window, templates outside it.
 pub const WHATSAPP: Policy = Policy {
     title: "WhatsApp",
+    mark: "WA",
+    colour: "#0b6b3a",
+    phone_numbers: true,
     window: Some(Duration::hours(24)),
     outside_window: Some(OutsideWindow::Templates),
     agent_window: None,
@@ -131,6 +140,9 @@ pub const WHATSAPP: Policy = Policy {
 /// ("a maximum of 13 quick replies … up to 20 characters").
 pub const MESSENGER: Policy = Policy {
     title: "Messenger",
+    mark: "FB",
+    colour: "#0a58ca",
+    phone_numbers: false,
     window: Some(Duration::hours(24)),
     outside_window: Some(OutsideWindow::HumanAgentTag),
     agent_window: Some(Duration::days(7)),
@@ -149,6 +161,9 @@ pub const MESSENGER: Policy = Policy {
 /// and Instagram "Quick Replies" (13, 20 characters).
 pub const INSTAGRAM: Policy = Policy {
     title: "Instagram",
+    mark: "IG",
+    colour: "#a3195b",
+    phone_numbers: false,
     window: Some(Duration::hours(24)),
     outside_window: Some(OutsideWindow::HumanAgentTag),
     agent_window: Some(Duration::days(7)),
@@ -166,6 +181,9 @@ pub const INSTAGRAM: Policy = Policy {
 /// flow reads the same), the text with them at most 9,000 characters to leave room for them.
 pub const X: Policy = Policy {
     title: "X",
+    mark: "X",
+    colour: "#111111",
+    phone_numbers: false,
     window: None,
     outside_window: None,
     agent_window: None,
@@ -179,6 +197,9 @@ pub const X: Policy = Policy {
 /// Our own web chat: no window (the visitor reads the answer when they come back).
 pub const WEB_CHAT: Policy = Policy {
     title: "Webchat",
+    mark: "Web",
+    colour: "#5b3d99",
+    phone_numbers: false,
     window: None,
     outside_window: None,
     agent_window: None,

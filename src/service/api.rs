@@ -375,6 +375,7 @@ fn conversation_json(flows: &FlowSet, v: &ConversationView, now: DateTime<Utc>) 
         "id": c.id,
         "channel": c.channel,
         "channel_title": policy.title,
+        "phone_numbers": policy.phone_numbers,
         "max_text_chars": policy.max_text_chars,
         "window": {
             "permit": permit,
@@ -453,6 +454,15 @@ async fn me(State(s): State<Arc<AppState>>, caller: CallerSession) -> Json<Value
     body["csrf"] = json!(csrf);
     body["demo"] = json!(s.demo());
     body["all_departments"] = flows.departments_json();
+    // The channels in use, as the pages name and mark them: a new channel needs no page change.
+    body["channels"] = s
+        .channels
+        .iter()
+        .map(|c| {
+            let p = c.policy();
+            json!({ "id": c, "title": p.title, "mark": p.mark, "colour": p.colour })
+        })
+        .collect();
     Json(body)
 }
 
@@ -927,7 +937,7 @@ async fn reveal_number(
     let id = conversation_id(&id)?;
     let view = visible(&s, &caller, id).await?;
     let c = &view.conversation;
-    if c.channel != Channel::WhatsApp {
+    if !c.channel.policy().phone_numbers {
         return Err(ApiError::conflict(
             "no_number",
             "Dit kanaal geeft geen telefoonnummer.",

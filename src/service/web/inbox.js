@@ -26,9 +26,8 @@
     follow_up_no: 'nazorg: niet meer nodig', follow_up_other: 'nazorg: ander bericht', ignored: 'genegeerd',
     follow_up_blocked: 'nazorg: kanaal staat het niet toe, bovenaan de wachtrij',
   };
-  const CHANNEL = { whatsapp: 'WhatsApp', messenger: 'Messenger', instagram: 'Instagram', x: 'X', webchat: 'Webchat' };
-  /** A short mark per channel for the list (the full name is its label). */
-  const CHANNEL_MARK = { whatsapp: 'WA', messenger: 'FB', instagram: 'IG', x: 'X', webchat: 'Web' };
+  /** The channels in use, from `/api/me`: their names, marks and colours. */
+  let channels = {};
   const REASONS = [
     ['call_back', 'De inwoner vraagt om teruggebeld te worden'],
     ['urgent', 'Dringend: ik moet de inwoner bellen'],
@@ -79,7 +78,7 @@
   const searchInput = h('input', { type: 'search', id: 'search', 'data-test': 'search', maxlength: '100', autocomplete: 'off',
     placeholder: 'Naam, tekst of laatste 4 cijfers' });
   const channelPick = h('select', { id: 'filter-channel', 'data-test': 'filter-channel' },
-    h('option', { value: '' }, 'Alle kanalen'), Object.entries(CHANNEL).map(([v, l]) => h('option', { value: v }, l)));
+    h('option', { value: '' }, 'Alle kanalen'));
   const statePick = h('select', { id: 'filter-state', 'data-test': 'filter-state' },
     h('option', { value: '' }, 'Alle'), h('option', { value: 'queued' }, 'In de wachtrij'),
     h('option', { value: 'awaiting_follow_up' }, 'Wacht op nazorgantwoord'), h('option', { value: 'again' }, 'Opnieuw gemeld'));
@@ -117,6 +116,8 @@
 
   triage.start('inbox').then(async (user) => {
     me = user;
+    channels = Object.fromEntries((me.channels || []).map((c) => [c.id, c]));
+    channelPick.append(...(me.channels || []).map((c) => h('option', { value: c.id }, c.title)));
     main.classList.add('inbox');
     fill(main, side, list, view);
     document.body.append(help);
@@ -388,16 +389,20 @@
 
   /** The channel as a small mark with its full name for screen readers and on hover. */
   function channelMark(channel) {
-    const name = CHANNEL[channel] || channel || '';
-    return h('span', { class: 'channel ch-' + (channel || 'x'), 'data-test': 'channel', 'data-channel': channel || '', title: name },
-      h('span', { 'aria-hidden': 'true' }, CHANNEL_MARK[channel] || name), h('span', { class: 'sr-only' }, name));
+    const c = channels[channel] || {};
+    const name = c.title || channel || '';
+    const mark = h('span', { class: 'channel', 'data-test': 'channel', 'data-channel': channel || '', title: name },
+      h('span', { 'aria-hidden': 'true' }, c.mark || name), h('span', { class: 'sr-only' }, name));
+    // Through the style object, which the page's content security policy allows.
+    if (c.colour) mark.style.backgroundColor = c.colour;
+    return mark;
   }
 
   /** What the channel's window lets an agent send now, in words. */
   function windowState(c) {
     const w = c.window || {};
     const p = w.permit || {};
-    const name = c.channel_title || CHANNEL[c.channel] || c.channel;
+    const name = c.channel_title || c.channel;
     if (p.state === 'open') {
       return w.closes_at
         ? h('span', { class: 'muted', 'data-test': 'window', 'data-window': 'open', title: name + ' laat vrije tekst toe tot 24 uur na het laatste bericht van de inwoner' },
@@ -518,7 +523,7 @@
   let wantFocus = null;
 
   function mayShowNumber(c) {
-    if (c.channel !== 'whatsapp') return false;
+    if (!c.phone_numbers) return false;
     return me.role === 'admin' || (me.role === 'agent' && me.departments.includes(c.department));
   }
 
@@ -606,7 +611,7 @@
     const permit = (c.window && c.window.permit && c.window.permit.state) || '';
     if (permit === 'closed') {
       form.append(h('p', { class: 'small muted', 'data-test': 'window-closed' },
-        'De inwoner schreef te lang geleden. ' + (c.channel_title || CHANNEL[c.channel]) + ' neemt nu geen bericht meer aan; zodra de inwoner weer schrijft, kun je antwoorden.'));
+        'De inwoner schreef te lang geleden. ' + (c.channel_title || c.channel) + ' neemt nu geen bericht meer aan; zodra de inwoner weer schrijft, kun je antwoorden.'));
       return form;
     }
     if (c.in_window) {

@@ -309,12 +309,13 @@
     ], (i) => i > 0));
   }
 
-  const CHANNEL = { whatsapp: 'WhatsApp', messenger: 'Messenger', instagram: 'Instagram', x: 'X', webchat: 'Webchat' };
+  /** A channel's name, from `/api/me` (its id when the channel is no longer in use). */
+  const channelTitle = (id) => ((me && me.channels) || []).find((c) => c.id === id)?.title || id;
 
   function channelTable(list) {
     if (!list.length) return h('p', { class: 'muted' }, 'Geen berichten in deze periode.');
     return handlingTable('Per kanaal, tabel', 'table-channels', ['Kanaal', 'Berichten'], list,
-      (c) => [h('td', {}, CHANNEL[c.channel] || c.channel), h('td', { class: 'num' }, c.inbound)]);
+      (c) => [h('td', {}, channelTitle(c.channel)), h('td', { class: 'num' }, c.inbound)]);
   }
 
   function departmentTable(list) {
