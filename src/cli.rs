@@ -71,7 +71,7 @@ pub enum Command {
         /// Test files or directories
         paths: Vec<PathBuf>,
     },
-    /// Start the service: the WhatsApp webhook, the workers and the outbox
+    /// Start the service: every channel's webhooks, the workers and the outbox
     Serve {
         /// A configuration file (default: ./triage.toml when it exists)
         #[arg(long, value_name = "FILE")]

@@ -223,17 +223,19 @@ pub fn run_case(flows: &FlowSet, file: &SourceFile, index: usize, case: &TestCas
         if let Some(d) = step.wait.as_deref().and_then(parse_duration) {
             now += d;
         }
-        let (action, decision) = match run_step(flows, &state, step, last.as_ref(), &mut now) {
-            Ok(x) => x,
-            Err((action, why)) => {
-                result.failures.push(fail(
-                    action,
-                    vec![("step".into(), "can run".into(), why)],
-                    Vec::new(),
-                ));
-                break;
-            }
-        };
+        let channel = case.channel.unwrap_or(crate::channel::Channel::WhatsApp);
+        let (action, decision) =
+            match run_step(flows, channel, &state, step, last.as_ref(), &mut now) {
+                Ok(x) => x,
+                Err((action, why)) => {
+                    result.failures.push(fail(
+                        action,
+                        vec![("step".into(), "can run".into(), why)],
+                        Vec::new(),
+                    ));
+                    break;
+                }
+            };
         let diffs = compare(&step.expect, &decision);
         if !diffs.is_empty() {
             result.failures.push(fail(
@@ -250,6 +252,7 @@ pub fn run_case(flows: &FlowSet, file: &SourceFile, index: usize, case: &TestCas
 
 fn run_step(
     flows: &FlowSet,
+    channel: crate::channel::Channel,
     state: &ConversationState,
     step: &TestStep,
     last: Option<&Decision>,
@@ -261,15 +264,7 @@ fn run_step(
             return Err((action, "no follow-up is scheduled".into()));
         };
         *now = (*now).max(at);
-        return Ok((
-            action,
-            follow_up(
-                flows,
-                state,
-                crate::channel::Channel::WhatsApp.policy(),
-                *now,
-            ),
-        ));
+        return Ok((action, follow_up(flows, state, channel.policy(), *now)));
     }
     let (action, message) = if let Some(text) = &step.say {
         (format!("say {text:?}"), Message::text(text.clone()))

@@ -153,7 +153,8 @@ pub struct TopicDef {
     /// Links sent with the answer.
     #[serde(default)]
     pub links: Vec<LinkDef>,
-    /// WhatsApp reply buttons under the answer (at most 3, titles at most 20 characters).
+    /// Reply buttons under the answer (WhatsApp shows at most 3, titles at most 20 characters;
+    /// the channels in use decide, see `triage check`).
     #[serde(default)]
     pub buttons: Vec<ButtonDef>,
     /// Free labels for reports.
@@ -281,9 +282,13 @@ pub struct TestCase {
     pub name: String,
     /// When it starts, RFC 3339 with offset, e.g. `2026-11-27T19:30:00+01:00`.
     pub at: String,
-    /// The resident's WhatsApp profile name, if the test needs `{name}`.
+    /// The resident's profile name, if the test needs `{name}`.
     #[serde(default)]
     pub resident: Option<String>,
+    /// The channel the resident writes on (its window decides how the follow-up goes);
+    /// `whatsapp` when not given.
+    #[serde(default)]
+    pub channel: Option<crate::channel::Channel>,
     /// The steps, in order.
     pub steps: Vec<TestStep>,
 }
