@@ -16,8 +16,11 @@
 //!   stand-in) and its adapter.
 //! - [`webchat`]: the web chat on the municipality's own site (the widget, the visitor's API,
 //!   its limits) and its adapter.
+//! - [`signature`]: what the signed webhooks share: HMAC-SHA256 over the raw body (Meta's hex,
+//!   X's base64), the `POST` route that checks it before parsing, Meta's `hub.*` handshake.
 
 pub mod meta;
+pub mod signature;
 pub mod webchat;
 pub mod whatsapp;
 pub mod x;
@@ -230,4 +233,18 @@ impl Channels {
             .filter_map(|a| a.standin().map(|r| (a.channel(), r)))
             .collect()
     }
+}
+
+/// A setting, or `demo`'s value when it is empty (for demo mode).
+pub(crate) fn or_demo(value: &str, demo: &str) -> String {
+    if value.is_empty() { demo } else { value }.to_string()
+}
+
+/// The last `chars` characters of a platform's id, for log lines: an id can encode the resident
+/// (a WhatsApp `wamid` holds the phone number near its start), so logs carry only a tail.
+pub fn id_tail(id: &str, chars: usize) -> &str {
+    id.char_indices()
+        .rev()
+        .nth(chars.saturating_sub(1))
+        .map_or(id, |(i, _)| &id[i..])
 }

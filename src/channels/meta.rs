@@ -10,8 +10,8 @@
 //! - [`standin`]: a stand-in of the Send API for demo mode and tests.
 //!
 //! The webhook's signature (`X-Hub-Signature-256`) and handshake (`hub.*`) are Meta's, shared
-//! with WhatsApp: [`crate::channels::whatsapp::verify_signature`] and
-//! [`crate::channels::whatsapp::verify_subscription`].
+//! with WhatsApp: [`crate::channels::signature::META`] and
+//! [`crate::channels::signature::handshake`].
 
 pub mod adapter;
 pub mod client;

@@ -3,8 +3,9 @@
 //! through the v2 direct-message endpoint, its errors into the sender's classes, and in demo mode
 //! a stand-in of that endpoint.
 //!
-//! - [`signature`]: the CRC `response_token` and `x-twitter-webhooks-signature` (HMAC-SHA256
-//!   under the consumer secret, base64), compared in constant time. Pure.
+//! - The signatures: `x-twitter-webhooks-signature` and the CRC `response_token` are
+//!   HMAC-SHA256 under the consumer secret, base64 ([`crate::channels::signature::X`]; [`sign`]
+//!   for tests).
 //! - [`inbound`]: [`parse_webhook`]: `direct_message_events`, the `users` map, typing and
 //!   mark-read events, with `Debug` output free of personal data. Pure.
 //! - [`outbound`]: the request body of a reply (buttons as text lines: the v2 endpoint has no
@@ -17,8 +18,19 @@ pub mod adapter;
 pub mod client;
 pub mod inbound;
 pub mod outbound;
-pub mod signature;
 pub mod standin;
 
 pub use inbound::{parse_webhook, DirectMessage, MarkRead, Media, ParseError, Webhook};
-pub use signature::{crc_response_token, sign, verify_signature, SignatureError};
+
+/// `sha256=` and the base64 HMAC-SHA256 of `message` under `consumer_secret`: the
+/// `x-twitter-webhooks-signature` value of a body ([`crate::channels::signature::X`]).
+///
+/// ```
+/// use triage::channels::signature::X;
+/// let header = triage::channels::x::sign(b"secret", b"{}");
+/// assert!(header.starts_with("sha256=") && header.len() == 7 + 44);
+/// assert_eq!(X.verify(b"secret", b"{}", Some(&header)), Ok(()));
+/// ```
+pub fn sign(consumer_secret: &[u8], message: &[u8]) -> String {
+    crate::channels::signature::X.sign(consumer_secret, message)
+}

@@ -11,25 +11,18 @@
 //! echoes, never answered.
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
-use serde::Deserialize;
 
 use super::client::{Client, DEFAULT_VERSION, TIMEOUT};
 use super::standin::StandIn;
 use crate::channel::Channel;
-use crate::channels::whatsapp::{verify_signature, verify_subscription, SignatureError};
-use crate::channels::{Accepted, Adapter, Outgoing, Setup};
+use crate::channels::signature::{self, META};
+use crate::channels::{or_demo, Accepted, Adapter, Outgoing, Setup};
 use crate::service::config::{AccountConfig, DEMO_APP_SECRET, DEMO_VERIFY_TOKEN};
-use crate::service::intake;
 use crate::service::state::AppState;
 
 /// Meta documents no size for these webhooks; as for WhatsApp's, 3 MB.
@@ -80,25 +73,18 @@ impl Meta {
         } else {
             a.api_version.as_str()
         };
-        let or = |value: &str, default: &str| {
-            if value.is_empty() {
-                default.to_string()
-            } else {
-                value.to_string()
-            }
-        };
         if setup.config.demo() {
             let token = setup
                 .demo_token
                 .ok_or_else(|| format!("{name}: demo mode needs the stand-in's token"))?;
-            let account_id = or(&a.account_id, demo_account);
+            let account_id = or_demo(&a.account_id, demo_account);
             let base = format!("http://{}/standin/{}", setup.local, channel.as_str());
             let client = Client::new(channel, &base, version, &account_id, token, TIMEOUT)?;
             return Ok(Some(Meta {
                 channel,
                 client,
-                app_secret: or(&a.app_secret, DEMO_APP_SECRET),
-                verify_token: or(&a.verify_token, DEMO_VERIFY_TOKEN),
+                app_secret: or_demo(&a.app_secret, DEMO_APP_SECRET),
+                verify_token: or_demo(&a.verify_token, DEMO_VERIFY_TOKEN),
                 account_id,
                 standin: Some(StandIn::requiring_token(channel, token)),
             }));
@@ -153,36 +139,6 @@ impl Meta {
     pub fn send_url(&self) -> &str {
         self.client.url()
     }
-
-    async fn receive(&self, s: &Arc<AppState>, headers: &HeaderMap, body: &[u8]) -> Response {
-        let started = Instant::now();
-        let signature = headers
-            .get("x-hub-signature-256")
-            .and_then(|v| v.to_str().ok());
-        if let Err(e) = verify_signature(self.app_secret.as_bytes(), body, signature) {
-            let status = match e {
-                SignatureError::Missing => StatusCode::UNAUTHORIZED,
-                SignatureError::Malformed | SignatureError::Mismatch => StatusCode::FORBIDDEN,
-            };
-            return intake::refused(s, self.channel, status, &e.to_string(), body.len());
-        }
-        match super::parse_webhook(self.channel, body, &self.account_id) {
-            Ok(inbox) => intake::receive(s, self.channel, inbox, started).await,
-            // Signed by Meta but not understood: any other answer than 200 only makes Meta
-            // send the same bytes again.
-            Err(e) => intake::not_understood(s, self.channel, &e.to_string(), body.len()),
-        }
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct Subscribe {
-    #[serde(rename = "hub.mode")]
-    mode: Option<String>,
-    #[serde(rename = "hub.verify_token")]
-    token: Option<String>,
-    #[serde(rename = "hub.challenge")]
-    challenge: Option<String>,
 }
 
 impl Adapter for Meta {
@@ -191,28 +147,15 @@ impl Adapter for Meta {
     }
 
     fn routes(self: Arc<Self>) -> Router<Arc<AppState>> {
-        let verify_token = self.verify_token.clone();
-        let verifier = move |Query(q): Query<Subscribe>| {
-            let expected = verify_token.clone();
-            async move {
-                match verify_subscription(
-                    q.mode.as_deref(),
-                    q.token.as_deref(),
-                    q.challenge.as_deref(),
-                    &expected,
-                ) {
-                    Some(challenge) => (StatusCode::OK, challenge).into_response(),
-                    None => (StatusCode::FORBIDDEN, "verification refused").into_response(),
-                }
-            }
-        };
-        let me = self.clone();
-        let receiver = move |State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes| {
-            let me = me.clone();
-            async move { me.receive(&s, &headers, &body).await }
-        };
-        let hook = get(verifier)
-            .post(receiver)
+        let (channel, account_id) = (self.channel, self.account_id.clone());
+        let parse = move |body: &[u8]| super::parse_webhook(channel, body, &account_id);
+        let hook = signature::handshake(self.verify_token.clone())
+            .merge(signature::receiver(
+                channel,
+                META,
+                self.app_secret.clone(),
+                parse,
+            ))
             .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES));
         Router::new().route(&format!("/webhooks/{}", self.channel.as_str()), hook)
     }

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::outbound::{classify, parse_error, parse_sent};
 use crate::channel::Channel;
-use crate::channels::{ErrorClass, Failure};
+use crate::channels::{id_tail, ErrorClass, Failure};
 
 /// The Graph API version used unless the configuration names another.
 pub const DEFAULT_VERSION: &str = "v21.0";
@@ -38,11 +38,6 @@ impl fmt::Debug for Client {
             .field("access_token", &"<redacted>")
             .finish()
     }
-}
-
-/// The last 8 characters of an id, for log lines.
-fn tail(id: &str) -> &str {
-    id.char_indices().rev().nth(7).map_or(id, |(i, _)| &id[i..])
 }
 
 impl Client {
@@ -110,7 +105,7 @@ impl Client {
         if (200..300).contains(&status) {
             return match parse_sent(&raw) {
                 Some(id) => {
-                    tracing::debug!(channel = %self.channel, body_len = len, message_id_tail = tail(&id), "send api accepted a message");
+                    tracing::debug!(channel = %self.channel, body_len = len, message_id_tail = id_tail(&id, 8), "send api accepted a message");
                     Ok(id)
                 }
                 // Accepted, but we cannot tell which message it became: it may be there.

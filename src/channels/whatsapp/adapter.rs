@@ -4,27 +4,21 @@
 //! simulator.
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
-use serde::Deserialize;
 
 use super::graph::{Client, ClientConfig, SendError};
 use super::standin::StandIn;
-use super::{ErrorAction, InboundKind, MediaKind, SignatureError, Webhook};
+use super::{ErrorAction, InboundKind, MediaKind, Webhook};
 use crate::channel::{Channel, Delivery, Permit};
+use crate::channels::signature::{self, META};
 use crate::channels::{
     Accepted, Adapter, ErrorClass, Failure, Inbox, Incoming, Outgoing, Receipt, Setup,
 };
 use crate::engine::Reply;
-use crate::service::intake;
 use crate::service::state::AppState;
 
 /// WhatsApp allows webhook bodies of up to 3 MB.
@@ -88,18 +82,14 @@ impl Adapter for WhatsApp {
     }
 
     fn routes(self: Arc<Self>) -> Router<Arc<AppState>> {
-        let verify_token = self.verify_token.clone();
-        let verifier = move |Query(q): Query<Subscribe>| {
-            let token = verify_token.clone();
-            async move { verify(&q, &token) }
-        };
-        let me = self.clone();
-        let receiver = move |State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes| {
-            let me = me.clone();
-            async move { me.receive(&s, &headers, &body).await }
-        };
-        let hook = get(verifier)
-            .post(receiver)
+        let parse = |body: &[u8]| super::parse_webhook(body).map(|hook| inbox(&hook));
+        let hook = signature::handshake(self.verify_token.clone())
+            .merge(signature::receiver(
+                Channel::WhatsApp,
+                META,
+                self.app_secret.clone(),
+                parse,
+            ))
             .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES));
         let mut r = Router::new()
             // `/webhook` is the address existing Meta apps were subscribed with.
@@ -144,53 +134,6 @@ impl Adapter for WhatsApp {
 
     fn standin(&self) -> Option<Router> {
         self.standin.as_ref().map(StandIn::router)
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct Subscribe {
-    #[serde(rename = "hub.mode")]
-    mode: Option<String>,
-    #[serde(rename = "hub.verify_token")]
-    token: Option<String>,
-    #[serde(rename = "hub.challenge")]
-    challenge: Option<String>,
-}
-
-fn verify(q: &Subscribe, verify_token: &str) -> Response {
-    match super::verify_subscription(
-        q.mode.as_deref(),
-        q.token.as_deref(),
-        q.challenge.as_deref(),
-        verify_token,
-    ) {
-        Some(challenge) => (StatusCode::OK, challenge).into_response(),
-        None => (StatusCode::FORBIDDEN, "verification refused").into_response(),
-    }
-}
-
-impl WhatsApp {
-    async fn receive(&self, s: &Arc<AppState>, headers: &HeaderMap, body: &[u8]) -> Response {
-        let started = Instant::now();
-        let signature = headers
-            .get("x-hub-signature-256")
-            .and_then(|v| v.to_str().ok());
-        if let Err(e) = super::verify_signature(self.app_secret.as_bytes(), body, signature) {
-            let status = match e {
-                SignatureError::Missing => StatusCode::UNAUTHORIZED,
-                SignatureError::Malformed | SignatureError::Mismatch => StatusCode::FORBIDDEN,
-            };
-            return intake::refused(s, Channel::WhatsApp, status, &e.to_string(), body.len());
-        }
-        let hook = match super::parse_webhook(body) {
-            Ok(h) => h,
-            // Signed by Meta but not understood: another answer than 200 would only make Meta
-            // send the same bytes again for seven days.
-            Err(e) => {
-                return intake::not_understood(s, Channel::WhatsApp, &e.to_string(), body.len())
-            }
-        };
-        intake::receive(s, Channel::WhatsApp, inbox(&hook), started).await
     }
 }
 

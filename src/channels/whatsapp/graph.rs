@@ -18,6 +18,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::channels::id_tail;
+
 /// The Graph API version used unless the configuration names another.
 pub const DEFAULT_VERSION: &str = "v21.0";
 
@@ -84,12 +86,6 @@ impl fmt::Debug for ClientConfig {
             .field("timeout", &self.timeout)
             .finish()
     }
-}
-
-/// The last 8 characters of a message id: a wamid encodes the resident's number near its start,
-/// so log lines carry only its tail.
-pub fn id_tail(id: &str) -> &str {
-    id.char_indices().rev().nth(7).map_or(id, |(i, _)| &id[i..])
 }
 
 /// A configuration that cannot make a client.
@@ -285,7 +281,7 @@ impl Client {
                 tracing::debug!(
                     phone_number_id = %self.phone_number_id,
                     body_len = len,
-                    message_id_tail = id_tail(&message_id),
+                    message_id_tail = id_tail(&message_id, 8),
                     "graph api accepted a message"
                 );
                 Ok(SendOk { message_id })
@@ -308,7 +304,7 @@ impl Client {
             .ok()
             .and_then(|v| v.get("success")?.as_bool());
         if success == Some(true) {
-            tracing::debug!(phone_number_id = %self.phone_number_id, message_id_tail = id_tail(message_id), "marked read");
+            tracing::debug!(phone_number_id = %self.phone_number_id, message_id_tail = id_tail(message_id, 8), "marked read");
             Ok(())
         } else {
             Err(SendError {

@@ -17,11 +17,9 @@
 //! take the first one, the resident gets the reply twice.
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{DefaultBodyLimit, Query};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -30,15 +28,16 @@ use futures_util::FutureExt;
 use serde::Deserialize;
 
 use super::client::{Client, ErrorKind, SendError};
-use super::inbound::{tail, Media, Webhook};
+use super::inbound::{Media, Webhook};
+use super::outbound;
 use super::standin::StandIn;
-use super::{outbound, signature, SignatureError};
 use crate::channel::{Channel, Delivery};
+use crate::channels::signature;
 use crate::channels::{
-    Accepted, Adapter, ErrorClass, Failure, Inbox, Incoming, Outgoing, Receipt, Setup,
+    id_tail, or_demo, Accepted, Adapter, ErrorClass, Failure, Inbox, Incoming, Outgoing, Receipt,
+    Setup,
 };
 use crate::service::config::DEMO_APP_SECRET;
-use crate::service::intake;
 use crate::service::state::AppState;
 
 /// The webhook's body limit. X documents none; a direct message holds at most 10,000
@@ -74,17 +73,10 @@ impl X {
             return Ok(None);
         }
         if let (true, Some(token)) = (demo, setup.demo_token) {
-            let or = |v: &str, default: &str| {
-                if v.is_empty() {
-                    default.to_string()
-                } else {
-                    v.to_string()
-                }
-            };
             return Ok(Some(X {
                 client: Client::new(&format!("http://{}/standin/x", setup.local), token)?,
-                consumer_secret: or(&c.app_secret, DEMO_APP_SECRET),
-                account_id: or(&c.account_id, DEMO_ACCOUNT_ID),
+                consumer_secret: or_demo(&c.app_secret, DEMO_APP_SECRET),
+                account_id: or_demo(&c.account_id, DEMO_ACCOUNT_ID),
                 standin: Some(StandIn::requiring_token(token)),
             }));
         }
@@ -113,25 +105,6 @@ impl X {
     pub fn standin_handle(&self) -> Option<&StandIn> {
         self.standin.as_ref()
     }
-
-    async fn receive(&self, s: &Arc<AppState>, headers: &HeaderMap, body: &[u8]) -> Response {
-        let started = Instant::now();
-        let header = headers.get(signature::HEADER).and_then(|v| v.to_str().ok());
-        if let Err(e) = signature::verify_signature(self.consumer_secret.as_bytes(), body, header) {
-            let status = match e {
-                SignatureError::Missing => StatusCode::UNAUTHORIZED,
-                SignatureError::Malformed | SignatureError::Mismatch => StatusCode::FORBIDDEN,
-            };
-            return intake::refused(s, Channel::X, status, &e.to_string(), body.len());
-        }
-        let hook = match super::parse_webhook(body) {
-            Ok(h) => h,
-            // Signed by X but not understood: another answer would only bring the same bytes
-            // back.
-            Err(e) => return intake::not_understood(s, Channel::X, &e.to_string(), body.len()),
-        };
-        intake::receive(s, Channel::X, inbox(&hook, &self.account_id), started).await
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,7 +131,7 @@ fn plausible_crc_token(token: &str) -> bool {
 fn crc(q: &Crc, consumer_secret: &str) -> Response {
     match q.crc_token.as_deref().filter(|t| plausible_crc_token(t)) {
         Some(token) => Json(serde_json::json!({
-            "response_token": signature::crc_response_token(consumer_secret.as_bytes(), token),
+            "response_token": signature::X.sign(consumer_secret.as_bytes(), token.as_bytes()),
         }))
         .into_response(),
         None => (StatusCode::BAD_REQUEST, "missing `crc_token`").into_response(),
@@ -176,15 +149,18 @@ impl Adapter for X {
             let secret = secret.clone();
             async move { crc(&q, &secret) }
         };
-        let me = self.clone();
-        let receiver = move |State(s): State<Arc<AppState>>, headers: HeaderMap, body: Bytes| {
-            let me = me.clone();
-            async move { me.receive(&s, &headers, &body).await }
-        };
+        let account_id = self.account_id.clone();
+        let parse = move |body: &[u8]| super::parse_webhook(body).map(|h| inbox(&h, &account_id));
+        let receiver = signature::receiver(
+            Channel::X,
+            signature::X,
+            self.consumer_secret.clone(),
+            parse,
+        );
         Router::new().route(
             "/webhooks/x",
             get(challenge)
-                .post(receiver)
+                .merge(receiver)
                 .layer(DefaultBodyLimit::max(MAX_WEBHOOK_BYTES)),
         )
     }
@@ -244,7 +220,7 @@ pub fn inbox(hook: &Webhook, account_id: &str) -> Inbox {
     let mut skipped = hook.skipped;
     if hook.for_user_id != account_id {
         tracing::warn!(
-            for_user_tail = tail(&hook.for_user_id),
+            for_user_tail = id_tail(&hook.for_user_id, 6),
             "x webhook for another account than ours; nothing kept"
         );
         return Inbox {

@@ -13,8 +13,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::inbound::tail;
 use super::outbound;
+use crate::channels::id_tail;
 
 /// How long one request may take, connecting included.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -130,7 +130,7 @@ impl Client {
                 Some(id) => {
                     tracing::debug!(
                         body_len = len,
-                        event_id_tail = tail(&id),
+                        event_id_tail = id_tail(&id, 6),
                         "x accepted a direct message"
                     );
                     Ok(id)

@@ -24,6 +24,8 @@ use std::fmt;
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Map, Value};
 
+use crate::channels::id_tail;
+
 /// What one webhook call carried.
 #[derive(Clone, PartialEq, Default)]
 pub struct Webhook {
@@ -79,7 +81,7 @@ pub struct DirectMessage {
 impl fmt::Debug for DirectMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DirectMessage")
-            .field("id_tail", &tail(&self.id))
+            .field("id_tail", &id_tail(&self.id, 6))
             .field("text_chars", &self.text.chars().count())
             .field("quick_reply", &self.quick_reply.is_some())
             .field("media", &self.media)
@@ -101,7 +103,7 @@ pub struct MarkRead {
 impl fmt::Debug for MarkRead {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MarkRead")
-            .field("event_id_tail", &tail(&self.last_read_event_id))
+            .field("event_id_tail", &id_tail(&self.last_read_event_id, 6))
             .field("at", &self.at)
             .finish_non_exhaustive()
     }
@@ -126,11 +128,6 @@ impl fmt::Display for ParseError {
 }
 
 impl std::error::Error for ParseError {}
-
-/// The last 6 characters of an id, for log lines.
-pub fn tail(id: &str) -> &str {
-    id.char_indices().rev().nth(5).map_or(id, |(i, _)| &id[i..])
-}
 
 /// Reads a webhook body. Events without the fields they need are skipped and counted; only a
 /// body that is no Account Activity payload at all is an error.
