@@ -737,8 +737,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// After a restart: rows left "being sent" by a crash. Those with a provider status that
     /// names them are sent; the others go back to pending after `grace` (see the README for the
-    /// window this leaves). Returns how many went back.
-    fn recover_sending(&self, now: DateTime<Utc>, grace: chrono::Duration) -> Result<usize>;
+    /// window this leaves). Rows in `under_way` are not interrupted: the caller's own sends still
+    /// wait for their answers (a clock that jumped past the grace must not send them twice).
+    /// Returns how many went back.
+    fn recover_sending(
+        &self,
+        now: DateTime<Utc>,
+        grace: chrono::Duration,
+        under_way: &[i64],
+    ) -> Result<usize>;
 
     /// At start-up: rows left "being sent" by a crash get their grace counted from `now`, so
     /// that status webhooks Meta retries after our downtime can still settle them before

@@ -24,14 +24,13 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, FixedOffset};
-use common::app::{metrics_text, webhook_request};
+use chrono::DateTime;
+use common::app::webhook_request;
+use common::process::{free_port, wait_for, Server};
 use serde_json::json;
 use triage::channels::whatsapp::standin::{Fault, RecordedKind, StandIn, StatusCallback};
 
@@ -78,139 +77,15 @@ struct Hook {
     body: Vec<u8>,
 }
 
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
-struct Server {
-    child: Child,
-    base: String,
-    log: PathBuf,
-}
-
-impl Server {
-    /// The binary on `dir`'s database, its test clock reading `at` from its first moment on.
-    fn start(
-        dir: &Path,
-        port: u16,
-        api_base: &str,
-        run: usize,
-        at: DateTime<FixedOffset>,
-    ) -> Server {
-        let log = dir.join(format!("server-{run}.log"));
-        let out = std::fs::File::create(&log).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_triage"))
-            .args(["serve", "--test-clock", &at.to_rfc3339()])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env(
-                "TRIAGE_DATABASE_URL",
-                format!("sqlite:{}", dir.join("triage.db").display()),
-            )
-            .env("TRIAGE_LISTEN", format!("127.0.0.1:{port}"))
-            .env("WHATSAPP_APP_SECRET", SECRET)
-            .env("WHATSAPP_VERIFY_TOKEN", "crash-verify")
-            .env("WHATSAPP_ACCESS_TOKEN", TOKEN)
-            .env("WHATSAPP_API_BASE", api_base)
-            .env("WHATSAPP_PHONE_NUMBER_ID", "crash-phone")
-            .env("TRIAGE_LOG_FORMAT", "json")
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .unwrap();
-        Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            log,
-        }
-    }
-
-    async fn ready(&mut self, http: &reqwest::Client) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(r) = http.get(format!("{}/readyz", self.base)).send().await {
-                if r.status().is_success() {
-                    return;
-                }
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("the server exited with {status}:\n{}", self.log_text());
-            }
-            assert!(Instant::now() < deadline, "not ready:\n{}", self.log_text());
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// SIGKILL: no graceful shutdown, nothing flushed that was not committed.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    async fn set_clock(&self, http: &reqwest::Client, at: DateTime<FixedOffset>) {
-        let r = http
-            .post(format!("{}/admin/clock", self.base))
-            .json(&json!({ "at": at.to_rfc3339() }))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{}", r.status());
-    }
-
-    async fn metric(&self, http: &reqwest::Client, name: &str) -> f64 {
-        let text = metrics_text(http, &self.base).await;
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no {name} in /metrics"))
-    }
-
-    /// Waits until the workers have done all there is to do now: a processing round that began
-    /// after this call, then a sending round that began after that one ended.
-    async fn rounds(&self, http: &reqwest::Client) {
-        for (name, what) in [
-            ("triage_processor_rounds_total", "a processing round"),
-            ("triage_sender_rounds_total", "a sending round"),
-        ] {
-            let start = self.metric(http, name).await;
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while self.metric(http, name).await < start + 2.0 {
-                assert!(Instant::now() < deadline, "no {what}:\n{}", self.log_text());
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
-    }
-
-    /// Waits until every stored message is decided and no outbox row is pending or sending.
-    async fn drained(&self, http: &reqwest::Client, what: &str) {
-        let deadline = Instant::now() + Duration::from_secs(25);
-        loop {
-            let inbound = self.metric(http, "triage_inbound_pending").await;
-            let outbox = self.metric(http, "triage_outbox_pending").await;
-            if inbound == 0.0 && outbox == 0.0 {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{what}: not drained (inbound {inbound}, outbox {outbox}):\n{}",
-                self.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-/// A failing assertion must not leave the server running (it would hold the port).
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The binary's WhatsApp account, on the stand-in at `api_base`.
+fn env(api_base: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("WHATSAPP_APP_SECRET", SECRET.into()),
+        ("WHATSAPP_VERIFY_TOKEN", "crash-verify".into()),
+        ("WHATSAPP_ACCESS_TOKEN", TOKEN.into()),
+        ("WHATSAPP_API_BASE", api_base.into()),
+        ("WHATSAPP_PHONE_NUMBER_ID", "crash-phone".into()),
+    ]
 }
 
 async fn post(http: &reqwest::Client, base: &str, body: &[u8]) -> Option<u16> {
@@ -233,14 +108,6 @@ fn sends(standin: &StandIn) -> Vec<triage::channels::whatsapp::standin::Recorded
         .collect()
 }
 
-async fn wait_for(what: &str, secs: u64, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_loses_nothing_and_sends_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
@@ -261,7 +128,7 @@ async fn a_killed_server_loses_nothing_and_sends_nothing_twice() {
     // timestamps are of that Friday).
     let clock_set = Instant::now();
     let friday_now = || friday + chrono::Duration::from_std(clock_set.elapsed()).unwrap();
-    let mut server = Server::start(dir.path(), port, &graph.base_url(), 1, friday);
+    let mut server = Server::start(dir.path(), port, 1, friday, &env(&graph.base_url()));
     server.ready(&http).await;
 
     let follow_up_resident = "31700000000".to_string();
@@ -372,7 +239,7 @@ async fn a_killed_server_loses_nothing_and_sends_nothing_twice() {
     standin.clear_faults();
 
     // Run 2: the same database and port. Meta retries what got no 200, and delivers some twice.
-    let mut server = Server::start(dir.path(), port, &graph.base_url(), 2, friday_now());
+    let mut server = Server::start(dir.path(), port, 2, friday_now(), &env(&graph.base_url()));
     server.ready(&http).await;
     for (i, hook) in hooks.iter().enumerate() {
         if !acked_in_run_1[i] || i % 5 == 0 {
@@ -426,7 +293,7 @@ async fn a_killed_server_loses_nothing_and_sends_nothing_twice() {
     };
     assert!(follow_ups_expected >= 1);
     let server = {
-        let mut s = Server::start(dir.path(), port, &graph.base_url(), 3, monday);
+        let mut s = Server::start(dir.path(), port, 3, monday, &env(&graph.base_url()));
         s.ready(&http).await;
         s
     };
@@ -439,7 +306,7 @@ async fn a_killed_server_loses_nothing_and_sends_nothing_twice() {
     server.kill();
     let server = {
         let start = monday + chrono::Duration::minutes(5);
-        let mut s = Server::start(dir.path(), port, &graph.base_url(), 4, start);
+        let mut s = Server::start(dir.path(), port, 4, start, &env(&graph.base_url()));
         s.ready(&http).await;
         s
     };

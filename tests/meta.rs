@@ -352,7 +352,7 @@ async fn messenger_messages_buttons_media_receipts_and_echoes() {
 
     // Echoes: our own answer sent back, a colleague writing from the page's inbox, and a
     // message with our page as the sender: nothing stored, nothing answered.
-    // Every reply so far has gone (a handover may send more than one, in order).
+    // Everything due is sent first (Dave's handover may have a second reply under way).
     m.app.drain().await;
     let before = m.rows(alice, "messages").len();
     let sent_before = m.standin.messages().len();

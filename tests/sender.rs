@@ -188,3 +188,51 @@ async fn a_stop_with_a_backlog_is_quick_and_a_restart_sends_each_reply_once() {
     assert_eq!((counts.outbox_pending, counts.outbox_failed), (0, 0));
     app.stop().await;
 }
+
+/// The crash test's flake ("sent more than once: outbox:301"): the clock passed the send grace
+/// while a send was still under way in this very process (a test clock moved, a wall clock
+/// stepped forward, a machine resumed from suspend), and the recovery of interrupted sends took
+/// that row back to `pending`, so the pool sent it a second time beside the first. A row this
+/// process is still waiting on is not interrupted: the recovery leaves it alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_past_the_grace_does_not_resend_a_send_still_under_way() {
+    let app = TestApp::start().await;
+    app.graph.inject(Fault::hold()).unwrap();
+    let slow = "31600000004";
+    app.post(&text_message("wamid.HELD", slow, QUESTION)).await;
+    wait_until("the reply held at the API", || app.graph.held() == 1).await;
+
+    // Ten minutes on: well past the grace, within the client's timeout by the monotonic clock.
+    app.set_clock("2026-11-27T19:40:00+01:00").await;
+    // Another resident's reply goes out: the sender has been round its loop (and its recovery)
+    // since the clock moved.
+    let other = "31600000005";
+    app.post(&text_message("wamid.AFTER", other, QUESTION))
+        .await;
+    wait_until("the other reply", || {
+        app.graph
+            .messages()
+            .iter()
+            .any(|m| m.to.as_deref() == Some(other))
+    })
+    .await;
+    // (No drain here: a sending round ends only when nothing is under way.)
+    assert_eq!(app.graph.held(), 1, "the first send is still held");
+    assert_eq!(retries(&app), 0, "the held send is still awaited");
+
+    assert_eq!(app.graph.release(), 1);
+    wait_until("the held reply recorded", || {
+        app.state.store.counts().unwrap().outbox_pending == 0
+    })
+    .await;
+    app.drain().await;
+    let to_slow: Vec<String> = app
+        .graph
+        .messages()
+        .iter()
+        .filter(|m| m.to.as_deref() == Some(slow))
+        .map(outbox_id)
+        .collect();
+    assert_eq!(to_slow.len(), 1, "sent more than once: {to_slow:?}");
+    app.stop().await;
+}

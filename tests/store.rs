@@ -292,14 +292,24 @@ fn a_crash_between_sending_and_recording_is_recovered() {
         outbox_id: Some(first),
     }])
     .unwrap();
-    // Within the grace period nothing is resent; after it, only the unconfirmed one.
+    // Within the grace period nothing is resent; after it, only the unconfirmed one, and not
+    // while the caller says its own send of it is still under way.
     assert_eq!(
-        s.recover_sending(at(T0) + Duration::seconds(10), Duration::seconds(60))
+        s.recover_sending(at(T0) + Duration::seconds(10), Duration::seconds(60), &[])
             .unwrap(),
         0
     );
     assert_eq!(
-        s.recover_sending(at(T0) + Duration::seconds(61), Duration::seconds(60))
+        s.recover_sending(
+            at(T0) + Duration::seconds(61),
+            Duration::seconds(60),
+            &[second]
+        )
+        .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.recover_sending(at(T0) + Duration::seconds(61), Duration::seconds(60), &[])
             .unwrap(),
         1
     );
@@ -434,12 +444,12 @@ fn after_a_restart_the_send_grace_counts_from_the_restart() {
     // A clock behind the take (a test clock not yet set) does not shorten the grace.
     assert_eq!(s.restart_sending(at(T0) - Duration::days(3)).unwrap(), 1);
     assert_eq!(
-        s.recover_sending(back + Duration::seconds(30), grace)
+        s.recover_sending(back + Duration::seconds(30), grace, &[])
             .unwrap(),
         0
     );
     assert_eq!(
-        s.recover_sending(back + Duration::seconds(61), grace)
+        s.recover_sending(back + Duration::seconds(61), grace, &[])
             .unwrap(),
         1
     );

@@ -244,11 +244,17 @@ struct Sent {
     unanswered: bool,
 }
 
+/// A finished send as the pool hands it back: its task, and what it did (or how it ended).
+type Joined = Result<(tokio::task::Id, Sent), tokio::task::JoinError>;
+
 /// The sending worker's pool: the sends under way, each in its own task.
 struct Sender {
     state: Arc<AppState>,
     channels: Channels,
     under_way: JoinSet<Sent>,
+    /// The outbox row each send under way is for: the recovery of interrupted sends leaves them
+    /// alone however far the clock has moved, as their answers are still awaited.
+    rows: HashMap<tokio::task::Id, i64>,
     /// Results whose recording failed; recorded with the next ones.
     unrecorded: Vec<(i64, Option<String>, SendResult)>,
 }
@@ -259,6 +265,7 @@ impl Sender {
             state,
             channels,
             under_way: JoinSet::new(),
+            rows: HashMap::new(),
             unrecorded: Vec::new(),
         }
     }
@@ -289,7 +296,8 @@ impl Sender {
         let caught_up = due.len() < free;
         for item in due {
             let channels = self.channels.clone();
-            self.under_way.spawn(async move {
+            let row = item.id;
+            let task = self.under_way.spawn(async move {
                 let conversation = item.conversation_id;
                 let department = item.department.clone();
                 let (result, unanswered) = send_one(&channels, item, now).await;
@@ -300,6 +308,7 @@ impl Sender {
                     unanswered,
                 }
             });
+            self.rows.insert(task.id(), row);
         }
         caught_up
     }
@@ -307,15 +316,20 @@ impl Sender {
     /// Records `first` and every other send that answered meanwhile, in one transaction. While
     /// `stopping`, a send without an answer is not recorded: its row stays `sending` for the
     /// restart's recovery.
-    async fn record(&mut self, first: Result<Sent, tokio::task::JoinError>, stopping: bool) {
+    async fn record(&mut self, first: Joined, stopping: bool) {
         let mut done = vec![first];
-        while let Some(more) = self.under_way.try_join_next() {
+        while let Some(more) = self.under_way.try_join_next_with_id() {
             done.push(more);
         }
         let m = &self.state.metrics;
         let mut results = std::mem::take(&mut self.unrecorded);
         for d in done {
-            match d {
+            let task = match &d {
+                Ok((task, _)) => *task,
+                Err(e) => e.id(),
+            };
+            self.rows.remove(&task);
+            match d.map(|(_, sent)| sent) {
                 Ok(sent) if stopping && sent.unanswered => {
                     tracing::warn!(
                         outbox = result_id(&sent.result),
@@ -376,8 +390,9 @@ impl Sender {
             let now = self.state.clock.now();
             if last_recovery.is_none_or(|t| now - t > Duration::seconds(SEND_GRACE / 2)) {
                 let store = self.state.store.clone();
+                let under_way: Vec<i64> = self.rows.values().copied().collect();
                 let recovered = tokio::task::spawn_blocking(move || {
-                    store.recover_sending(now, Duration::seconds(SEND_GRACE))
+                    store.recover_sending(now, Duration::seconds(SEND_GRACE), &under_way)
                 })
                 .await;
                 if let Ok(Ok(n)) = recovered {
@@ -396,7 +411,7 @@ impl Sender {
                 self.state.metrics.inc(&self.state.metrics.sender_rounds);
             }
             tokio::select! {
-                Some(done) = self.under_way.join_next(), if !self.under_way.is_empty() => {
+                Some(done) = self.under_way.join_next_with_id(), if !self.under_way.is_empty() => {
                     self.record(done, false).await;
                 }
                 _ = self.state.wake_sender.notified() => {}
@@ -413,12 +428,13 @@ impl Sender {
         let deadline = tokio::time::Instant::now() + STOP_DRAIN;
         while !self.under_way.is_empty() {
             tokio::select! {
-                Some(done) = self.under_way.join_next() => self.record(done, true).await,
+                Some(done) = self.under_way.join_next_with_id() => self.record(done, true).await,
                 _ = tokio::time::sleep_until(deadline) => break,
             }
         }
         let let_go = self.under_way.len();
         self.under_way.shutdown().await;
+        self.rows.clear();
         if !self.unrecorded.is_empty() {
             let results = std::mem::take(&mut self.unrecorded);
             let store = self.state.store.clone();

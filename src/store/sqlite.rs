@@ -865,14 +865,27 @@ impl Store for SqliteStore {
         })
     }
 
-    fn recover_sending(&self, now: DateTime<Utc>, grace: Duration) -> Result<usize> {
+    fn recover_sending(
+        &self,
+        now: DateTime<Utc>,
+        grace: Duration,
+        under_way: &[i64],
+    ) -> Result<usize> {
         self.with_tx(|tx| {
-            let n = tx.execute(
-                "UPDATE outbox SET status = 'pending', next_attempt_at = ?1, updated_at = ?1,
-                   last_error = 'the send was interrupted; sent again'
-                 WHERE status = 'sending' AND updated_at <= ?2",
-                params![ts(now), ts(now - grace)],
-            )?;
+            let stale: Vec<i64> = tx
+                .prepare_cached("SELECT id FROM outbox WHERE status = 'sending' AND updated_at <= ?1")?
+                .query_map([ts(now - grace)], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut n = 0;
+            for id in stale.into_iter().filter(|id| !under_way.contains(id)) {
+                n += tx
+                    .prepare_cached(
+                        "UPDATE outbox SET status = 'pending', next_attempt_at = ?2, updated_at = ?2,
+                           last_error = 'the send was interrupted; sent again'
+                         WHERE id = ?1 AND status = 'sending'",
+                    )?
+                    .execute(params![id, ts(now)])?;
+            }
             Ok(n)
         })
     }

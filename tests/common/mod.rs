@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod process;
 
 use triage::flows::{FlowSet, Sources};
 

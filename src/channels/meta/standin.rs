@@ -20,10 +20,11 @@
 //! - `POST /_standin/faults` with a [`Fault`] (`{"code": 613, "count": 2}`,
 //!   `{"code": 10, "subcode": 2018278}`, `{"http_status": 503}` (no Graph body, as from a proxy),
 //!   `{"delay_ms": 3000}`, `{"drop_connection": true}`,
-//!   `{"drop_connection": true, "delivered": true}`): the next `count` message sends fail with
-//!   that error, answer late, or lose their connection (after recording the message when
-//!   `delivered`: the platform had it, the answer was lost). `DELETE /_standin/faults` forgets
-//!   them.
+//!   `{"drop_connection": true, "delivered": true}`, `{"hold": true}`): the next `count` message
+//!   sends fail with that error, answer late, lose their connection (after recording the message
+//!   when `delivered`: the platform had it, the answer was lost), or wait until released
+//!   ([`StandIn::release`]). `DELETE /_standin/faults` forgets them. [`StandIn::under_way`]
+//!   counts the sends not yet answered (a client that went away does not stop one).
 //! - `PUT /_standin/latency` with `{"latency_ms": 150}`: every send takes that long.
 //! - `GET /_standin/messages?to=…&since=<seq>` lists what was recorded, oldest first;
 //!   `DELETE /_standin/messages` forgets it.
@@ -52,7 +53,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use super::inbound::object_of;
@@ -125,6 +126,9 @@ pub struct Fault {
     /// With `drop_connection`: record (deliver) the message first.
     #[serde(default)]
     pub delivered: bool,
+    /// Wait until [`StandIn::release`] first (then the delay, error or drop apply).
+    #[serde(default)]
+    pub hold: bool,
 }
 
 fn one() -> u32 {
@@ -142,6 +146,7 @@ impl Fault {
             delay_ms: None,
             drop_connection: false,
             delivered: false,
+            hold: false,
         }
     }
 
@@ -160,6 +165,23 @@ impl Fault {
             code: None,
             drop_connection: true,
             delivered,
+            ..Fault::error(0)
+        }
+    }
+
+    /// One send that waits until [`StandIn::release`], then is answered normally.
+    pub fn hold() -> Fault {
+        Fault {
+            code: None,
+            hold: true,
+            ..Fault::error(0)
+        }
+    }
+
+    /// One send answered normally: a place in the queue of faults.
+    pub fn none() -> Fault {
+        Fault {
+            code: None,
             ..Fault::error(0)
         }
     }
@@ -250,6 +272,10 @@ struct Inner {
     latency_ms: u64,
     echoes: Option<(EchoCallback, reqwest::Client)>,
     echo_stats: EchoStats,
+    /// Message sends that arrived and are not answered yet.
+    under_way: u64,
+    /// Sends waiting for [`StandIn::release`].
+    held: u64,
 }
 
 impl Inner {
@@ -291,6 +317,8 @@ impl Inner {
 #[derive(Debug, Clone)]
 pub struct StandIn {
     inner: Arc<Mutex<Inner>>,
+    /// Counts the releases; a held send goes on once it has changed.
+    releases: Arc<watch::Sender<u64>>,
 }
 
 impl StandIn {
@@ -306,7 +334,10 @@ impl StandIn {
                 latency_ms: 0,
                 echoes: None,
                 echo_stats: EchoStats::default(),
+                under_way: 0,
+                held: 0,
             })),
+            releases: Arc::default(),
         }
     }
 
@@ -373,6 +404,23 @@ impl StandIn {
     /// Forgets the queued faults.
     pub fn clear_faults(&self) {
         self.lock().faults.clear();
+    }
+
+    /// Lets every send held by a [`Fault::hold`] go on; returns how many were waiting.
+    pub fn release(&self) -> u64 {
+        let held = self.held();
+        self.releases.send_modify(|n| *n += 1);
+        held
+    }
+
+    /// How many sends wait for [`StandIn::release`] now.
+    pub fn held(&self) -> u64 {
+        self.lock().held
+    }
+
+    /// How many message sends arrived and are not answered yet (held ones included).
+    pub fn under_way(&self) -> u64 {
+        self.lock().under_way
     }
 
     /// Every send takes this long from now on.
@@ -523,6 +571,7 @@ async fn messages(
     }
     let (fault, latency) = {
         let mut inner = s.lock();
+        inner.under_way += 1;
         (inner.take_fault(), inner.latency_ms)
     };
     // In its own task, so that a client that gives up does not stop it: the platform may
@@ -543,10 +592,19 @@ async fn deliver(
     latency_ms: u64,
     trace: u64,
 ) -> Response {
+    let _under_way = UnderWay(s.clone());
     if latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(latency_ms)).await;
     }
     if let Some(f) = &fault {
+        if f.hold {
+            let mut released = s.releases.subscribe();
+            let seen = *released.borrow_and_update();
+            s.lock().held += 1;
+            let _ = released.wait_for(|n| *n != seen).await;
+            let mut inner = s.lock();
+            inner.held = inner.held.saturating_sub(1);
+        }
         if let Some(ms) = f.delay_ms {
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
@@ -582,6 +640,16 @@ async fn deliver(
         return broken();
     }
     Json(json!({ "recipient_id": to, "message_id": rec.message_id })).into_response()
+}
+
+/// Counts a send as under way until it is dropped (answered, or its task ended otherwise).
+struct UnderWay(StandIn);
+
+impl Drop for UnderWay {
+    fn drop(&mut self) {
+        let mut inner = self.0.lock();
+        inner.under_way = inner.under_way.saturating_sub(1);
+    }
 }
 
 /// An answer whose body breaks off: the client sees the connection fail mid-answer.

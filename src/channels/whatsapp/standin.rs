@@ -22,7 +22,7 @@
 //!   `DELETE /_standin/messages` forgets it.
 //!
 //! A delayed send that the client gave up on is still recorded, as the real API may deliver a
-//! message whose answer never arrived. A dropped connection records nothing. Dropping a connection
+//! message whose answer never arrived. [`StandIn::under_way`] counts the sends not answered yet. A dropped connection records nothing. Dropping a connection
 //! needs [`StandIn::serve`] (or [`StandIn::start`]); inside another server's router the stand-in
 //! answers 500 instead.
 //!
@@ -346,6 +346,8 @@ struct Inner {
     arrived: u64,
     /// Sends waiting for [`StandIn::release`].
     held: u64,
+    /// Message sends that arrived and are not answered yet.
+    under_way: u64,
 }
 
 impl Inner {
@@ -504,6 +506,12 @@ impl StandIn {
     /// How many sends wait for [`StandIn::release`] now.
     pub fn held(&self) -> u64 {
         self.lock().held
+    }
+
+    /// How many message sends arrived and are not answered yet (held ones included); a send
+    /// whose client went away counts until the stand-in has done with it.
+    pub fn under_way(&self) -> u64 {
+        self.lock().under_way
     }
 
     /// Reports `sent` and `delivered` for every message accepted from now on (see
@@ -832,6 +840,7 @@ async fn answer(
     let (fault, latency) = {
         let mut inner = s.lock();
         inner.arrived += 1;
+        inner.under_way += 1;
         let latency = inner.conditions.latency(inner.arrived);
         (inner.take_fault(), latency)
     };
@@ -862,6 +871,7 @@ async fn deliver(
     conn: Option<Extension<ConnectInfo<Conn>>>,
     trace: u64,
 ) -> Response {
+    let _under_way = UnderWay(s.clone());
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -935,6 +945,16 @@ async fn deliver(
         "messages": [{ "id": rec.message_id }],
     }))
     .into_response()
+}
+
+/// Counts a send as under way until it is dropped (answered, or its task ended otherwise).
+struct UnderWay(StandIn);
+
+impl Drop for UnderWay {
+    fn drop(&mut self) {
+        let mut inner = self.0.lock();
+        inner.under_way = inner.under_way.saturating_sub(1);
+    }
 }
 
 /// What a status webhook reports about one accepted message.

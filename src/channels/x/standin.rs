@@ -12,11 +12,16 @@
 //! Tests steer it over HTTP or through the handle:
 //! - `POST /_standin/faults` with a [`Fault`] (`{"http_status": 429, "reset_at": 1795510920}`,
 //!   `{"http_status": 503, "count": 2}`, `{"http_status": 403, "detail": "…"}`,
-//!   `{"delay_ms": 3000}`, `{"drop_connection": true}`) makes the next `count` sends fail,
-//!   answer late or lose their connection, in the order given; `DELETE` clears them. A 429
-//!   carries `x-rate-limit-reset` (its `reset_at`, else a minute from now).
+//!   `{"delay_ms": 3000}`, `{"drop_connection": true}`, `{"hold": true}`) makes the next `count`
+//!   sends fail, answer late, lose their connection or wait until released
+//!   ([`StandIn::release`]), in the order given; `DELETE` clears them. A 429 carries
+//!   `x-rate-limit-reset` (its `reset_at`, else a minute from now).
 //! - `PUT /_standin/conditions` (`{"latency_ms": 150}`) makes every send take that long.
 //! - `GET /_standin/messages?to=<id>` lists what was recorded, oldest first; `DELETE` forgets.
+//!
+//! A send is processed in its own task, so that a client that goes away (a timeout, a crash of
+//! the service) does not stop it: as on the real API, a message whose answer never arrived may
+//! have been delivered. [`StandIn::under_way`] counts the sends not yet answered.
 //!
 //! A dropped connection records nothing and needs [`StandIn::start`]'s own server; inside
 //! another server's router the stand-in answers 500 instead. Logs carry sequence numbers and
@@ -39,7 +44,7 @@ use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::{oneshot, watch, Notify};
 use tokio::task::{JoinHandle, JoinSet};
 use tower_service::Service;
 
@@ -90,6 +95,9 @@ pub struct Fault {
     /// Close the connection without an answer; nothing is recorded.
     #[serde(default)]
     pub drop_connection: bool,
+    /// Wait until [`StandIn::release`] first (then the delay, error or drop apply).
+    #[serde(default)]
+    pub hold: bool,
     /// How many sends meet it, at least 1.
     #[serde(default = "one")]
     pub count: u32,
@@ -108,6 +116,7 @@ impl Fault {
             detail: None,
             delay_ms: None,
             drop_connection: false,
+            hold: false,
             count: 1,
         }
     }
@@ -134,6 +143,15 @@ impl Fault {
         Fault {
             http_status: None,
             delay_ms: Some(ms),
+            ..Fault::status(0)
+        }
+    }
+
+    /// One send that waits until [`StandIn::release`], then is answered normally.
+    pub fn hold() -> Fault {
+        Fault {
+            http_status: None,
+            hold: true,
             ..Fault::status(0)
         }
     }
@@ -182,6 +200,10 @@ struct Inner {
     faults: VecDeque<Fault>,
     required_token: Option<String>,
     conditions: Conditions,
+    /// Sends that arrived and are not answered yet.
+    under_way: u64,
+    /// Sends waiting for [`StandIn::release`].
+    held: u64,
 }
 
 impl Inner {
@@ -217,6 +239,8 @@ impl Inner {
 #[derive(Debug, Clone, Default)]
 pub struct StandIn {
     inner: Arc<Mutex<Inner>>,
+    /// Counts the releases; a held send goes on once it has changed.
+    releases: Arc<watch::Sender<u64>>,
 }
 
 impl StandIn {
@@ -289,6 +313,24 @@ impl StandIn {
     /// How many sends the queued faults still affect.
     pub fn pending_faults(&self) -> u64 {
         self.lock().faults.iter().map(|f| u64::from(f.count)).sum()
+    }
+
+    /// Lets every send held by a [`Fault::hold`] go on; returns how many were waiting.
+    pub fn release(&self) -> u64 {
+        let held = self.held();
+        self.releases.send_modify(|n| *n += 1);
+        held
+    }
+
+    /// How many sends wait for [`StandIn::release`] now.
+    pub fn held(&self) -> u64 {
+        self.lock().held
+    }
+
+    /// How many sends arrived and are not answered yet (held ones included); a send whose
+    /// client went away counts until the stand-in has done with it.
+    pub fn under_way(&self) -> u64 {
+        self.lock().under_way
     }
 
     /// Sets how every send behaves from now on.
@@ -444,16 +486,15 @@ async fn send(
     let text = text.to_string();
     let (fault, latency) = {
         let mut inner = s.lock();
+        inner.under_way += 1;
         (inner.take_fault(), inner.conditions.latency_ms)
     };
-    if latency > 0 {
-        tokio::time::sleep(Duration::from_millis(latency)).await;
-    }
-    if let Some(fault) = fault {
-        if let Some(ms) = fault.delay_ms {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-        }
-        if fault.drop_connection {
+    // In its own task, so that a client that goes away does not stop it: the real API may
+    // deliver a message whose answer never arrived.
+    let task = tokio::spawn(deliver(s, participant_id, text, body, fault, latency));
+    match task.await {
+        Ok(Delivered::Answer(response)) => response,
+        Ok(Delivered::Drop) => {
             let Some(Extension(dropper)) = dropper else {
                 return problem(
                     StatusCode::INTERNAL_SERVER_ERROR,
@@ -465,7 +506,55 @@ async fn send(
             dropper.0.notify_one();
             // The connection task ends the connection, and this handler with it: no answer is
             // ever written.
-            std::future::pending::<()>().await;
+            std::future::pending::<Response>().await
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// What became of a send: an answer, or a connection to drop unanswered.
+enum Delivered {
+    Answer(Response),
+    Drop,
+}
+
+/// Counts a send as under way until it is dropped (answered, or its task ended otherwise).
+struct UnderWay(StandIn);
+
+impl Drop for UnderWay {
+    fn drop(&mut self) {
+        let mut inner = self.0.lock();
+        inner.under_way = inner.under_way.saturating_sub(1);
+    }
+}
+
+/// Applies a fault to a valid send, or records it and answers like the real API.
+async fn deliver(
+    s: StandIn,
+    participant_id: String,
+    text: String,
+    body: Value,
+    fault: Option<Fault>,
+    latency: u64,
+) -> Delivered {
+    let _under_way = UnderWay(s.clone());
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    if let Some(fault) = fault {
+        if fault.hold {
+            let mut released = s.releases.subscribe();
+            let seen = *released.borrow_and_update();
+            s.lock().held += 1;
+            let _ = released.wait_for(|n| *n != seen).await;
+            let mut inner = s.lock();
+            inner.held = inner.held.saturating_sub(1);
+        }
+        if let Some(ms) = fault.delay_ms {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        if fault.drop_connection {
+            return Delivered::Drop;
         }
         if let Some(status) = fault.http_status.and_then(|c| StatusCode::from_u16(c).ok()) {
             let title = status.canonical_reason().unwrap_or("Error");
@@ -496,7 +585,7 @@ async fn send(
                     h.insert("x-rate-limit-reset", v);
                 }
             }
-            return response;
+            return Delivered::Answer(response);
         }
     }
     let text_chars = text.chars().count();
@@ -510,7 +599,7 @@ async fn send(
         "dm_conversation_id": format!("{SENDER}-{}", rec.to),
         "dm_event_id": rec.dm_event_id,
     }});
-    (StatusCode::CREATED, Json(answer)).into_response()
+    Delivered::Answer((StatusCode::CREATED, Json(answer)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
