@@ -36,7 +36,7 @@ use crate::channel::{Channel, Delivery, Permit};
 use crate::engine::Reply;
 use crate::service::config::Config;
 use crate::service::state::AppState;
-use crate::store::OutboxItem;
+use crate::store::{OutboxItem, Store};
 
 /// A message from a resident, as every channel's parser gives it: not yet masked (the intake
 /// masks it before anything is stored).
@@ -146,6 +146,12 @@ pub trait Adapter: Send + Sync + 'static {
     /// The channel's webhook routes, with the paths they serve (`/webhooks/<channel>`).
     fn routes(self: Arc<Self>) -> Router<Arc<AppState>>;
 
+    /// Reads (or makes, at the first start) what the channel keeps in the store, once the store
+    /// is open and before anything is served (default: nothing).
+    fn prepare(&self, _store: &dyn Store, _now: DateTime<Utc>) -> Result<(), String> {
+        Ok(())
+    }
+
     /// Sends one reply. The future owns what it needs (it runs in its own task).
     fn send(&self, out: Outgoing<'_>) -> BoxFuture<'static, Result<Accepted, Failure>>;
 
@@ -210,6 +216,13 @@ impl Channels {
     /// The adapter of `channel`, when it is in use.
     pub fn get(&self, channel: Channel) -> Option<&Arc<dyn Adapter>> {
         self.adapters.get(&channel)
+    }
+
+    /// Every channel's [`Adapter::prepare`].
+    pub fn prepare(&self, store: &dyn Store, now: DateTime<Utc>) -> Result<(), String> {
+        self.adapters
+            .values()
+            .try_for_each(|a| a.prepare(store, now))
     }
 
     /// The channels in use.

@@ -101,6 +101,7 @@ pub fn build(
             tracing::warn!(user = %name, "removed a demo user: its token is public");
         }
     }
+    channels.prepare(&store, clock.now())?;
     let state = AppState::new(
         config,
         flows,

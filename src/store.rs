@@ -783,6 +783,11 @@ pub trait Store: Send + Sync + 'static {
     /// Ends a session (signing out).
     fn delete_session(&self, id_hash: &str) -> Result<()>;
 
+    /// The service's secret named `name` (hex): the one stored, or `fresh` when none is yet,
+    /// stored then. Replicas on one database race for the first and all get the same. Never
+    /// logged: callers keep it out of `Debug` and errors.
+    fn secret(&self, name: &str, fresh: &str, now: DateTime<Utc>) -> Result<String>;
+
     /// Conversations waiting for a person (queued or awaiting a follow-up answer), any department.
     fn waiting(&self) -> Result<Vec<Waiting>>;
 

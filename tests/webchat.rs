@@ -1,7 +1,9 @@
 //! The web chat from the outside: the real service (with the shipped flows) and the visitor's API
 //! under `/webchat/` as the widget uses it from an allowed site: a key, messages answered by the
 //! flows through the outbox, buttons, the allow-list, the limits, live replies, and the agent's
-//! answer read by a visitor who comes back after the weekend.
+//! answer read by a visitor who comes back after the weekend. Behind a trusted proxy, the limits
+//! per address: what one address does (streams, reads, new conversations, keys it made up) never
+//! refuses a visitor from another.
 
 mod common;
 
@@ -11,7 +13,10 @@ use common::app::{oversized_post, stored_text, Setup, TestApp, ADMIN};
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 use triage::channel::{Channel, WEB_CHAT};
-use triage::channels::webchat::resident_of;
+use triage::channels::webchat::api::{
+    CONVERSATIONS_PER_ADDRESS, HISTORY_PER_VISITOR, STREAMS_PER_ADDRESS,
+};
+use triage::channels::webchat::{Keys, KEY_HEX};
 
 /// The municipality's site, on the allow-list.
 const SITE: &str = "https://www.terneuzen.nl";
@@ -25,6 +30,63 @@ async fn start(per_minute: u32) -> TestApp {
         ..Setup::with_admin()
     })
     .await
+}
+
+/// The service's own proxy: requests through it carry the visitor's address.
+const PROXY: &str = "127.0.0.1/32";
+
+/// Behind [`PROXY`]: the limits per address count the address it forwards.
+async fn behind_proxy() -> TestApp {
+    TestApp::start_setup(Setup {
+        configure: Box::new(move |c| {
+            c.webchat.allowed_origins = vec![SITE.to_string()];
+            c.webchat.messages_per_minute = 12;
+            c.trusted_proxies = vec![triage::service::config::IpRange::parse(PROXY).unwrap()];
+        }),
+        ..Setup::with_admin()
+    })
+    .await
+}
+
+/// A request from the site's page of a visitor at `address`, through the proxy.
+fn via(
+    app: &TestApp,
+    address: &str,
+    method: reqwest::Method,
+    path: &str,
+) -> reqwest::RequestBuilder {
+    from_site(app, method, path).header("x-forwarded-for", format!("{address}, 127.0.0.1"))
+}
+
+/// A key for a visitor at `address`.
+async fn key_at(app: &TestApp, address: &str) -> String {
+    let r = via(app, address, reqwest::Method::POST, "/webchat/session")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "a session for {address}");
+    let v: Value = r.json().await.unwrap();
+    v["visitor"].as_str().unwrap().to_string()
+}
+
+/// The test clock `minutes` after the harness's Friday evening, each a little over a minute (the
+/// clock runs on meanwhile): what happened a "minute" before is out of every limit's minute.
+fn minutes_on(minutes: u32) -> String {
+    let t = triage::convtest::parse_time(common::app::FRIDAY_EVENING).unwrap()
+        + chrono::Duration::seconds(i64::from(minutes) * 65);
+    t.to_rfc3339()
+}
+
+/// The service's server key, as the store keeps it (made when the service started).
+fn keys(app: &TestApp) -> Keys {
+    // The stored one: "" would be no key, so a missing secret fails here.
+    Keys::load(&*app.state.store, "", chrono::Utc::now()).expect("the stored server key")
+}
+
+fn resident_of(app: &TestApp, key: &str) -> String {
+    keys(app)
+        .resident_of(key)
+        .expect("a key the service issued")
 }
 
 /// A request from the site's page, as the widget makes it.
@@ -86,7 +148,7 @@ fn texts(messages: &[Value]) -> Vec<(String, String)> {
 
 /// What the store holds of the visitor with `key`.
 fn stored(app: &TestApp, key: &str) -> usize {
-    let resident = resident_of(key).unwrap();
+    let resident = resident_of(app, key);
     app.state
         .store
         .resident_messages(Channel::WebChat, &resident, 0, 1000)
@@ -98,9 +160,10 @@ fn stored(app: &TestApp, key: &str) -> usize {
 async fn a_session_gives_a_fresh_key_and_cors_answers_only_the_allowed_site() {
     let app = start(12).await;
     let (a, b) = (new_key(&app).await, new_key(&app).await);
-    assert_eq!(a.len(), 32);
+    assert_eq!(a.len(), KEY_HEX);
     assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
     assert_ne!(a, b);
+    assert_ne!(resident_of(&app, &a), resident_of(&app, &b));
 
     let r = from_site(&app, reqwest::Method::POST, "/webchat/session")
         .send()
@@ -269,7 +332,7 @@ async fn only_the_holder_of_the_key_writes_as_or_reads_that_visitor() {
     assert_eq!(r.status(), 401);
 
     // The store knows the visitor by a hash of the key; the key itself is nowhere.
-    let resident = resident_of(&a).unwrap();
+    let resident = resident_of(&app, &a);
     assert!(resident.starts_with("webchat:"));
     let (status, queue) = app.get_as(ADMIN, "/api/queues/burgerzaken").await;
     assert_eq!(status, 200);
@@ -283,7 +346,7 @@ async fn neither_the_key_nor_a_typed_bsn_reaches_the_database() {
     let key = new_key(&app).await;
     say(&app, &key, "mijn bsn is 111222333, ik ben verhuisd").await;
     app.drain().await;
-    let resident = resident_of(&key).unwrap();
+    let resident = resident_of(&app, &key);
     let text = stored_text(app.data_dir());
     assert!(text.contains(&resident), "the hashed id is stored");
     assert!(!text.contains(&key), "the key is not");
@@ -598,4 +661,315 @@ fn an_allowed_origin_that_is_no_origin_stops_the_start() {
         e.contains("allowed_origins") && e.contains("www.terneuzen.nl"),
         "{e}"
     );
+}
+
+/// Finding: a visitor could make up their own key (any 32 hex digits), which made every limit
+/// per visitor meaningless. Now only a key the service issued is one.
+#[tokio::test]
+async fn a_key_the_service_did_not_issue_is_refused_in_dutch() {
+    let app = start(12).await;
+    let issued = new_key(&app).await;
+    let mut tampered = issued.clone().into_bytes();
+    let last = tampered.len() - 1;
+    tampered[last] = if tampered[last] == b'0' { b'1' } else { b'0' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    let made_up = [
+        // The attack: 32 hex digits of one's own.
+        "0123456789abcdef0123456789abcdef".to_string(),
+        // The length of an issued key, with a tag that is no tag.
+        format!("{}{}", &issued[..32], "0".repeat(32)),
+        tampered,
+    ];
+    for key in &made_up {
+        for (method, path) in [
+            (reqwest::Method::GET, "/webchat/history?after=0"),
+            (reqwest::Method::GET, "/webchat/stream?after=0"),
+            (reqwest::Method::POST, "/webchat/send"),
+        ] {
+            let r = from_site(&app, method.clone(), path)
+                .header("x-webchat-visitor", key)
+                .json(&json!({ "text": "hoe vraag ik een nieuw paspoort aan?" }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 401, "{method} {path} with {key}");
+            assert_eq!(r.headers()["access-control-allow-origin"], SITE);
+            let v: Value = r.json().await.unwrap();
+            assert_eq!(v["error"], "no_visitor");
+            assert_eq!(
+                v["message"],
+                "De chat herkent dit venster niet (geen geldige bezoekerssleutel). Laad de pagina opnieuw."
+            );
+        }
+    }
+    app.drain().await;
+    assert_eq!(app.state.store.counts().unwrap().inbound_pending, 0);
+    // The issued key works; a service with another server key would not take it.
+    say(&app, &issued, "hoi").await;
+    let other = Keys::from_hex(&"ab".repeat(32)).unwrap();
+    assert_eq!(other.resident_of(&issued), None);
+}
+
+/// Finding: keys from one address let it start a conversation per key; an address starts only
+/// so many a minute, a visitor who wrote before goes on, and another address is not held up.
+#[tokio::test]
+async fn an_address_starts_only_so_many_new_conversations_a_minute() {
+    let app = behind_proxy().await;
+    let crowd = "203.0.113.40";
+    let mut keys = Vec::new();
+    for _ in 0..=CONVERSATIONS_PER_ADDRESS {
+        keys.push(key_at(&app, crowd).await);
+    }
+    let first = |key: &str| {
+        via(&app, crowd, reqwest::Method::POST, "/webchat/send")
+            .header("x-webchat-visitor", key.to_string())
+            .json(&json!({ "text": "hoi" }))
+            .send()
+    };
+    for key in &keys[..CONVERSATIONS_PER_ADDRESS as usize] {
+        assert_eq!(first(key).await.unwrap().status(), 200);
+    }
+    let r = first(keys.last().unwrap()).await.unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    let v: Value = r.json().await.unwrap();
+    assert!(
+        v["message"].as_str().unwrap().contains("nieuwe chats"),
+        "{v}"
+    );
+    // A visitor with a conversation goes on; a visitor elsewhere starts one.
+    let r = first(&keys[0]).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let elsewhere = key_at(&app, "198.51.100.9").await;
+    let r = via(&app, "198.51.100.9", reqwest::Method::POST, "/webchat/send")
+        .header("x-webchat-visitor", &elsewhere)
+        .json(&json!({ "text": "hoi" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // A minute later the address may start another.
+    app.set_clock(&minutes_on(1)).await;
+    assert_eq!(first(keys.last().unwrap()).await.unwrap().status(), 200);
+}
+
+/// Finding: the streams were capped in all only, so one address opening 500 (keys it asked for
+/// over a few minutes) refused every other visitor's. Now an address has its share; beyond it
+/// the widget reads the history (the browser test), and a visitor elsewhere streams as ever.
+#[tokio::test]
+async fn five_hundred_streams_from_one_address_do_not_lock_out_a_visitor_elsewhere() {
+    let app = behind_proxy().await;
+    let attacker = "203.0.113.66";
+    // Keys as the review's attacker got them: 30 a minute from one address, for five minutes.
+    let mut keys = Vec::new();
+    for minute in 0..5 {
+        app.set_clock(&minutes_on(minute)).await;
+        for _ in 0..30 {
+            keys.push(key_at(&app, attacker).await);
+        }
+    }
+    app.set_clock(&minutes_on(5)).await;
+    keys.push(key_at(&app, attacker).await);
+    assert!(keys.len() * 4 > 500);
+    let mut open = Vec::new();
+    let mut refused = 0;
+    for key in &keys {
+        for _ in 0..4 {
+            let r = via(
+                &app,
+                attacker,
+                reqwest::Method::GET,
+                "/webchat/stream?after=0",
+            )
+            .header("x-webchat-visitor", key)
+            .send()
+            .await
+            .unwrap();
+            if r.status() == 200 {
+                open.push(r);
+            } else {
+                assert_eq!(r.status(), 429);
+                assert!(r.headers().contains_key("retry-after"));
+                assert_eq!(
+                    r.headers()["access-control-expose-headers"],
+                    "retry-after",
+                    "the widget on the site reads how long to wait"
+                );
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!(open.len(), STREAMS_PER_ADDRESS, "one address's share");
+    assert_eq!(refused, keys.len() * 4 - STREAMS_PER_ADDRESS);
+
+    // A visitor at another address: their stream opens and their answer comes live.
+    let home = "198.51.100.7";
+    let key = key_at(&app, home).await;
+    let mut stream = via(&app, home, reqwest::Method::GET, "/webchat/stream?after=0")
+        .header("x-webchat-visitor", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200, "not locked out by another address");
+    let r = via(&app, home, reqwest::Method::POST, "/webchat/send")
+        .header("x-webchat-visitor", &key)
+        .json(&json!({ "text": "hoe vraag ik een nieuw paspoort aan?" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.drain().await;
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !seen.contains("terneuzen.nl/paspoort-en-id-kaart") {
+        let chunk = tokio::time::timeout_at(deadline, stream.chunk())
+            .await
+            .expect("the bot's answer on the stream")
+            .unwrap()
+            .expect("the stream stays open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+
+    // IPv6: one /64 is one address, whichever addresses in it are used; the next /64 is another.
+    let mut v6_open = Vec::new();
+    for i in 0..5 {
+        let key = key_at(&app, &format!("2001:db8:66:1::{i:x}")).await;
+        for j in 0..4 {
+            let r = via(
+                &app,
+                &format!("2001:db8:66:1:{j:x}::{i:x}"),
+                reqwest::Method::GET,
+                "/webchat/stream?after=0",
+            )
+            .header("x-webchat-visitor", &key)
+            .send()
+            .await
+            .unwrap();
+            if r.status() == 200 {
+                v6_open.push(r);
+            }
+        }
+    }
+    assert_eq!(v6_open.len(), STREAMS_PER_ADDRESS, "a /64 counts as one");
+    let key = key_at(&app, "2001:db8:66:2::1").await;
+    let r = via(
+        &app,
+        "2001:db8:66:2::1",
+        reqwest::Method::GET,
+        "/webchat/stream",
+    )
+    .header("x-webchat-visitor", &key)
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200, "the next /64 is another address");
+    // Closed streams free their places.
+    drop(open);
+    let r = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let r = via(&app, attacker, reqwest::Method::GET, "/webchat/stream")
+                .header("x-webchat-visitor", &keys[0])
+                .send()
+                .await
+                .unwrap();
+            if r.status() == 200 {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("a place again once the streams closed");
+    drop(r);
+}
+
+/// Finding: `/webchat/history` had no limit (300 of 300 reads went through). Now a visitor reads
+/// at most a polling widget's share a minute, an address ten visitors' worth; another visitor
+/// and another address read on.
+#[tokio::test]
+async fn history_reads_are_limited_per_visitor_and_per_address() {
+    let app = behind_proxy().await;
+    let read = |address: &'static str, key: String| {
+        via(
+            &app,
+            address,
+            reqwest::Method::GET,
+            "/webchat/history?after=0",
+        )
+        .header("x-webchat-visitor", key)
+        .send()
+    };
+    let office = "203.0.113.80";
+    let busy = key_at(&app, office).await;
+    for i in 0..HISTORY_PER_VISITOR {
+        let r = read(office, busy.clone()).await.unwrap();
+        assert_eq!(r.status(), 200, "read {i}");
+    }
+    let r = read(office, busy.clone()).await.unwrap();
+    assert_eq!(r.status(), 429);
+    let wait: i64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let v: Value = r.json().await.unwrap();
+    assert!(
+        v["message"].as_str().unwrap().contains("nieuwe berichten"),
+        "{v}"
+    );
+    // Another visitor at the same address reads on, until the address has read ten visitors'
+    // worth.
+    let mut reads = HISTORY_PER_VISITOR;
+    let mut refused_at = None;
+    'visitors: for _ in 0..11 {
+        let key = key_at(&app, office).await;
+        for _ in 0..HISTORY_PER_VISITOR {
+            let r = read(office, key.clone()).await.unwrap();
+            if r.status() == 429 {
+                refused_at = Some(reads);
+                break 'visitors;
+            }
+            assert_eq!(r.status(), 200);
+            reads += 1;
+        }
+    }
+    assert_eq!(
+        refused_at,
+        Some(HISTORY_PER_VISITOR * 10),
+        "the address's share"
+    );
+    // Another address reads on.
+    let elsewhere = key_at(&app, "198.51.100.20").await;
+    let r = read("198.51.100.20", elsewhere).await.unwrap();
+    assert_eq!(r.status(), 200);
+    // A minute later the busy visitor reads again.
+    app.set_clock(&minutes_on(1)).await;
+    let r = read(office, busy).await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+/// The server key is made once and kept in the database: a visitor's key still works after a
+/// restart, and their conversation is still theirs.
+#[tokio::test]
+async fn an_issued_key_still_works_after_a_restart() {
+    let app = start(12).await;
+    let key = new_key(&app).await;
+    say(&app, &key, "hoe vraag ik een nieuw paspoort aan?").await;
+    app.drain().await;
+    assert_eq!(history(&app, &key).await.len(), 2);
+    let (dir, graph, running) = app.stop().await;
+    let app = TestApp::launch(
+        dir,
+        graph,
+        running,
+        Setup {
+            configure: Box::new(|c| c.webchat.allowed_origins = vec![SITE.to_string()]),
+            ..Setup::default()
+        },
+    )
+    .await;
+    let h = history(&app, &key).await;
+    assert_eq!(h.len(), 2, "{h:#?}");
+    assert_eq!(h[0]["text"], "hoe vraag ik een nieuw paspoort aan?");
 }

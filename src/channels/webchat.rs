@@ -3,10 +3,11 @@
 //! visitor's API under `/webchat/`. Ours to design, so its facts are ours too: this file holds
 //! the pure parts (no I/O, no clock).
 //!
-//! - A **visitor** is whoever holds a random 128-bit key ([`VISITOR_HEADER`], kept in the
-//!   browser's `localStorage`). The store never sees the key: the resident id is a hash of it
-//!   ([`resident_of`]), so only the holder of the key can write as that visitor or read their
-//!   conversation, and a copy of the database reads nobody's.
+//! - A **visitor** is whoever holds a key the service issued ([`VISITOR_HEADER`], kept in the
+//!   browser's `localStorage`): 128 random bits and a tag of them under the service's own key
+//!   ([`keys`]), so nobody can make one up. The store never sees the key: the resident id is a
+//!   hash of it ([`Keys::resident_of`]), so only the holder of the key can write as that visitor
+//!   or read their conversation, and a copy of the database reads nobody's.
 //! - A message carries the widget's own id ([`provider_id`]): sent twice (a retry after a lost
 //!   answer), it is stored once.
 //! - Only the sites on the allow-list ([`Origins`]) may use the API from a browser. A site with a
@@ -20,32 +21,22 @@
 //!   the widget's assets and the demo page.
 //! - [`history`]: what a visitor sees of their conversation: replies once the outbox sent them,
 //!   and the cursor a reconnecting widget catches up from.
-//! - [`limits`]: messages per visitor and per address, open streams: capped, expiring maps.
+//! - [`keys`]: the visitor keys the service issues and recognises (an HMAC of their random part).
+//! - [`limits`]: requests per visitor and per address (an IPv6 address counts per /64), open
+//!   streams per visitor, per address and in all: capped, expiring maps.
 //! - `widget.js`, `widget.css`: the widget (plain JS in a shadow root, no build step);
 //!   `demo.html`, `demo.css`: a placeholder municipal page that carries it.
 
 pub mod adapter;
 pub mod api;
 pub mod history;
+pub mod keys;
 pub mod limits;
 
-use sha2::{Digest, Sha256};
+pub use keys::{Keys, KEY_HEX};
 
 /// The request header with the visitor's key.
 pub const VISITOR_HEADER: &str = "x-webchat-visitor";
-
-/// Hex digits in a visitor key (128 bits).
-pub const KEY_HEX: usize = 32;
-
-/// The resident id of the visitor who holds `key` (32 hex digits): `webchat:` and the first 16
-/// hex digits of a SHA-256 of the key; `None` for anything that is no key.
-pub fn resident_of(key: &str) -> Option<String> {
-    if key.len() != KEY_HEX || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let digest = Sha256::digest(format!("triage-webchat\0{}", key.to_ascii_lowercase()));
-    Some(format!("webchat:{}", &hex::encode(digest)[..16]))
-}
 
 /// Whether `id` may be a message's client id: 8 to 64 letters, digits, `-` or `_`.
 pub fn valid_client_id(id: &str) -> bool {
@@ -155,22 +146,6 @@ fn normalize(origin: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_key_gives_a_stable_resident_id_that_does_not_contain_it() {
-        let key = "0123456789abcdef0123456789ABCDEF";
-        let r = resident_of(key).unwrap();
-        assert!(
-            r.starts_with("webchat:") && r.len() == "webchat:".len() + 16,
-            "{r}"
-        );
-        assert_eq!(resident_of(&key.to_ascii_lowercase()), Some(r.clone()));
-        assert!(!r.contains("0123456789"));
-        assert_ne!(resident_of("1123456789abcdef0123456789abcdef"), Some(r));
-        for bad in ["", "0123", &"g".repeat(32), &"a".repeat(33)] {
-            assert_eq!(resident_of(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn client_ids_are_short_and_plain() {

@@ -146,6 +146,15 @@ CREATE INDEX messages_time ON messages (created_at);
 ALTER TABLE messages ADD COLUMN removed_at TEXT;
 CREATE INDEX audit_time ON audit (at);
 ",
+    // The service's own secrets (the web chat's key for the visitor keys it issues): in the
+    // database, so that every replica on it and a restored backup accept the same keys.
+    r"
+CREATE TABLE secrets (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+",
 ];
 
 /// The SQLite store.
@@ -1057,6 +1066,21 @@ impl Store for SqliteStore {
         self.with_tx(|tx| {
             tx.execute("DELETE FROM sessions WHERE id_hash = ?1", [id_hash])?;
             Ok(())
+        })
+    }
+
+    fn secret(&self, name: &str, fresh: &str, now: DateTime<Utc>) -> Result<String> {
+        self.with_tx(|tx| {
+            tx.execute(
+                "INSERT INTO secrets (name, value, created_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name) DO NOTHING",
+                params![name, fresh, ts(now)],
+            )?;
+            Ok(
+                tx.query_row("SELECT value FROM secrets WHERE name = ?1", [name], |r| {
+                    r.get(0)
+                })?,
+            )
         })
     }
 

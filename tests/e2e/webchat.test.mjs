@@ -4,7 +4,7 @@
 // whole conversation; resident text never becomes markup; accessible; at 360 px and on a tablet.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Triage, screenshot, TUESDAY_MORNING } from './server.mjs';
+import { Triage, screenshot, until, TUESDAY_MORNING } from './server.mjs';
 import { expectAccessible } from './a11y.mjs';
 
 let triage;
@@ -142,5 +142,79 @@ test('the widget at 360 px wide and on a tablet', async () => {
     await page.click('[data-test=webchat-close]');
     await panel.waitFor({ state: 'hidden' });
     assert.deepEqual(page.errors, []);
+  }
+});
+
+test('a widget whose stream is refused reads the history instead, and one with a made-up key gets a new one', async () => {
+  // Other visitors' streams take this address's share (the browser and this test are both
+  // 127.0.0.1): the widget's own stream is refused with 429.
+  const held = [];
+  const refusedByService = async () => {
+    for (let i = 0; i < 10; i += 1) {
+      const { visitor } = await (await fetch(`${triage.base}/webchat/session`, { method: 'POST' })).json();
+      for (let j = 0; j < 4; j += 1) {
+        const controller = new AbortController();
+        const r = await fetch(`${triage.base}/webchat/stream`, {
+          headers: { 'X-Webchat-Visitor': visitor }, signal: controller.signal,
+        });
+        if (r.status === 429) { await r.body?.cancel(); return true; }
+        assert.equal(r.status, 200);
+        held.push(controller);
+      }
+    }
+    return false;
+  };
+  const page = await triage.page();
+  try {
+    assert.ok(await refusedByService(), "the address's streams are all open");
+    // A key of the visitor's own making, as the review's attacker used: refused, and replaced.
+    const madeUp = '0123456789abcdef0123456789abcdef';
+    await page.addInitScript((k) => {
+      if (!sessionStorage.getItem('seeded')) {
+        localStorage.setItem('triage-webchat-visitor', k);
+        sessionStorage.setItem('seeded', '1');
+      }
+    }, madeUp);
+    const seen = [];
+    page.on('response', (r) => {
+      const u = new URL(r.url());
+      if (u.pathname.startsWith('/webchat/') && !/\.(js|css)$|demo/.test(u.pathname)) {
+        seen.push({ path: u.pathname, status: r.status(), at: Date.now() });
+      }
+    });
+    await page.goto(`${triage.base}/webchat/demo`);
+    await page.click('[data-test=webchat-launcher]');
+    await page.fill('[data-test=webchat-input]', 'ik wil mijn naam wijzigen, hoe gaat dat?');
+    await page.press('[data-test=webchat-input]', 'Enter');
+    await page.locator('[data-test=webchat-message][data-from=bot]', { hasText: 'collega van Burgerzaken' }).waitFor();
+    const key = await page.evaluate(() => localStorage.getItem('triage-webchat-visitor'));
+    assert.notEqual(key, madeUp, 'the made-up key was replaced');
+    assert.equal(key.length, 64);
+    assert.ok(seen.some((s) => s.status === 401), 'the made-up key was refused');
+    assert.ok(seen.some((s) => s.path === '/webchat/stream' && s.status === 429), 'the stream was refused');
+
+    // An agent answers; the widget, without a stream, shows it from the history it reads.
+    const agent = (method, path, body) => fetch(triage.base + path, {
+      method,
+      headers: { Authorization: 'Bearer demo-agent-token', 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const conv = await until(async () => {
+      const q = await agent('GET', '/api/queues/burgerzaken?channel=webchat');
+      return q.body.conversations.find((c) => c.phase !== 'with_agent' && !c.agent);
+    }, 'the visitor in the queue');
+    assert.equal((await agent('POST', `/api/conversations/${conv.id}/claim`, {})).status, 200);
+    const answeredAt = Date.now();
+    const reply = 'Hoi! Dat kan online: https://www.terneuzen.nl/naamswijziging';
+    assert.equal((await agent('POST', `/api/conversations/${conv.id}/reply`, { text: reply })).status, 200);
+    const fromAgent = page.locator('[data-test=webchat-message][data-from=agent]', { hasText: 'Dat kan online' });
+    await fromAgent.waitFor({ timeout: 15000 });
+    assert.ok(seen.some((s) => s.path === '/webchat/history' && s.status === 200 && s.at >= answeredAt),
+      'read from the history');
+    assert.ok(!seen.some((s) => s.path === '/webchat/stream' && s.status === 200), 'no stream was open');
+    assert.deepEqual(page.errors, []);
+  } finally {
+    for (const c of held) c.abort();
+    await page.context().close();
   }
 });

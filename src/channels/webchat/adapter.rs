@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use axum::Router;
+use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 
@@ -17,6 +18,7 @@ use crate::channel::Channel;
 use crate::channels::{Accepted, Adapter, ErrorClass, Failure, Outgoing, Setup};
 use crate::engine::Reply;
 use crate::service::state::AppState;
+use crate::store::Store;
 
 /// The web chat channel.
 pub struct WebChat {
@@ -41,7 +43,12 @@ impl WebChat {
         };
         tracing::info!(origins = ?origins.list(), "web chat on");
         Ok(Some(WebChat {
-            shared: Arc::new(Shared::new(origins, c.messages_per_minute, demo)),
+            shared: Arc::new(Shared::new(
+                origins,
+                c.messages_per_minute,
+                demo,
+                setup.config.max_connections / 2,
+            )),
         }))
     }
 }
@@ -53,6 +60,11 @@ impl Adapter for WebChat {
 
     fn routes(self: Arc<Self>) -> Router<Arc<AppState>> {
         api::router(self.shared.clone())
+    }
+
+    /// The server key of the visitor keys, from the store (made at the first start).
+    fn prepare(&self, store: &dyn Store, now: DateTime<Utc>) -> Result<(), String> {
+        self.shared.prepare(store, now)
     }
 
     fn send(&self, out: Outgoing<'_>) -> BoxFuture<'static, Result<Accepted, Failure>> {

@@ -1,7 +1,9 @@
 //! The visitor's API under `/webchat/` and the widget's assets.
 //!
-//! - `POST /webchat/session` → `{"visitor": "<32 hex>"}`: a new random key (the widget keeps it
-//!   in `localStorage` and sends it as [`VISITOR_HEADER`] from then on).
+//! - `POST /webchat/session` → `{"visitor": "<64 hex>"}`: a new key the service issued
+//!   ([`super::keys`]; the widget keeps it in `localStorage` and sends it as [`VISITOR_HEADER`]
+//!   from then on). A key the service did not issue is refused (401), whatever it looks like;
+//!   the widget then asks for a new one.
 //! - `POST /webchat/send` `{"text", "client_id"}` or `{"button_id", "button_title",
 //!   "client_id"}` → `{"stored": bool}`: through [`intake::ingest`] like every channel's
 //!   messages (masked before it is stored); `stored: false` for a client id seen before.
@@ -9,6 +11,9 @@
 //!   cursor `N`.
 //! - `GET /webchat/stream?after=N`: the same pages as server-sent events (`messages`), one at
 //!   once and one whenever the conversation changes; the widget reconnects with its cursor.
+//!   Streams are limited per visitor, per address and (a last resort) in all; a visitor whose
+//!   stream is refused (429) reads `history` every few seconds instead, so they never stop
+//!   seeing replies.
 //! - `GET /webchat/widget.js`, `widget.css`; in demo mode `GET /webchat/demo`, a placeholder
 //!   municipal page that carries the widget.
 //!
@@ -16,17 +21,23 @@
 //! anything else; CORS headers go to allowed origins only. A request without `Origin` comes from
 //! no browser page of another site (browsers send it on every cross-origin request) and passes.
 //! Errors are JSON with a Dutch `message` the widget shows as it is.
+//!
+//! Every limit per address counts the client's address through the configured
+//! `trusted_proxies` ([`crate::service::auth::client_address`]), an IPv6 address by its /64
+//! ([`address_key`]). The per-address limits are several visitors' worth (people share an
+//! address behind one network) and what one address does never refuses another's visitors.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration as StdDuration;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, Request, State};
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_MAX_AGE, CACHE_CONTROL, CONTENT_TYPE, ORIGIN, RETRY_AFTER, VARY,
+    ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE, CACHE_CONTROL, CONTENT_TYPE, ORIGIN,
+    RETRY_AFTER, VARY,
 };
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
@@ -40,7 +51,8 @@ use serde_json::json;
 use tokio::sync::broadcast;
 
 use super::history::{self, Page};
-use super::limits::{RateLimiter, StreamSlot, Streams};
+use super::keys::{Keys, RANDOM_BYTES};
+use super::limits::{address_key, RateLimiter, Refused, StreamSlot, Streams};
 use super::{Origins, VISITOR_HEADER};
 use crate::channel::{Channel, WEB_CHAT};
 use crate::channels::{Inbox, Incoming};
@@ -56,14 +68,24 @@ pub const SEND_BODY_BYTES: usize = 32 * 1024;
 const PAGE_ROWS: usize = 100;
 /// Visitors (and addresses) the rate limits remember.
 const LIMITER_KEYS: usize = 10_000;
-/// Streams one visitor may have open (tabs), and in all.
+/// Streams one visitor may have open (tabs), and one address (several visitors behind one
+/// network; beyond it their widgets read `history` every few seconds instead). What all may
+/// have open is set from `max_connections` ([`Shared::new`]), far above one address's share.
 const STREAMS_PER_VISITOR: usize = 4;
-const STREAMS_TOTAL: usize = 500;
+pub const STREAMS_PER_ADDRESS: usize = 16;
+/// A refused stream is tried again after this (the widget reads `history` meanwhile).
+const STREAM_RETRY_SECS: i64 = 60;
 /// A stream ends after this; the widget reconnects with its cursor at once.
 const STREAM_LIFETIME: StdDuration = StdDuration::from_secs(300);
 /// New keys one address may ask for in a minute.
 const SESSIONS_PER_ADDRESS: u32 = 30;
-/// One address may send this many times a visitor's limit (several people behind one network).
+/// New conversations (a visitor's first message) one address may start in a minute.
+pub const CONVERSATIONS_PER_ADDRESS: u32 = 10;
+/// History reads of one visitor in a minute: a widget whose stream was refused reads every few
+/// seconds, in a few tabs, and catches up after every message it sends.
+pub const HISTORY_PER_VISITOR: u32 = 120;
+/// One address may send, and read, this many times a visitor's limit (several people behind
+/// one network).
 const ADDRESS_FACTOR: u32 = 10;
 
 const WIDGET_JS_SOURCE: &str = include_str!("widget.js");
@@ -84,9 +106,15 @@ pub struct Shared {
     pub per_minute: u32,
     /// Serve the demo page.
     pub demo: bool,
+    /// The server key of the visitor keys: from the store, once it is open
+    /// ([`Shared::prepare`]).
+    keys: OnceLock<Keys>,
     visitors: RateLimiter,
     addresses: RateLimiter,
     sessions: RateLimiter,
+    conversations: RateLimiter,
+    history_visitors: RateLimiter,
+    history_addresses: RateLimiter,
     streams: Arc<Streams>,
     /// The residents whose conversation changed (a message stored, a reply sent): their streams
     /// look again.
@@ -94,17 +122,39 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(origins: Origins, per_minute: u32, demo: bool) -> Shared {
+    /// `streams_total`: the streams all visitors together may have open (half the service's
+    /// connections, so that webhooks and agents always find one).
+    pub fn new(origins: Origins, per_minute: u32, demo: bool, streams_total: usize) -> Shared {
         Shared {
             origins,
             per_minute,
             demo,
+            keys: OnceLock::new(),
             visitors: RateLimiter::new(LIMITER_KEYS),
             addresses: RateLimiter::new(LIMITER_KEYS),
             sessions: RateLimiter::new(LIMITER_KEYS),
-            streams: Streams::new(STREAMS_PER_VISITOR, STREAMS_TOTAL),
+            conversations: RateLimiter::new(LIMITER_KEYS),
+            history_visitors: RateLimiter::new(LIMITER_KEYS),
+            history_addresses: RateLimiter::new(LIMITER_KEYS),
+            streams: Streams::new(
+                STREAMS_PER_VISITOR,
+                STREAMS_PER_ADDRESS,
+                streams_total.max(1),
+            ),
             wake: broadcast::channel(1024).0,
         }
+    }
+
+    /// Reads (at the first start: makes) the server key of the visitor keys from the store.
+    pub fn prepare(
+        &self,
+        store: &dyn crate::store::Store,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), String> {
+        let fresh = crate::service::caller::new_token()?;
+        let keys = Keys::load(store, &fresh, now)?;
+        let _ = self.keys.set(keys);
+        Ok(())
     }
 
     /// The streams of `resident` look again.
@@ -253,6 +303,11 @@ async fn guard(Extension(w): Extension<Arc<Shared>>, req: Request, next: Next) -
     h.insert(VARY, HeaderValue::from_static("Origin"));
     if let Some(o) = origin {
         h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, o);
+        // The widget waits as long as a refusal asks, also on another site than the service's.
+        h.insert(
+            ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("retry-after"),
+        );
     }
     r
 }
@@ -294,12 +349,21 @@ fn in_dutch(r: Response) -> Response {
     }
 }
 
-/// The resident id of the request's visitor key.
-fn visitor(headers: &HeaderMap) -> Result<String, Refusal> {
+/// The server key, or 503 before the store gave it (never after a start that succeeded).
+fn keys(w: &Shared) -> Result<&Keys, Refusal> {
+    w.keys.get().ok_or_else(|| {
+        tracing::error!("the web chat has no server key: the store was not opened");
+        unavailable()
+    })
+}
+
+/// The resident id of the request's visitor key, if the service issued it.
+fn visitor(w: &Shared, headers: &HeaderMap) -> Result<String, Refusal> {
+    let keys = keys(w)?;
     headers
         .get(VISITOR_HEADER)
         .and_then(|v| v.to_str().ok())
-        .and_then(super::resident_of)
+        .and_then(|k| keys.resident_of(k.trim()))
         .ok_or_else(|| {
             refuse(
                 StatusCode::UNAUTHORIZED,
@@ -309,14 +373,17 @@ fn visitor(headers: &HeaderMap) -> Result<String, Refusal> {
         })
 }
 
-/// The client's address, through the configured proxies.
+/// The client's address through the configured proxies, as the per-address limits count it.
 fn address(s: &AppState, parts: &Parts) -> String {
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(a)| a.ip());
-    crate::service::auth::client_address(peer, &parts.headers, &s.config.trusted_proxies)
-        .map_or_else(|| "-".to_string(), |a| a.to_string())
+    address_key(crate::service::auth::client_address(
+        peer,
+        &parts.headers,
+        &s.config.trusted_proxies,
+    ))
 }
 
 fn too_many(wait: chrono::Duration, message: impl Into<String>) -> Refusal {
@@ -326,12 +393,12 @@ fn too_many(wait: chrono::Duration, message: impl Into<String>) -> Refusal {
     }
 }
 
-/// `n` random bytes from the system, as hex.
-fn random_hex(n: usize) -> Result<String, Refusal> {
+/// `N` random bytes from the system.
+fn random<const N: usize>() -> Result<[u8; N], Refusal> {
     use std::io::Read;
-    let mut bytes = vec![0u8; n];
+    let mut bytes = [0u8; N];
     match std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes)) {
-        Ok(()) => Ok(hex::encode(bytes)),
+        Ok(()) => Ok(bytes),
         Err(e) => {
             tracing::error!(error = %e, "cannot read /dev/urandom");
             Err(unavailable())
@@ -360,7 +427,9 @@ async fn session(
                 "Er zijn vanaf dit netwerk veel chats tegelijk gestart. Probeer het over een minuut opnieuw.",
             )
         })?;
-    let visitor = random_hex(super::KEY_HEX / 2)?;
+    let visitor = keys(&w)?
+        .issue(&random::<RANDOM_BYTES>()?)
+        .ok_or_else(unavailable)?;
     Ok(fresh(json!({ "visitor": visitor })))
 }
 
@@ -391,7 +460,7 @@ fn incoming(req: SendRequest, resident: &str) -> Result<Incoming, Refusal> {
                 "`client_id` moet 8 tot 64 letters, cijfers, - of _ zijn.".into(),
             ))
         }
-        None => random_hex(12)?,
+        None => hex::encode(random::<12>()?),
     };
     let (kind, text, button) = match (req.text, req.button_id, req.button_title) {
         (None, Some(id), Some(title)) => {
@@ -450,7 +519,7 @@ async fn send(
     parts: Parts,
     body: Bytes,
 ) -> Result<Response, Refusal> {
-    let resident = visitor(&parts.headers)?;
+    let resident = visitor(&w, &parts.headers)?;
     let req: SendRequest = serde_json::from_slice(&body).map_err(|_| {
         refuse(
             StatusCode::BAD_REQUEST,
@@ -461,8 +530,9 @@ async fn send(
     let message = incoming(req, &resident)?;
     let now = s.clock.now();
     let per_address = w.per_minute.saturating_mul(ADDRESS_FACTOR);
+    let address = address(&s, &parts);
     w.addresses
-        .hit(&address(&s, &parts), per_address, now)
+        .hit(&address, per_address, now)
         .map_err(|wait| {
             too_many(
                 wait,
@@ -481,6 +551,17 @@ async fn send(
                 ),
             )
         })?;
+    // A visitor's first message starts a conversation: an address starts only so many a minute.
+    if !has_conversation(&s, &resident).await? {
+        w.conversations
+            .hit(&address, CONVERSATIONS_PER_ADDRESS, now)
+            .map_err(|wait| {
+                too_many(
+                    wait,
+                    "Er zijn vanaf dit netwerk veel nieuwe chats tegelijk begonnen. Probeer het over een minuut opnieuw.",
+                )
+            })?;
+    }
     let (kind, chars) = (message.kind, message.text.chars().count());
     let inbox = Inbox {
         messages: vec![message],
@@ -500,6 +581,27 @@ async fn send(
                 "not_stored",
                 "Je bericht kon niet worden bewaard. Probeer het zo opnieuw.",
             ))
+        }
+    }
+}
+
+/// Whether the visitor has a conversation (wrote before).
+async fn has_conversation(s: &AppState, resident: &str) -> Result<bool, Refusal> {
+    let store = s.store.clone();
+    let resident = resident.to_string();
+    let found = tokio::task::spawn_blocking(move || {
+        store.resident_messages(Channel::WebChat, &resident, i64::MAX, 0)
+    })
+    .await;
+    match found {
+        Ok(Ok(c)) => Ok(c.is_some()),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "web chat conversation not looked up");
+            Err(unavailable())
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "web chat conversation not looked up");
+            Err(unavailable())
         }
     }
 }
@@ -537,10 +639,33 @@ async fn load(s: &AppState, resident: &str, after: i64) -> Result<(Option<i64>, 
 
 async fn history(
     State(s): State<Arc<AppState>>,
-    headers: HeaderMap,
+    Extension(w): Extension<Arc<Shared>>,
+    parts: Parts,
     Query(q): Query<After>,
 ) -> Result<Response, Refusal> {
-    let resident = visitor(&headers)?;
+    let resident = visitor(&w, &parts.headers)?;
+    let now = s.clock.now();
+    // The visitor first: one busy tab does not use up its network's reads.
+    w.history_visitors
+        .hit(&resident, HISTORY_PER_VISITOR, now)
+        .map_err(|wait| {
+            too_many(
+                wait,
+                "De chat vraagt heel vaak om nieuwe berichten. Wacht even; de chat probeert het zo opnieuw.",
+            )
+        })?;
+    w.history_addresses
+        .hit(
+            &address(&s, &parts),
+            HISTORY_PER_VISITOR.saturating_mul(ADDRESS_FACTOR),
+            now,
+        )
+        .map_err(|wait| {
+            too_many(
+                wait,
+                "Vanaf dit netwerk wordt heel vaak om nieuwe berichten gevraagd. Wacht even; de chat probeert het zo opnieuw.",
+            )
+        })?;
     match load(&s, &resident, q.after).await {
         Ok((_, page)) => Ok(fresh(serde_json::to_value(page).unwrap_or_default())),
         Err(e) => {
@@ -553,17 +678,27 @@ async fn history(
 async fn stream(
     State(s): State<Arc<AppState>>,
     Extension(w): Extension<Arc<Shared>>,
-    headers: HeaderMap,
+    parts: Parts,
     Query(q): Query<After>,
 ) -> Result<Response, Refusal> {
-    let resident = visitor(&headers)?;
-    let Some(slot) = w.streams.open(&resident) else {
-        return Err(refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_streams",
-            "Er staan te veel chatvensters tegelijk open. Sluit er een en probeer het opnieuw.",
-        ));
-    };
+    let resident = visitor(&w, &parts.headers)?;
+    let slot = w
+        .streams
+        .open(&resident, &address(&s, &parts))
+        .map_err(|why| {
+            let message = match why {
+                Refused::Visitor => "Er staan te veel chatvensters tegelijk open. Sluit er een; deze kijkt intussen om de paar seconden of er nieuwe berichten zijn.",
+                Refused::Address => "Er staan vanaf dit netwerk veel chatvensters tegelijk open. De chat kijkt intussen om de paar seconden of er nieuwe berichten zijn.",
+                Refused::Total => {
+                    tracing::warn!("web chat: every stream is in use; widgets read the history instead");
+                    "De chat is erg druk. Hij kijkt intussen om de paar seconden of er nieuwe berichten zijn."
+                }
+            };
+            Refusal {
+                retry_after: Some(STREAM_RETRY_SECS),
+                ..refuse(StatusCode::TOO_MANY_REQUESTS, "too_many_streams", message)
+            }
+        })?;
     // Subscribed before the first look, so nothing that happens in between is missed.
     let watch = Watch {
         live: s.live.subscribe(),

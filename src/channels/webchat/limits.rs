@@ -1,8 +1,10 @@
-//! The web chat's limits on what comes from outside: messages per visitor and per address in a
+//! The web chat's limits on what comes from outside: requests per visitor and per address in a
 //! sliding minute ([`RateLimiter`]), and the live streams open at once ([`Streams`]). Every map
-//! here is keyed by outside input, so each has a cap, and its entries expire.
+//! here is keyed by outside input, so each has a cap, and its entries expire. An address is the
+//! client's (through the trusted proxies), as [`address_key`] counts it.
 
 use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
@@ -72,42 +74,87 @@ fn make_room(map: &mut HashMap<String, VecDeque<DateTime<Utc>>>, now: DateTime<U
     }
 }
 
-/// The live streams open: at most `per_visitor` of one visitor (a few tabs), `total` in all.
-/// An entry lives as long as its streams do.
+/// What the per-address limits count: an IPv4 address as it is (an IPv4-mapped IPv6 one too),
+/// an IPv6 address by its /64 (one household or one machine has a whole /64 and picks any
+/// address in it), `-` when the address is unknown.
+pub fn address_key(address: Option<IpAddr>) -> String {
+    match address.map(|a| a.to_canonical()) {
+        None => "-".into(),
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
+/// Why no stream could open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// This visitor has their share open (tabs).
+    Visitor,
+    /// This address has its share open.
+    Address,
+    /// The service has all it keeps for streams open (a last resort, far above one address's
+    /// share).
+    Total,
+}
+
+/// The live streams open: at most `per_visitor` of one visitor (a few tabs), `per_address` of
+/// one address, `total` in all. An entry lives as long as its streams do, so neither map holds
+/// more than `total` entries.
 #[derive(Debug)]
 pub struct Streams {
-    open: Mutex<(HashMap<String, usize>, usize)>,
+    open: Mutex<Open>,
     per_visitor: usize,
+    per_address: usize,
+    total: usize,
+}
+
+#[derive(Debug, Default)]
+struct Open {
+    visitors: HashMap<String, usize>,
+    addresses: HashMap<String, usize>,
     total: usize,
 }
 
 impl Streams {
-    pub fn new(per_visitor: usize, total: usize) -> Arc<Streams> {
+    pub fn new(per_visitor: usize, per_address: usize, total: usize) -> Arc<Streams> {
         Arc::new(Streams {
             open: Mutex::default(),
             per_visitor,
+            per_address,
             total,
         })
     }
 
-    /// A place for one more stream of `visitor`, or `None` when there is none.
-    pub fn open(self: &Arc<Self>, visitor: &str) -> Option<StreamSlot> {
-        let mut guard = self.open.lock().unwrap_or_else(|e| e.into_inner());
-        let (map, total) = &mut *guard;
-        if *total >= self.total || map.get(visitor).copied().unwrap_or(0) >= self.per_visitor {
-            return None;
+    /// A place for one more stream of `visitor` from `address` (an [`address_key`]), or why
+    /// there is none.
+    pub fn open(self: &Arc<Self>, visitor: &str, address: &str) -> Result<StreamSlot, Refused> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let count = |m: &HashMap<String, usize>, k: &str| m.get(k).copied().unwrap_or(0);
+        if count(&open.visitors, visitor) >= self.per_visitor {
+            return Err(Refused::Visitor);
         }
-        *map.entry(visitor.to_string()).or_default() += 1;
-        *total += 1;
-        Some(StreamSlot {
+        if count(&open.addresses, address) >= self.per_address {
+            return Err(Refused::Address);
+        }
+        if open.total >= self.total {
+            return Err(Refused::Total);
+        }
+        *open.visitors.entry(visitor.to_string()).or_default() += 1;
+        *open.addresses.entry(address.to_string()).or_default() += 1;
+        open.total += 1;
+        Ok(StreamSlot {
             streams: self.clone(),
             visitor: visitor.to_string(),
+            address: address.to_string(),
         })
     }
 
     /// Streams open now.
     pub fn total(&self) -> usize {
-        self.open.lock().map_or(0, |g| g.1)
+        self.open.lock().map_or(0, |o| o.total)
     }
 }
 
@@ -116,19 +163,24 @@ impl Streams {
 pub struct StreamSlot {
     streams: Arc<Streams>,
     visitor: String,
+    address: String,
+}
+
+fn release(map: &mut HashMap<String, usize>, key: &str) {
+    if let Some(n) = map.get_mut(key) {
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            map.remove(key);
+        }
+    }
 }
 
 impl Drop for StreamSlot {
     fn drop(&mut self) {
-        let mut guard = self.streams.open.lock().unwrap_or_else(|e| e.into_inner());
-        let (map, total) = &mut *guard;
-        *total = total.saturating_sub(1);
-        if let Some(n) = map.get_mut(&self.visitor) {
-            *n -= 1;
-            if *n == 0 {
-                map.remove(&self.visitor);
-            }
-        }
+        let mut open = self.streams.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.total = open.total.saturating_sub(1);
+        release(&mut open.visitors, &self.visitor);
+        release(&mut open.addresses, &self.address);
     }
 }
 
@@ -172,15 +224,36 @@ mod tests {
     }
 
     #[test]
-    fn streams_are_counted_per_visitor_and_in_all() {
-        let s = Streams::new(2, 3);
-        let a1 = s.open("a").unwrap();
-        let _a2 = s.open("a").unwrap();
-        assert!(s.open("a").is_none(), "two per visitor");
-        let _b = s.open("b").unwrap();
-        assert!(s.open("c").is_none(), "three in all");
+    fn streams_are_counted_per_visitor_per_address_and_in_all() {
+        let s = Streams::new(2, 3, 4);
+        let a1 = s.open("a", "10.0.0.1").unwrap();
+        let _a2 = s.open("a", "10.0.0.1").unwrap();
+        assert_eq!(s.open("a", "10.0.0.2").unwrap_err(), Refused::Visitor);
+        let _b = s.open("b", "10.0.0.1").unwrap();
+        assert_eq!(s.open("c", "10.0.0.1").unwrap_err(), Refused::Address);
+        let _c = s.open("c", "10.0.0.2").unwrap();
+        assert_eq!(s.open("d", "10.0.0.3").unwrap_err(), Refused::Total);
         drop(a1);
-        assert_eq!(s.total(), 2);
-        assert!(s.open("c").is_some());
+        assert_eq!(s.total(), 3);
+        let _d = s.open("d", "10.0.0.3").unwrap();
+        assert_eq!(
+            s.open("e", "10.0.0.1").unwrap_err(),
+            Refused::Total,
+            "the place a1 left went to d"
+        );
+        let o = s.open.lock().unwrap();
+        assert_eq!((o.visitors.len(), o.addresses.len()), (4, 3));
+    }
+
+    #[test]
+    fn an_ipv6_address_counts_by_its_64() {
+        let key = |a: &str| address_key(Some(a.parse().unwrap()));
+        assert_eq!(key("2001:db8:1:2::a"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:ffff:1:2:3"), key("2001:db8:1:2::b"));
+        assert_ne!(key("2001:db8:1:2::a"), key("2001:db8:1:3::a"));
+        assert_eq!(key("203.0.113.7"), "203.0.113.7");
+        assert_eq!(key("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_ne!(key("203.0.113.7"), key("203.0.113.8"));
+        assert_eq!(address_key(None), "-");
     }
 }

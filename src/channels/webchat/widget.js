@@ -5,11 +5,14 @@
 // - A chat button (bottom right) opens a panel in a shadow root, so the site's styles leave it
 //   alone and its styles leave the site alone. Keyboard: focus moves into the panel; Escape
 //   closes it and returns focus to the button.
-// - The visitor's random key comes from POST /webchat/session on the first open and stays in
-//   localStorage; every request carries it in the X-Webchat-Visitor header.
+// - The visitor's key comes from POST /webchat/session on the first open and stays in
+//   localStorage; every request carries it in the X-Webchat-Visitor header. A key the service
+//   refuses (401: not one it issued) is dropped and a new one asked for, once per key.
 // - Messages (the visitor's, the bot's, the agents') come from GET /webchat/history and live
 //   from GET /webchat/stream (server-sent events read with fetch, since EventSource cannot send
-//   a header), which reconnects with backoff and catches up from the last cursor.
+//   a header), which reconnects with backoff and catches up from the last cursor. While the
+//   stream is refused (429: too many open) or down, the widget reads the history every few
+//   seconds instead, so replies keep coming.
 // - Every text a resident or the bot wrote is put in text nodes, never in innerHTML; links are
 //   made of http(s) URLs only.
 (function () {
@@ -35,6 +38,10 @@
   }
   function save(store, name, value) {
     try { window[store].setItem(name, value); } catch (e) { memory[store + name] = value; }
+  }
+  function forget(store, name) {
+    try { window[store].removeItem(name); } catch (e) { /* kept in memory only */ }
+    delete memory[store + name];
   }
 
   // -- DOM helpers ----------------------------------------------------------------------------
@@ -152,6 +159,8 @@
   let started = null;
   let streaming = null; // AbortController of the open stream
   let backoff = 1000;
+  let renewing = null; // the request for a new key, while one is under way
+  const POLL_MS = 3000; // reading the history while the stream is refused or down
   let unread = 0;
   let pending = null; // { text, id }: a text being sent, with its client id (a retry reuses it)
   let typingTimer = null;
@@ -245,13 +254,22 @@
     413: 'Dit bericht is te groot voor de chat. Maak het korter.',
     429: 'Je stuurt veel berichten snel achter elkaar. Wacht even en probeer het opnieuw.',
   };
-  async function call(method, path, body) {
+  function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+  // Seconds from a Retry-After header (readable cross-site: the service exposes it).
+  function retryAfter(res) {
+    const n = Number(res.headers.get('Retry-After'));
+    return n > 0 ? n : null;
+  }
+
+  // `path` may be a function: it is read again when the request is repeated with a new key.
+  async function call(method, path, body, repeated) {
+    const used = key;
     const headers = { Accept: 'application/json' };
     if (key) headers['X-Webchat-Visitor'] = key;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     let res;
     try {
-      res = await fetch(API + path, {
+      res = await fetch(API + (typeof path === 'function' ? path() : path), {
         method, headers, body: body === undefined ? undefined : JSON.stringify(body),
         cache: 'no-store', credentials: 'omit', mode: 'cors',
       });
@@ -260,14 +278,34 @@
       err.status = 0;
       throw err;
     }
+    if (res.status === 401 && used && !repeated) {
+      // Not a key the service issued (or no longer): a new visitor, and the request again.
+      await renewKey(used);
+      return call(method, path, body, true);
+    }
     let data = null;
     try { data = await res.json(); } catch (e) { data = null; }
     if (!res.ok) {
       const err = new Error((data && data.message) || FALLBACK[res.status] || 'Er ging iets mis. Probeer het zo opnieuw.');
       err.status = res.status;
+      err.retryAfter = retryAfter(res);
       throw err;
     }
     return data;
+  }
+
+  // Drops the refused key `used` (unless another request did already) and asks for a new one.
+  // What was shown belonged to the old key's conversation, which the new key does not read.
+  async function renewKey(used) {
+    if (key === used) {
+      key = null;
+      forget('localStorage', KEY_ITEM);
+      cursor = 0;
+      for (const n of shown.values()) n.remove();
+      shown.clear();
+    }
+    if (!renewing) renewing = ensureKey().finally(() => { renewing = null; });
+    await renewing;
   }
 
   async function ensureKey() {
@@ -280,7 +318,7 @@
 
   async function catchUp() {
     for (let i = 0; i < 50; i += 1) {
-      const p = await call('GET', 'history?after=' + cursor);
+      const p = await call('GET', () => 'history?after=' + cursor);
       page(p);
       if (!p || !p.more) return;
     }
@@ -290,13 +328,24 @@
   async function stream() {
     const controller = new AbortController();
     streaming = controller;
-    const res = await fetch(API + 'stream?after=' + cursor, {
-      headers: { Accept: 'text/event-stream', 'X-Webchat-Visitor': key },
-      cache: 'no-store', credentials: 'omit', mode: 'cors', signal: controller.signal,
-    });
+    const used = key;
+    let res;
+    try {
+      res = await fetch(API + 'stream?after=' + cursor, {
+        headers: { Accept: 'text/event-stream', 'X-Webchat-Visitor': key },
+        cache: 'no-store', credentials: 'omit', mode: 'cors', signal: controller.signal,
+      });
+    } catch (e) {
+      if (e && e.name === 'AbortError') throw e;
+      const err = new Error('stream: no connection');
+      err.status = 0;
+      throw err;
+    }
     if (!res.ok || !res.body) {
       const err = new Error('stream ' + res.status);
       err.status = res.status;
+      err.key = used;
+      err.retryAfter = retryAfter(res);
       throw err;
     }
     const reader = res.body.getReader();
@@ -325,21 +374,46 @@
     }
   }
 
+  // Reads the history every few seconds until `until` (a time): replies keep coming while the
+  // stream is refused or down. A refused read waits as long as the service asks.
+  async function poll(until) {
+    while (Date.now() < until) {
+      await sleep(Math.min(POLL_MS, Math.max(0, until - Date.now())));
+      try {
+        await catchUp();
+        if (status.dataset.offline) { delete status.dataset.offline; setStatus(''); }
+      } catch (e) {
+        if (e && e.status === 429) await sleep(Math.min((e.retryAfter || 10) * 1000, 60000));
+      }
+    }
+  }
+
   async function live() {
     let failures = 0;
     for (;;) {
+      let wait = 500;
       try {
         await stream();
         failures = 0;
       } catch (e) {
         if (e && e.name === 'AbortError') return;
-        failures += 1;
-        if (e && e.status === 401) { key = null; return; }
-        if (failures >= 2) { status.dataset.offline = '1'; setStatus('De verbinding is weg. De chat probeert het opnieuw…'); }
+        let renewed = false;
+        if (e && e.status === 401) {
+          // Not a key the service issued: a new one, then the stream again at once.
+          try { await renewKey(e.key); renewed = true; } catch (e2) { setStatus(e2.message); }
+        }
+        if (renewed) continue;
+        if (e && e.status === 429) {
+          // Too many streams open: read the history instead, and try the stream again later.
+          wait = Math.min((e.retryAfter || 60) * 1000, 300000) * (0.75 + Math.random() * 0.5);
+        } else {
+          failures += 1;
+          if (failures >= 2) { status.dataset.offline = '1'; setStatus('De verbinding is weg. De chat probeert het opnieuw…'); }
+          wait = Math.min(backoff, 30000) * (0.75 + Math.random() * 0.5);
+          backoff = Math.min(backoff * 2, 30000);
+        }
       }
-      const wait = failures === 0 ? 500 : Math.min(backoff, 30000) * (0.75 + Math.random() * 0.5);
-      if (failures) backoff = Math.min(backoff * 2, 30000);
-      await new Promise((r) => setTimeout(r, wait));
+      if (wait > POLL_MS) await poll(Date.now() + wait); else await sleep(wait);
     }
   }
 
