@@ -5,7 +5,8 @@
 //! window, lengths, buttons) is its [`crate::channel::Policy`], which the pure core reads.
 //!
 //! Adding a channel: a folder under `src/channels/` with a type that implements [`Adapter`],
-//! its name in [`crate::channel::Channel`] with a policy, and one line in [`Channels::build`].
+//! its name in [`crate::channel::Channel`] with a policy, and one line in
+//! [`registry::Channels::build`].
 //!
 //! # Layout
 //! - [`whatsapp`]: the WhatsApp Cloud API (pure parsing and bodies, the Graph client, the
@@ -20,12 +21,12 @@
 //!   X's base64), the `POST` route that checks it before parsing, Meta's `hub.*` handshake.
 
 pub mod meta;
+pub mod registry;
 pub mod signature;
 pub mod webchat;
 pub mod whatsapp;
 pub mod x;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -166,18 +167,6 @@ pub trait Adapter: Send + Sync + 'static {
     }
 }
 
-/// The channels in use, by name.
-#[derive(Clone, Default)]
-pub struct Channels {
-    adapters: BTreeMap<Channel, Arc<dyn Adapter>>,
-}
-
-impl std::fmt::Debug for Channels {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.adapters.keys()).finish()
-    }
-}
-
 /// What a channel's adapter is built from.
 pub struct Setup<'a> {
     pub config: &'a Config,
@@ -185,67 +174,6 @@ pub struct Setup<'a> {
     pub local: std::net::SocketAddr,
     /// In demo mode, this run's random token for its stand-ins.
     pub demo_token: Option<&'a str>,
-}
-
-impl Channels {
-    /// The channels the configuration turns on: in demo mode, all of them, on their stand-ins.
-    /// This is where channels are registered.
-    pub fn build(setup: &Setup<'_>) -> Result<Channels, String> {
-        let mut c = Channels::default();
-        c.add(whatsapp::adapter::WhatsApp::build(setup)?);
-        c.add(meta::adapter::Meta::messenger(setup)?);
-        c.add(meta::adapter::Meta::instagram(setup)?);
-        c.add(x::adapter::X::build(setup)?);
-        c.add(webchat::adapter::WebChat::build(setup)?);
-        Ok(c)
-    }
-
-    fn add<A: Adapter>(&mut self, adapter: Option<A>) {
-        if let Some(a) = adapter {
-            self.adapters.insert(a.channel(), Arc::new(a));
-        }
-    }
-
-    /// A set of exactly these adapters (tests).
-    pub fn of(adapters: Vec<Arc<dyn Adapter>>) -> Channels {
-        Channels {
-            adapters: adapters.into_iter().map(|a| (a.channel(), a)).collect(),
-        }
-    }
-
-    /// The adapter of `channel`, when it is in use.
-    pub fn get(&self, channel: Channel) -> Option<&Arc<dyn Adapter>> {
-        self.adapters.get(&channel)
-    }
-
-    /// Every channel's [`Adapter::prepare`].
-    pub fn prepare(&self, store: &dyn Store, now: DateTime<Utc>) -> Result<(), String> {
-        self.adapters
-            .values()
-            .try_for_each(|a| a.prepare(store, now))
-    }
-
-    /// The channels in use.
-    pub fn in_use(&self) -> Vec<Channel> {
-        self.adapters.keys().copied().collect()
-    }
-
-    /// Every channel's webhook routes, and in demo mode their stand-ins.
-    pub fn routes(&self) -> Router<Arc<AppState>> {
-        let mut r = Router::new();
-        for a in self.adapters.values() {
-            r = r.merge(a.clone().routes());
-        }
-        r
-    }
-
-    /// The demo stand-ins, each under `/standin/<channel>`.
-    pub fn standins(&self) -> Vec<(Channel, Router)> {
-        self.adapters
-            .values()
-            .filter_map(|a| a.standin().map(|r| (a.channel(), r)))
-            .collect()
-    }
 }
 
 /// A setting, or `demo`'s value when it is empty (for demo mode).

@@ -7,6 +7,9 @@
 //! - [`state`]: what every handler and worker shares (a leaf: it imports no handler).
 //! - [`error`]: the JSON error every route answers with (a leaf).
 //! - [`caller`]: who a request comes from (the `Caller` extractor), tokens.
+//! - [`limiter`]: failed sign-ins counted per name and address (a leaf).
+//! - [`live`]: the changes the web application's live updates carry (a leaf); [`events`]
+//!   serves them.
 //! - [`intake`]: what a channel's webhook stores: masked, in one transaction.
 //! - [`app`]: the router, health, metrics, reload and the test clock.
 //! - [`api`]: the agents' API: users with bearer tokens, queues, conversations, actions.
@@ -29,11 +32,14 @@ pub mod editor;
 pub mod error;
 pub mod events;
 pub mod intake;
+pub mod limiter;
+pub mod live;
 pub mod metrics;
 pub mod reasons;
 pub mod reports;
 pub mod server;
 pub mod state;
+pub mod token;
 pub mod web;
 pub mod workers;
 
@@ -43,7 +49,8 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::channels::{Channels, Setup};
+use crate::channels::registry::Channels;
+use crate::channels::Setup;
 use crate::flows::FlowSet;
 use crate::store::sqlite::SqliteStore;
 use clock::{Clock, SystemClock, TestClock};

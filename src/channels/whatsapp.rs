@@ -15,6 +15,7 @@ pub mod adapter;
 pub mod error;
 pub mod graph;
 pub mod inbound;
+pub mod incoming;
 pub mod outbound;
 pub mod simulator;
 pub mod standin;

@@ -22,7 +22,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::caller::{new_token, token_hash, Caller, CallerSession};
+use super::caller::{new_token, token_hash, Caller, CallerSession, MAX_USER_NAME_CHARS};
 use super::error::{blocking, json_errors, no_store, parse_body, ApiError, ApiResult};
 use super::state::AppState;
 use crate::channel::{Author, Channel, OutsideWindow, Permit};
@@ -93,9 +93,6 @@ pub fn router() -> Router<Arc<AppState>> {
 
 // ---------------------------------------------------------------------------------------------
 // Users and tokens
-
-/// The longest user name.
-pub const MAX_USER_NAME_CHARS: usize = 64;
 
 /// Checks a new user's name, role and departments against the flows.
 pub fn new_user(

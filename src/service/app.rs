@@ -13,50 +13,13 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::error::ApiError;
-use super::state::{AppState, ReloadStatus};
-use crate::channels::Channels;
-use crate::source::Severity;
-use crate::store::AuditRecord;
+use super::editor::reload_by;
+use super::state::AppState;
+use crate::channels::registry::Channels;
 
 /// Any other request's body, unless its route says otherwise (the agents' and editors' API
 /// allow 64 KiB, a sign-in 4 KiB).
 pub const DEFAULT_BODY_BYTES: usize = 16 * 1024;
-
-/// Reloads the flows off the async threads and writes who did it, and how it went, to the audit
-/// trail: `/admin/reload` and the editors' page both reload through here.
-pub async fn reload_by(s: &Arc<AppState>, actor: &str) -> Result<ReloadStatus, ApiError> {
-    let state = s.clone();
-    let status = tokio::task::spawn_blocking(move || state.reload())
-        .await
-        .map_err(ApiError::internal)?;
-    let errors = status
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .count();
-    let warnings = status.diagnostics.len() - errors;
-    let audit = AuditRecord {
-        at: status.at,
-        actor: actor.to_string(),
-        action: "reload".into(),
-        conversation_id: None,
-        detail: Some(if status.ok {
-            format!("loaded, {warnings} warning(s)")
-        } else {
-            format!("refused, {errors} error(s), {warnings} warning(s); the previous flows stay")
-        }),
-    };
-    let store = s.store.clone();
-    match tokio::task::spawn_blocking(move || store.audit(&audit)).await {
-        Ok(Ok(())) => {}
-        // The reload has happened either way; its answer must say how it went.
-        Ok(Err(e)) => tracing::error!(error = %e, "the reload's audit line was not stored"),
-        Err(e) => tracing::error!(error = %e, "the reload's audit line was not stored"),
-    }
-    tracing::info!(user = %actor, ok = status.ok, "flows reloaded on request");
-    Ok(status)
-}
 
 /// The stand-ins' own routes (`/standin/<channel>/_standin/…`: the replies they recorded, faults)
 /// need an editor or admin; the platform routes go through to each stand-in's token check.

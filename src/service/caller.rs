@@ -8,26 +8,11 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
-use sha2::{Digest, Sha256};
 
 use super::error::{blocking, ApiError, ApiResult};
 use super::state::AppState;
+pub use super::token::{new_token, token_hash, MAX_USER_NAME_CHARS};
 use crate::store::{Role, User};
-
-/// The SHA-256 of a token, lower-case hex: what the store keeps.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-/// A new random token: 32 bytes from `/dev/urandom`, hex.
-pub fn new_token() -> Result<String, String> {
-    use std::io::Read;
-    let mut bytes = [0u8; 32];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(|e| format!("cannot read /dev/urandom: {e}"))?;
-    Ok(hex::encode(bytes))
-}
 
 /// The bearer token of a request, if any.
 fn bearer(headers: &HeaderMap) -> Option<&str> {

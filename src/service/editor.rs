@@ -19,7 +19,6 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::api::MAX_BODY_BYTES;
-use super::app::reload_by;
 use super::caller::Caller;
 use super::error::{blocking, parse_body, ApiError};
 use super::state::{AppState, ReloadStatus};
@@ -30,7 +29,7 @@ use crate::flows::FlowSet;
 /// The longest message the editors' page tries (what a resident could send on WhatsApp).
 const MAX_TRY_CHARS: usize = crate::channel::WHATSAPP.max_text_chars;
 use crate::source::{Diagnostic, Severity};
-use crate::store::Role;
+use crate::store::{AuditRecord, Role};
 use crate::unmatched;
 
 /// The most handed-over questions grouped at once (the newest).
@@ -39,6 +38,41 @@ pub const MAX_UNMATCHED: usize = 1000;
 pub const MAX_DAYS: i64 = 366;
 
 type ApiResult<T> = Result<T, ApiError>;
+
+/// Reloads the flows off the async threads and writes who did it, and how it went, to the audit
+/// trail: `/admin/reload` and the editors' page both reload through here.
+pub async fn reload_by(s: &Arc<AppState>, actor: &str) -> Result<ReloadStatus, ApiError> {
+    let state = s.clone();
+    let status = tokio::task::spawn_blocking(move || state.reload())
+        .await
+        .map_err(ApiError::internal)?;
+    let errors = status
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = status.diagnostics.len() - errors;
+    let audit = AuditRecord {
+        at: status.at,
+        actor: actor.to_string(),
+        action: "reload".into(),
+        conversation_id: None,
+        detail: Some(if status.ok {
+            format!("loaded, {warnings} warning(s)")
+        } else {
+            format!("refused, {errors} error(s), {warnings} warning(s); the previous flows stay")
+        }),
+    };
+    let store = s.store.clone();
+    match tokio::task::spawn_blocking(move || store.audit(&audit)).await {
+        Ok(Ok(())) => {}
+        // The reload has happened either way; its answer must say how it went.
+        Ok(Err(e)) => tracing::error!(error = %e, "the reload's audit line was not stored"),
+        Err(e) => tracing::error!(error = %e, "the reload's audit line was not stored"),
+    }
+    tracing::info!(user = %actor, ok = status.ok, "flows reloaded on request");
+    Ok(status)
+}
 
 /// The editors' routes; [`super::app::router`] merges them.
 pub fn router() -> Router<Arc<AppState>> {

@@ -10,8 +10,7 @@
 //! or sessions change and every [`RECHECK`], and ends when the user was removed or the session
 //! ended. A user has at most [`MAX_STREAMS_PER_USER`] streams open.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -23,101 +22,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use futures_util::stream;
-use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 
 use super::error::ApiError;
 use super::state::AppState;
 use crate::store::Role;
 
-/// Changes buffered per subscriber; one that falls further behind is told to reload everything.
-const BUFFER: usize = 1024;
+use super::live::StreamSlot;
+pub use super::live::{Change, Live, MAX_STREAMS_PER_USER};
 
-/// One change of a conversation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Change {
-    pub conversation: i64,
-    /// The departments whose queues changed (two for a forward; none for a send's result).
-    pub departments: Vec<String>,
-    /// `decision`, `claim`, `reply`, `forward`, `resolve`, `reopen`, `note`, `sent`.
-    pub what: &'static str,
-}
-
-/// The publisher every part of the service shares.
-#[derive(Debug)]
-pub struct Live {
-    tx: broadcast::Sender<Change>,
-    /// Bumped whenever users or sessions change (removed, signed out): open streams check at once
-    /// whether their user may still listen.
-    accounts: watch::Sender<u64>,
-    /// Open streams per user name.
-    streams: Mutex<HashMap<String, usize>>,
-}
-
-impl Default for Live {
-    fn default() -> Self {
-        Live {
-            tx: broadcast::channel(BUFFER).0,
-            accounts: watch::channel(0).0,
-            streams: Mutex::default(),
-        }
-    }
-}
-
-/// Open streams one user may have (a few tabs and devices).
-pub const MAX_STREAMS_PER_USER: usize = 8;
 /// How often an open stream checks that its user and session still hold, besides whenever
 /// accounts change in this process (a `triage user remove` from the command line is noticed
 /// here).
 const RECHECK: Duration = Duration::from_secs(15);
-
-impl Live {
-    /// Publishes a change; without subscribers it goes nowhere.
-    pub fn publish(&self, change: Change) {
-        let _ = self.tx.send(change);
-    }
-
-    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
-        self.tx.subscribe()
-    }
-
-    /// Users or sessions changed: every open stream checks its own again.
-    pub fn accounts_changed(&self) {
-        self.accounts.send_modify(|n| *n = n.wrapping_add(1));
-    }
-
-    /// A place for one more stream of `user`, or `None` when they have the most already.
-    fn open(self: &Arc<Self>, user: &str) -> Option<StreamSlot> {
-        let mut m = self.streams.lock().unwrap_or_else(|e| e.into_inner());
-        let n = m.entry(user.to_string()).or_default();
-        if *n >= MAX_STREAMS_PER_USER {
-            return None;
-        }
-        *n += 1;
-        Some(StreamSlot {
-            live: self.clone(),
-            user: user.to_string(),
-        })
-    }
-}
-
-/// One open stream, counted until it ends.
-struct StreamSlot {
-    live: Arc<Live>,
-    user: String,
-}
-
-impl Drop for StreamSlot {
-    fn drop(&mut self) {
-        let mut m = self.live.streams.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(n) = m.get_mut(&self.user) {
-            *n -= 1;
-            if *n == 0 {
-                m.remove(&self.user);
-            }
-        }
-    }
-}
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new().route("/api/events", get(events))
@@ -155,7 +72,7 @@ async fn events(State(s): State<Arc<AppState>>, parts: Parts) -> Result<Response
         user,
         rx: s.live.subscribe(),
         stop: s.stopping.subscribe(),
-        accounts: s.live.accounts.subscribe(),
+        accounts: s.live.accounts(),
         recheck: tokio::time::interval_at(tokio::time::Instant::now() + RECHECK, RECHECK),
         _slot: slot,
     };

@@ -47,9 +47,9 @@ pub struct AppState {
     /// When the workers last finished a round (monotonic), for `/readyz`.
     pub heartbeat: Mutex<Instant>,
     /// Failed sign-ins, to limit attempts.
-    pub logins: super::auth::LoginLimiter,
+    pub logins: super::limiter::LoginLimiter,
     /// Changes of conversations, for the web application's live updates.
-    pub live: Arc<super::events::Live>,
+    pub live: Arc<super::live::Live>,
     /// Flips to true when the server shuts down: long-lived responses (the live events) end,
     /// so that a graceful shutdown does not wait for them forever.
     pub stopping: tokio::sync::watch::Sender<bool>,
@@ -88,7 +88,7 @@ impl AppState {
             flows_loaded_at: Mutex::new(loaded_at),
             read_receipts: Arc::new(tokio::sync::Semaphore::new(16)),
             heartbeat: Mutex::new(Instant::now()),
-            logins: super::auth::LoginLimiter::default(),
+            logins: super::limiter::LoginLimiter::default(),
             live: Arc::default(),
             stopping: tokio::sync::watch::channel(false).0,
             request_ids: AtomicU64::new(1),

@@ -25,7 +25,8 @@ use tokio::task::JoinSet;
 use super::events::Change;
 use super::state::AppState;
 use crate::channel::{Author, Channel, OutsideWindow, Permit};
-use crate::channels::{Channels, ErrorClass, Failure, Outgoing};
+use crate::channels::registry::Channels;
+use crate::channels::{ErrorClass, Failure, Outgoing};
 use crate::engine::{self, ConversationState, Decision, Message, Reply};
 use crate::store::{Applied, Conversation, OutboundText, OutboxItem, SendResult};
 

@@ -125,7 +125,7 @@ async fn send(
         messages: vec![message],
         ..Webhook::default()
     };
-    match ingest(&s, Channel::WhatsApp, super::adapter::inbox(&hook)).await {
+    match ingest(&s, Channel::WhatsApp, super::incoming::inbox(&hook)).await {
         Ok(_) => Json(json!({ "ok": true })).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "simulator message not stored");
