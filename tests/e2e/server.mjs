@@ -162,7 +162,9 @@ export class Triage {
     const page = await context.newPage();
     page.errors = [];
     page.on('pageerror', (e) => page.errors.push(e.message));
-    page.setDefaultTimeout(10000);
+    // Every wait is for something the page must show; 20 s leaves room for a 2-core CI machine
+    // busy with other test binaries (a run there once missed 10 s twice, and passed again).
+    page.setDefaultTimeout(20000);
     return page;
   }
 
