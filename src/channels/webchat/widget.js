@@ -443,7 +443,11 @@
     await catchUp();
   }
 
-  form.addEventListener('submit', async (event) => {
+  // Messages go one after the other, in the order typed. The box is emptied at once, so what
+  // the visitor types while one is still on its way is never wiped when that one arrives; a
+  // message that could not go comes back into an empty box (and goes with the same id again).
+  let queue = Promise.resolve();
+  form.addEventListener('submit', (event) => {
     event.preventDefault();
     const text = input.value.trim();
     if (!text) { setStatus('Typ eerst je bericht.'); input.focus(); return; }
@@ -451,20 +455,24 @@
       setStatus('Je bericht is te lang: hoogstens ' + MAX_CHARS + ' tekens.');
       return;
     }
-    if (!pending || pending.text !== text) pending = { text, id: randomId() };
-    busy(true);
+    const item = pending && pending.text === text ? pending : { text, id: randomId() };
+    pending = item;
+    input.value = '';
+    updateCount();
     setStatus('');
-    try {
-      await deliver({ text, client_id: pending.id });
-      pending = null;
-      input.value = '';
-      updateCount();
-    } catch (e) {
-      setStatus(e.message);
-    } finally {
-      busy(false);
-      input.focus();
-    }
+    queue = queue.then(async () => {
+      busy(true);
+      try {
+        await deliver({ text: item.text, client_id: item.id });
+        if (pending === item) pending = null;
+      } catch (e) {
+        setStatus(e.message);
+        if (!input.value) { input.value = item.text; updateCount(); }
+      } finally {
+        busy(false);
+        input.focus();
+      }
+    });
   });
 
   async function tap(button, row) {
