@@ -416,6 +416,34 @@ pub const TABLES: &[&str] = &[
     "topics",
 ];
 
+/// The columns of how handovers were handled, after a row's own (departments, channels).
+const HANDLING: &[(&str, &str)] = &[
+    ("overgedragen", "handovers"),
+    ("binnen een werkuur", "within_goal"),
+    ("later beantwoord", "answered_late"),
+    ("wacht nog", "waiting"),
+    ("te laat, geen antwoord", "unanswered_late"),
+    ("binnen een werkuur (%)", "within_goal_percent"),
+    ("mediaan (seconden)", "median_seconds"),
+    ("90% binnen (seconden)", "p90_seconds"),
+];
+
+impl Department {
+    /// The [`HANDLING`] columns of this row.
+    fn cells(&self) -> [Cell; 8] {
+        [
+            Cell::count(self.handovers),
+            Cell::count(self.within_goal),
+            Cell::count(self.answered_late),
+            Cell::count(self.waiting),
+            Cell::count(self.unanswered_late),
+            Cell::decimal(self.within_goal_percent),
+            Cell::int(self.median_seconds),
+            Cell::int(self.p90_seconds),
+        ]
+    }
+}
+
 /// The two forms of a CSV download.
 ///
 /// [`CsvStyle::Dutch`] (the default) is what a Dutch Excel or LibreOffice opens as numbers
@@ -576,64 +604,38 @@ pub fn table(
             }
         }
         "channels" => {
-            out.push(header(&[
-                ("kanaal", "channel"),
-                ("berichten", "inbound"),
-                ("overgedragen", "handovers"),
-                ("binnen een werkuur", "within_goal"),
-                ("later beantwoord", "answered_late"),
-                ("wacht nog", "waiting"),
-                ("te laat, geen antwoord", "unanswered_late"),
-                ("binnen een werkuur (%)", "within_goal_percent"),
-                ("mediaan (seconden)", "median_seconds"),
-                ("90% binnen (seconden)", "p90_seconds"),
-            ]));
+            out.push(header(
+                &[
+                    [("kanaal", "channel"), ("berichten", "inbound")].as_slice(),
+                    HANDLING,
+                ]
+                .concat(),
+            ));
             for c in &report.channels {
-                let d = &c.handling;
-                out.push(vec![
+                let mut row = vec![
                     Cell::text(style.pick(c.channel.title(), c.channel.as_str())),
                     Cell::count(c.inbound),
-                    Cell::count(d.handovers),
-                    Cell::count(d.within_goal),
-                    Cell::count(d.answered_late),
-                    Cell::count(d.waiting),
-                    Cell::count(d.unanswered_late),
-                    Cell::decimal(d.within_goal_percent),
-                    Cell::int(d.median_seconds),
-                    Cell::int(d.p90_seconds),
-                ]);
+                ];
+                row.extend(c.handling.cells());
+                out.push(row);
             }
         }
         "departments" => {
-            out.push(header(&[
-                ("afdeling", "department"),
-                ("naam", "name"),
-                ("overgedragen", "handovers"),
-                ("binnen een werkuur", "within_goal"),
-                ("later beantwoord", "answered_late"),
-                ("wacht nog", "waiting"),
-                ("te laat, geen antwoord", "unanswered_late"),
-                ("binnen een werkuur (%)", "within_goal_percent"),
-                ("mediaan (seconden)", "median_seconds"),
-                ("90% binnen (seconden)", "p90_seconds"),
-            ]));
+            out.push(header(
+                &[
+                    [("afdeling", "department"), ("naam", "name")].as_slice(),
+                    HANDLING,
+                ]
+                .concat(),
+            ));
             for d in &report.departments {
                 let name = names
                     .departments
                     .get(&d.department)
                     .map_or(Cell::Empty, |n| Cell::text(n));
-                out.push(vec![
-                    Cell::text(&d.department),
-                    name,
-                    Cell::count(d.handovers),
-                    Cell::count(d.within_goal),
-                    Cell::count(d.answered_late),
-                    Cell::count(d.waiting),
-                    Cell::count(d.unanswered_late),
-                    Cell::decimal(d.within_goal_percent),
-                    Cell::int(d.median_seconds),
-                    Cell::int(d.p90_seconds),
-                ]);
+                let mut row = vec![Cell::text(&d.department), name];
+                row.extend(d.cells());
+                out.push(row);
             }
         }
         "follow_ups" => {
