@@ -2,12 +2,13 @@
 //!
 //! Parse, validate, then evaluate: every file is read with [`crate::source`] (limits, YAML tree,
 //! schema), then cross-checked (unknown departments and topics, duplicate ids, regex errors with
-//! their position, URLs, the limits of the channels in use, placeholders), and every problem in every file is
-//! reported at once with `file:line:column`. Only a set without errors is compiled; the engine
+//! their position, URLs, the limits of the channels in use, placeholders, plain language), and every
+//! problem in every file is reported at once with `file:line:column`. Only a set without errors is compiled; the engine
 //! never sees a half-valid one.
 
 mod lint;
 pub mod model;
+pub mod readability;
 mod validate;
 
 use std::collections::HashMap;

@@ -14,7 +14,8 @@
 //! - [`channels`]: every channel behind one adapter: WhatsApp ([`channels::whatsapp`]: the Cloud
 //!   API's webhooks, signatures, bodies, error codes, its client and stand-in), and the others.
 //! - [`source`]: reading an editor's YAML file safely, with positions and schema checks.
-//! - [`flows`]: the flow language ([`flows::model`]), validated and compiled into a `FlowSet`.
+//! - [`flows`]: the flow language ([`flows::model`]), validated and compiled into a `FlowSet`;
+//!   [`flows::readability`] measures reply texts against B1 for the warnings.
 //! - [`convtest`]: conversation tests that editors write in YAML.
 //! - [`service`]: `triage serve`: the webhook, the workers, the outbox, health and metrics.
 //! - [`store`]: durable conversations, masked messages, decisions, outbox (SQLite embedded);

@@ -111,6 +111,61 @@ fn the_fixture_loads_without_warnings() {
     assert!(warnings.is_empty(), "{warnings:?}");
 }
 
+/// The 1-based line of the first line holding `needle`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .expect("the needle is in the text")
+        + 1
+}
+
+#[test]
+fn texts_above_b1_warn_at_their_position_and_still_load() {
+    let closed = "We zijn gesloten en daarom kunnen wij je vraag op dit moment helaas niet \
+                  beantwoorden, maar vanaf {next_opening} pakt {department} het zo snel mogelijk op.";
+    let flows = FLOWS
+        .replace(
+            "closed: We zijn gesloten; we zijn er weer {next_opening}. Dan pakt {department} het op.",
+            &format!("closed: \"{closed}\""),
+        )
+        .replace(
+            "no_reply: Fijn, fijne dag!",
+            "no_reply: Fijn, dan sluiten we je vraag. De klantcontactmedewerkers wensen je een fijne dag!",
+        )
+        // A topic's own keyword is its name: never a long word, though it has 6 syllables.
+        .replace(
+            "answers: [Een verhuizing geef je door met DigiD.]",
+            "answers: [Een verhuizingsaangifte doe je met DigiD.]",
+        )
+        .replace(
+            "keywords: [verhuizen, verhuisd, verhuizing]",
+            "keywords: [verhuizen, verhuisd, verhuizing, verhuizingsaangifte]",
+        );
+    let (_, warnings) = common::sources_with_flows(&flows)
+        .compile()
+        .expect("warnings never stop a load");
+    let shown: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(shown.len(), 2, "{shown:#?}");
+    // 23 words: We zijn gesloten en daarom kunnen wij je vraag op dit moment helaas niet
+    // beantwoorden, maar vanaf pakt het zo snel mogelijk op (placeholders are no words).
+    let line = line_of(&flows, "closed: ");
+    assert!(
+        shown[0].starts_with(&format!(
+            "main.yaml:{line}:11: warning: sentence of 23 words (B1: at most 20): `We zijn gesloten en"
+        )),
+        "{shown:#?}"
+    );
+    assert!(shown[0].contains("= help: split it"), "{shown:#?}");
+    let line = line_of(&flows, "no_reply: ");
+    assert!(
+        shown[1].starts_with(&format!(
+            "main.yaml:{line}:13: warning: long word `klantcontactmedewerkers`: 7 syllables (B1: at most 5)"
+        )),
+        "{shown:#?}"
+    );
+    assert!(warnings.iter().all(|w| w.severity == Severity::Warning));
+}
+
 #[test]
 fn every_error_in_every_file_is_reported_at_once_with_positions_and_hints() {
     let f = Fixture::new();

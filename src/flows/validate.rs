@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use super::model::*;
+use super::readability;
 use super::{Button, ButtonAction, Department, FlowSet, FollowUp, Origin, Topic};
 use crate::calendar::OfficeHours;
 use crate::channel::Channel;
@@ -297,13 +298,17 @@ impl Validator {
                         Origin::new(&p.file.name, p.file.root.locate("handover")),
                     ));
                 }
-                self.text(&p.file, "handover.open", &h.open, HANDOVER_VARS);
-                self.text(&p.file, "handover.closed", &h.closed, HANDOVER_VARS);
-                if let Some(m) = &h.media {
-                    self.text(&p.file, "handover.media", m, HANDOVER_VARS);
-                }
-                if let Some(q) = &h.queued {
-                    self.text(&p.file, "handover.queued", q, HANDOVER_VARS);
+                let texts = [
+                    ("handover.open", Some(&h.open)),
+                    ("handover.closed", Some(&h.closed)),
+                    ("handover.media", h.media.as_ref()),
+                    ("handover.queued", h.queued.as_ref()),
+                ];
+                for (path, text) in texts {
+                    if let Some(text) = text {
+                        self.text(&p.file, path, text, HANDOVER_VARS);
+                        self.plain_language(&p.file, path, text, &[]);
+                    }
                 }
             }
             if let Some(f) = &p.value.follow_up {
@@ -454,8 +459,19 @@ impl Validator {
                 p.max_text_chars
             }
         };
+        // The topic's own terms name the thing asked about: never flagged as long words.
+        let names: Vec<String> = t
+            .keywords
+            .iter()
+            .chain(&t.synonyms)
+            .chain(&t.phrases)
+            .chain(&t.title)
+            .flat_map(|k| k.split_whitespace())
+            .map(str::to_lowercase)
+            .collect();
         for (j, a) in t.answers.iter().enumerate() {
             let ap = format!("{path}.answers[{j}]");
+            self.plain_language(file, &ap, a, &names);
             let too_long_alone = self.text(file, &ap, a, TOPIC_VARS);
             let len = a.chars().count() + links_len;
             if too_long_alone {
@@ -618,6 +634,13 @@ impl Validator {
         }
         self.text(file, "follow_up.yes_reply", &f.yes_reply, FOLLOW_UP_VARS);
         self.text(file, "follow_up.no_reply", &f.no_reply, FOLLOW_UP_VARS);
+        for (path, text) in [
+            ("follow_up.text", &f.text),
+            ("follow_up.yes_reply", &f.yes_reply),
+            ("follow_up.no_reply", &f.no_reply),
+        ] {
+            self.plain_language(file, path, text, &[]);
+        }
         self.button_title(file, "follow_up.yes_button", &f.yes_button);
         self.button_title(file, "follow_up.no_button", &f.no_button);
         for (field, words) in [("yes_words", &f.yes_words), ("no_words", &f.no_words)] {
@@ -819,6 +842,15 @@ impl Validator {
                     c.title()
                 ),
             );
+        }
+    }
+
+    /// Warns about a reply text above B1: its longest sentence, its longest word (other than
+    /// `names`, lower case) and its Flesch–Douma score ([`readability`]).
+    fn plain_language(&mut self, file: &SourceFile, path: &str, text: &str, names: &[String]) {
+        for f in readability::check(text, |w| names.iter().any(|n| n == w)) {
+            self.diags
+                .push(file.warning_at(path, f.message()).with_help(Some(f.help())));
         }
     }
 
