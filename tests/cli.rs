@@ -46,12 +46,13 @@ fn check_passes_on_the_shipped_flows() {
     let o = triage(&root(), &["check"]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).starts_with("ok: "), "{}", stdout(&o));
-    // Every shipped topic has a conversation test.
+    // Every shipped topic has a conversation test, and every shipped text is B1.
     assert!(
         !stderr(&o).contains("has no conversation test"),
         "{}",
         stderr(&o)
     );
+    assert!(!stderr(&o).contains("(B1:"), "{}", stderr(&o));
 }
 
 #[test]
@@ -227,6 +228,71 @@ fn check_reports_errors_with_positions_and_exits_1() {
     assert_eq!(v["ok"], false);
     assert_eq!(v["diagnostics"][0]["file"], "rules/departments.yaml");
     assert!(v["diagnostics"][0]["line"].as_u64().is_some_and(|l| l > 0));
+}
+
+#[test]
+fn check_warns_about_an_answer_above_b1_at_its_position() {
+    let dir = copy_of_shipped();
+    let path = dir.path().join("flows/algemeen.yaml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let plain = "Ik ben de digitale assistent van Gemeente Terneuzen. Waar kan ik je mee helpen?";
+    let wordy = "Ik ben de digitale assistent van Gemeente Terneuzen en ik help je graag verder \
+        met al je vragen over de dienstverlening van de gemeente, zoals paspoorten en afval. \
+        Voor vragen over de gemeentelijke belastingen verwijzen wij u naar de \
+        klantcontactmedewerkers van de afdeling Belastingen.";
+    let changed = text.replacen(plain, wordy, 1);
+    assert_ne!(text, changed, "the shipped greeting says `{plain}`");
+    std::fs::write(&path, &changed).expect("write");
+    let line = changed
+        .lines()
+        .position(|l| l.contains("Ik ben de digitale assistent van Gemeente Terneuzen en"))
+        .expect("the answer")
+        + 1;
+    // The answer is `      - "Hoi {name}! …`: the text starts at column 9.
+    let at = format!("flows/algemeen.yaml:{line}:9: warning: ");
+
+    let o = triage(dir.path(), &["check"]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "warnings do not fail a check: {err}");
+    // Ik … afval: 28 words.
+    assert!(
+        err.contains(&format!(
+            "{at}sentence of 28 words (B1: at most 20): `Ik ben de digitale assistent van Gemeente Terneuzen en"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "{at}long word `klantcontactmedewerkers`: 7 syllables (B1: at most 5)\n"
+        )),
+        "{err}"
+    );
+    // With the greeting before it (`Hoi {name}!`: one word) and the shipped sentence after it
+    // (12 words, 20 syllables): 57 words, 108 syllables, 4 sentences, so
+    // 206.835 - 0.93 * 57 / 4 - 77 * 108 / 57 = 47.7; without the `Voor vragen` sentence
+    // (16 words, 38 syllables) it would score 62.7, more than without any other.
+    assert!(
+        err.contains(&format!(
+            "{at}readability 48 (Flesch-Douma; B1: 60 or more), hardest sentence: `Voor vragen over de gemeentelijke belastingen"
+        )),
+        "{err}"
+    );
+    // `Belastingen` inside a sentence is a name, `Terneuzen` too: neither is a long word.
+    assert!(!err.contains("`Belastingen`"), "{err}");
+    assert!(stdout(&o).contains("; 3 warnings"), "{}", stdout(&o));
+
+    let o = triage(dir.path(), &["check", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["warnings"], 3);
+    let d = &v["diagnostics"][0];
+    assert_eq!(d["severity"], "warning");
+    assert_eq!(d["file"], "flows/algemeen.yaml");
+    assert_eq!(d["line"], line);
+    assert_eq!(d["column"], 9);
+    assert!(d["help"]
+        .as_str()
+        .is_some_and(|h| h.starts_with("split it")));
 }
 
 #[test]
