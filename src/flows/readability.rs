@@ -21,22 +21,22 @@
 //!   "maximaal 12"), and "een begrijpelijke zin bestaat gemiddeld uit vijftien tot twintig
 //!   woorden; telt een zin meer woorden, dan neemt de begrijpelijkheid snel af" (notadokter.nl,
 //!   *Ambtelijke taal* 148); the NRC's rules of thumb call 18–28 words "moeilijk". The average is
-//!   what the score weighs; one sentence is flagged above 20 words, the point all of them agree
-//!   is too long.
+//!   what the score weighs; one sentence is flagged above 20 words, the top of the 15–20 range
+//!   past which the guides agree that understanding drops.
 //! - Word length: b1teksten.nl calls words of more than 3 syllables hard for B1 readers. Dutch
 //!   writes compounds as one word, so that count flags everyday words (`gemeentelijk`,
-//!   `belastingen`, `afvalkalender`); a word is flagged from 6 syllables (`omgevingsvergunning`,
-//!   `klantcontactmedewerkers`), where a compound of three or more parts usually starts. The
+//!   `belastingen`, `afvalkalender`); a word is flagged from 6 syllables, long compounds of three
+//!   or more parts (`omgevingsvergunning`, `klantcontactmedewerkers`). The
 //!   topic's own keywords are the names residents use for the thing itself, and a word with a
 //!   capital inside a sentence is a proper name (`Gezondheidsverklaring`, the CBR's form): the
 //!   Rijksoverheid guidance keeps names as they are, so neither is flagged (both still count in
 //!   the score).
-//! - Score: Douma's norm table (W.H. Douma 1960, as reprinted on dbnl.org) puts 60–70 at
-//!   "normaal" (the end of primary school, 7e klas lo / vglo) and 45–60 at "tamelijk moeilijk"
-//!   (mulo); nl.wikipedia.org *Leesbaarheid* puts 60–70 at lager middelbaar onderwijs. B1 is
-//!   that level, so a text scores at least 60. Formulas are crude on short texts (one long word
-//!   swings a one-line answer by 20 points), so only texts of [`MIN_WORDS_FOR_SCORE`] words or
-//!   more are scored.
+//! - Score: Douma's norm table (as quoted in a 1977 article on dbnl.org) puts 60–70 at
+//!   "normaal" (7e klas lo / vglo) and 45–60 at "tamelijk moeilijk" (mulo); nl.wikipedia.org
+//!   *Leesbaarheid* puts 60–70 at lager middelbaar onderwijs. That is the band B1 texts are
+//!   commonly equated with, so a text scores at least 60 (read as a whole number). Formulas are
+//!   crude on short texts (one word of 5 syllables instead of 1 moves a ten-word line by 31
+//!   points), so only texts of [`MIN_WORDS_FOR_SCORE`] words or more are scored.
 
 /// A sentence longer than this (in words) is flagged.
 pub const MAX_SENTENCE_WORDS: usize = 20;
