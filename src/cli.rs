@@ -66,6 +66,30 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "en")]
         lang: Lang,
     },
+    /// Measure the flows against labelled questions: accuracy per topic, which topics are
+    /// confused with which, and every question not answered right
+    #[command(
+        after_help = "A question file holds `questions:`, each with `text:` and `expect:` \
+(a topic id, or `person` for a question only a person can answer).\nExamples:\n  \
+triage eval eval/heldout.yaml\n  triage eval eval/dev.yaml --verbose"
+    )]
+    Eval {
+        /// Question files (YAML)
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// List every question not answered right, with why
+        #[arg(long, short)]
+        verbose: bool,
+        /// Print the report as one JSON object
+        #[arg(long)]
+        json: bool,
+        /// The time the questions are asked (RFC 3339); default a Wednesday morning, open
+        #[arg(long, default_value = crate::eval::DEFAULT_AT)]
+        at: String,
+        /// Exit 1 when fewer than this share (in %) of FAQ questions is right at once
+        #[arg(long, value_name = "PERCENT")]
+        min: Option<f64>,
+    },
     /// Run the conversation tests (default: fixtures/conversations)
     Test {
         /// Test files or directories
@@ -229,6 +253,13 @@ pub fn run(cli: Cli) -> ExitCode {
             lang,
         ),
         Some(Command::Test { paths }) => test(&cli.flows, &cli.rules, &paths),
+        Some(Command::Eval {
+            paths,
+            verbose,
+            json,
+            at,
+            min,
+        }) => eval(&cli.flows, &cli.rules, &paths, verbose, json, &at, min),
         Some(Command::Redact(args)) => match load(&cli.flows, &cli.rules) {
             Some((set, _)) => crate::redact::command::run(&set.privacy, &args),
             None => Ok(false),
@@ -522,6 +553,18 @@ pub fn describe(set: &FlowSet, d: &Decision, now: DateTime<Utc>, lang: Lang) -> 
                     format!("{:?} `{}`{how}", m.kind, m.term).to_lowercase()
                 })
                 .collect();
+            let mut terms = terms;
+            if let Some(sim) = c.similar.as_ref().filter(|s| !s.words.is_empty()) {
+                let words: Vec<String> = sim
+                    .words
+                    .iter()
+                    .map(|w| match &w.as_word {
+                        Some(a) => format!("`{}` as `{a}` {:.1}", w.word, w.weight),
+                        None => format!("`{}` {:.1}", w.word, w.weight),
+                    })
+                    .collect();
+                terms.push(format!("resembles in {}", words.join(", ")));
+            }
             let excluded = c
                 .excluded_by
                 .as_ref()
@@ -575,6 +618,36 @@ fn test(flows: &Path, rules: &Path, paths: &[PathBuf]) -> CliResult {
         failed.len()
     );
     Ok(failed.is_empty())
+}
+
+fn eval(
+    flows: &Path,
+    rules: &Path,
+    paths: &[PathBuf],
+    verbose: bool,
+    json: bool,
+    at: &str,
+    min: Option<f64>,
+) -> CliResult {
+    let at = parse_at(Some(at))?;
+    let Some((set, _)) = load(flows, rules) else {
+        return Ok(false);
+    };
+    let mut questions = Vec::new();
+    for p in paths {
+        questions.extend(crate::eval::read(p)?);
+    }
+    crate::eval::check(&set, &questions)?;
+    let report = crate::eval::evaluate(&set, &questions, at);
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report.to_json()).unwrap_or_default()
+        );
+    } else {
+        print!("{}", crate::eval::render(&report, verbose));
+    }
+    Ok(min.is_none_or(|m| 100.0 * report.faq.share_right() >= m))
 }
 
 fn schema(kind: Option<&str>, write: Option<&Path>) -> CliResult {

@@ -334,6 +334,9 @@ fn compare(e: &Expect, d: &Decision) -> Vec<(String, String, String)> {
     if let Some(t) = &e.topic {
         check("topic", t.clone(), opt(&d.topic));
     }
+    if let Some(o) = &e.options {
+        check("options", o.join(", "), d.options.join(", "));
+    }
     if let Some(dep) = &e.department {
         check("department", dep.clone(), opt(&d.department));
     }

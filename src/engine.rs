@@ -13,7 +13,7 @@ use crate::calendar::format_dutch;
 use crate::channel::{OutsideWindow, Policy};
 use crate::flows::model::LinkDef;
 use crate::flows::{ButtonAction, FlowSet};
-use crate::matcher::Matcher;
+use crate::matcher::{Matcher, TermKind};
 use crate::ranking::{self, Text};
 use crate::text::{fnv1a, normalize, normalize_for_patterns};
 
@@ -143,6 +143,9 @@ pub struct ConversationState {
 pub enum Outcome {
     /// An FAQ topic answered it.
     Faq,
+    /// The best topics were too close (or too weak) to choose: the resident was asked which
+    /// one they mean, with a button for each and one for a person.
+    Clarify,
     /// It held personal data: masked, and the resident was pointed to a secure page.
     PrivacyRedirect,
     /// Handed over to a department's queue.
@@ -168,6 +171,7 @@ impl Outcome {
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Faq => "faq",
+            Outcome::Clarify => "clarify",
             Outcome::PrivacyRedirect => "privacy_redirect",
             Outcome::Handover => "handover",
             Outcome::ToAgent => "to_agent",
@@ -181,8 +185,9 @@ impl Outcome {
     }
 
     /// Every outcome, for parsing and reports.
-    pub const ALL: [Outcome; 10] = [
+    pub const ALL: [Outcome; 11] = [
         Outcome::Faq,
+        Outcome::Clarify,
         Outcome::PrivacyRedirect,
         Outcome::Handover,
         Outcome::ToAgent,
@@ -283,6 +288,8 @@ pub struct Reasons {
 pub struct Decision {
     pub outcome: Outcome,
     pub topic: Option<String>,
+    /// With [`Outcome::Clarify`]: the topics offered, best first.
+    pub options: Vec<String>,
     /// Whether the office was open at the message's time.
     pub open: bool,
     pub replies: Vec<Reply>,
@@ -361,6 +368,7 @@ pub fn decide(
     let mut d = Decision {
         outcome: Outcome::Ignored,
         topic: None,
+        options: Vec::new(),
         open,
         replies: Vec::new(),
         links: Vec::new(),
@@ -459,7 +467,12 @@ pub fn decide(
         if let Some(id) = payload.strip_prefix(PAYLOAD_TOPIC) {
             if let Some(i) = flows.topic_index(id) {
                 d.trace.steps.push(Step::ButtonTopic { topic: id.into() });
-                answer(flows, &st, i, &norm, &mut d);
+                let t = &flows.topics[i as usize];
+                if t.handover {
+                    handover(flows, &mut st, now, text, t.department, &mut d);
+                } else {
+                    answer(flows, &st, i, &norm, &mut d);
+                }
                 d.state = st;
                 return d;
             }
@@ -494,7 +507,7 @@ pub fn decide(
         return d;
     }
 
-    // 5. FAQ topics.
+    // 5. FAQ topics: answer the best, ask when unsure, or hand a question for a person over.
     let (candidates, winner) = rank(
         flows,
         &flows.topic_matcher,
@@ -503,10 +516,45 @@ pub fn decide(
         &mut d.trace,
     );
     d.trace.candidates = candidates;
-    if let Some(i) = winner {
-        answer(flows, &st, i, &norm, &mut d);
-        d.state = st;
-        return d;
+    let routed = || {
+        ranking::rank(&flows.route_matcher, None, text, |_| String::new(), |_| 0)
+            .winner
+            .is_some()
+    };
+    match choose(flows, &d.trace.candidates, winner, routed) {
+        Choice::Answer(i) => {
+            resembles(&mut d.trace);
+            let t = &flows.topics[i as usize];
+            if t.handover {
+                d.trace.steps.push(Step::PersonTopic {
+                    topic: t.id.clone(),
+                });
+                d.topic = Some(t.id.clone());
+                handover(flows, &mut st, now, text, t.department, &mut d);
+            } else {
+                answer(flows, &st, i, &norm, &mut d);
+            }
+            d.state = st;
+            return d;
+        }
+        Choice::Ask {
+            options,
+            score,
+            close_to,
+        } => {
+            resembles(&mut d.trace);
+            clarify(flows, &st, &options, score, close_to, &mut d);
+            d.state = st;
+            return d;
+        }
+        Choice::TooWeak(i, score) => d.trace.steps.push(Step::TooWeak {
+            topic: flows.topics[i as usize].id.clone(),
+            score,
+        }),
+        Choice::Routed(i) => d.trace.steps.push(Step::RoutingNamesIt {
+            topic: flows.topics[i as usize].id.clone(),
+        }),
+        Choice::Nothing => {}
     }
     d.trace.steps.push(Step::NoTopic);
 
@@ -530,6 +578,7 @@ pub fn follow_up(
     let mut d = Decision {
         outcome: Outcome::FollowUp,
         topic: None,
+        options: Vec::new(),
         open: flows.office.is_open(now),
         replies: Vec::new(),
         links: Vec::new(),
@@ -746,6 +795,180 @@ fn contains_any(norm: &str, words: &[String]) -> bool {
     })
 }
 
+/// How much of its own keywords and phrases a question for a person must match (a phrase, or
+/// two keywords) to win over the FAQ topic it mentions.
+const PERSON_TERMS: f32 = 3.0;
+
+/// What the ranking leads to.
+enum Choice {
+    Answer(u32),
+    Ask {
+        options: Vec<u32>,
+        score: f32,
+        close_to: Option<f32>,
+    },
+    TooWeak(u32, f32),
+    /// Only resembled, while a routing rule names the subject: for a person.
+    Routed(u32),
+    Nothing,
+}
+
+/// Answer the winner, or, with `clarify:` in the flows: hand over when only a weak resemblance
+/// points to a topic while a routing rule names the subject (`routed`); answer the topic whose own phrase or
+/// pattern matched and whose terms clearly win; else, on the whole score (terms and resemblance), answer the best,
+/// ask when the runner-up comes too close or the best is weak, and give up when it is weaker
+/// still.
+fn choose(
+    flows: &FlowSet,
+    candidates: &[Candidate],
+    winner: Option<u32>,
+    routed: impl Fn() -> bool,
+) -> Choice {
+    let Some(w) = winner else {
+        return Choice::Nothing;
+    };
+    // A question for a person that names its own words wins over the FAQ it mentions: "is my
+    // application for a parking permit approved yet" is about one's own case, not the permit.
+    let person = candidates.iter().filter(|c| c.in_running()).find(|c| {
+        c.matched.iter().map(|m| m.weight).sum::<f32>() >= PERSON_TERMS
+            && flows
+                .topic_index(&c.id)
+                .is_some_and(|i| flows.topics[i as usize].handover)
+    });
+    if let Some(i) = person.and_then(|c| flows.topic_index(&c.id)) {
+        return Choice::Answer(i);
+    }
+    let Some(cl) = &flows.clarify else {
+        return Choice::Answer(w);
+    };
+    // The editors' strongest words first: a topic whose phrase or pattern matched, with terms
+    // that clearly beat every other topic's, answers whatever the resemblance says.
+    let terms = |c: &Candidate| c.matched.iter().map(|m| m.weight).sum::<f32>();
+    let strong = |c: &Candidate| {
+        c.matched
+            .iter()
+            .any(|m| matches!(m.kind, TermKind::Phrase | TermKind::Pattern))
+    };
+    let running = || candidates.iter().filter(|c| c.in_running());
+    if let Some(k) = running().max_by(|a, b| terms(a).total_cmp(&terms(b))) {
+        let clear = strong(k)
+            && running()
+                .filter(|c| c.id != k.id)
+                .all(|c| terms(c) < terms(k) * cl.close);
+        if let Some(i) = flows.topic_index(&k.id).filter(|_| clear) {
+            return Choice::Answer(i);
+        }
+    }
+    if flows.topics[w as usize].handover
+        && candidates
+            .first()
+            .is_some_and(|b| b.score >= cl.answer_from)
+    {
+        return Choice::Answer(w);
+    }
+    let (Some(best), second) = (
+        candidates.first(),
+        candidates.get(1).filter(|c| c.in_running()),
+    ) else {
+        return Choice::Answer(w);
+    };
+    if best.score < cl.ask_from {
+        return Choice::TooWeak(w, best.score);
+    }
+    // Weak, no topic's own words, but a routing rule's: the editors named this subject as one
+    // for a department ("wmo", "leerplicht"), so a person, not a question about a look-alike.
+    if best.matched.is_empty() && best.score < cl.answer_from && routed() {
+        return Choice::Routed(w);
+    }
+    let close = second.filter(|s| s.score >= best.score * cl.close);
+    if best.score >= cl.answer_from && close.is_none() {
+        return Choice::Answer(w);
+    }
+    let runner_up = close
+        .or(second.filter(|s| s.score >= cl.ask_from))
+        .and_then(|s| flows.topic_index(&s.id));
+    let options: Vec<u32> = std::iter::once(w)
+        .chain(runner_up)
+        .filter(|&i| !flows.topics[i as usize].handover)
+        .collect();
+    if options.is_empty() {
+        // Only questions for a person came close: a person it is.
+        return Choice::Answer(w);
+    }
+    Choice::Ask {
+        options,
+        score: best.score,
+        close_to: close.map(|c| c.score),
+    }
+}
+
+/// Names, for the trace, what the resemblance added to the best topic, when it added anything.
+fn resembles(trace: &mut Trace) {
+    let Some(c) = trace.candidates.first() else {
+        return;
+    };
+    if let Some(s) = &c.similar {
+        if s.words.is_empty() {
+            return;
+        }
+        trace.steps.push(Step::Resembles {
+            topic: c.id.clone(),
+            words: s
+                .words
+                .iter()
+                .take(5)
+                .map(|w| match &w.as_word {
+                    Some(a) => format!("{}~{a} ({:.1})", w.word, w.weight),
+                    None => format!("{} ({:.1})", w.word, w.weight),
+                })
+                .collect(),
+            example: s.example.clone().filter(|_| s.overlap >= 0.3),
+        });
+    }
+}
+
+/// The question back: which of `options` the resident means, or a person.
+fn clarify(
+    flows: &FlowSet,
+    st: &ConversationState,
+    options: &[u32],
+    score: f32,
+    close_to: Option<f32>,
+    d: &mut Decision,
+) {
+    let Some(cl) = &flows.clarify else { return };
+    let topics: Vec<&crate::flows::Topic> =
+        options.iter().map(|&i| &flows.topics[i as usize]).collect();
+    let titles: Vec<String> = topics
+        .iter()
+        .map(|t| t.title.clone().unwrap_or_else(|| t.id.clone()))
+        .collect();
+    let mut v = vars(flows, st, None);
+    v.push(("options", titles.join(" of ")));
+    let mut buttons: Vec<ReplyButton> = topics
+        .iter()
+        .map(|t| ReplyButton {
+            id: format!("{PAYLOAD_TOPIC}{}", t.id),
+            title: t.button_title.clone(),
+        })
+        .collect();
+    buttons.push(ReplyButton {
+        id: PAYLOAD_HANDOVER.to_string(),
+        title: cl.person_button.clone(),
+    });
+    d.trace.steps.push(Step::Clarify {
+        options: topics.iter().map(|t| t.id.clone()).collect(),
+        score,
+        close_to,
+    });
+    d.replies.push(Reply::Text {
+        text: render(&cl.text, &v),
+        buttons,
+    });
+    d.options = topics.iter().map(|t| t.id.clone()).collect();
+    d.outcome = Outcome::Clarify;
+}
+
 fn answer(flows: &FlowSet, st: &ConversationState, i: u32, norm: &str, d: &mut Decision) {
     let t = &flows.topics[i as usize];
     let n = t.answers.len().max(1) as u64;
@@ -904,7 +1127,24 @@ fn rank(
         Target::Topic => flows.topics[t as usize].priority,
         Target::Route => 0,
     };
-    let r = ranking::rank(matcher, text, |t| target_id(flows, target, t), priority);
+    let example = |t: u32, nth: u32| {
+        flows.topics[t as usize]
+            .examples
+            .get(nth as usize)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let resemblance = (target == Target::Topic).then_some(ranking::Resemblance {
+        index: &flows.topic_similar,
+        example: &example,
+    });
+    let r = ranking::rank(
+        matcher,
+        resemblance,
+        text,
+        |t| target_id(flows, target, t),
+        priority,
+    );
     for (t, pattern) in r.too_slow {
         trace.steps.push(Step::PatternTooSlow {
             pattern,

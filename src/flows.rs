@@ -20,9 +20,14 @@ use crate::matcher::Matcher;
 use crate::privacy::Detector;
 use crate::source::{self, Diagnostic, Pos, Severity};
 use crate::text::did_you_mean;
-use model::{DepartmentsFile, FlowFile, FollowUpDef, HandoverDef, LinkDef, PrivacyFile};
+use model::{
+    ClarifyDef, DepartmentsFile, FlowFile, FollowUpDef, HandoverDef, LinkDef, PrivacyFile,
+};
 use validate::Validator;
 pub use validate::{check_url, placeholders};
+
+/// The longest button title every channel shows whole (WhatsApp's limit).
+pub const BUTTON_TITLE_CHARS: usize = 20;
 
 /// The file names expected in the rules directory.
 pub const RULE_FILES: [&str; 3] = ["office-hours.yaml", "privacy.yaml", "departments.yaml"];
@@ -83,8 +88,14 @@ pub struct Topic {
     pub tags: Vec<String>,
     pub department: Option<u32>,
     pub priority: i32,
-    /// The raw keywords, phrases and synonyms (for the shadowing lint).
+    /// The raw keywords, phrases and synonyms (for the shadowing lint and the resemblance).
     pub samples: Vec<String>,
+    /// Questions as residents ask them.
+    pub examples: Vec<String>,
+    /// Only a person can answer it: matching it hands over.
+    pub handover: bool,
+    /// Its name on a button.
+    pub button_title: String,
     pub origin: Origin,
 }
 
@@ -110,6 +121,9 @@ pub struct FlowSet {
     pub(crate) route_matcher: Matcher,
     pub topics: Vec<Topic>,
     pub(crate) topic_matcher: Matcher,
+    pub(crate) topic_similar: crate::similar::Index,
+    /// When to ask which topic is meant; without it the best topic answers.
+    pub clarify: Option<ClarifyDef>,
     pub handover: HandoverDef,
     pub follow_up: FollowUp,
     /// The files it was built from, with their names as shown.

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::matcher::{Hit, MatchHow, Matcher, TermKind};
+use crate::similar;
 
 /// A message normalised twice: for terms (`y` → `ij`) and for editors' patterns.
 #[derive(Clone, Copy)]
@@ -34,7 +35,34 @@ pub struct Candidate {
     /// The exclusion word that ruled it out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub excluded_by: Option<String>,
+    /// What the message has in common with the topic's words and examples (part of `score`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub similar: Option<Similarity>,
 }
+
+/// The resemblance part of a candidate's score ([`crate::similar`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Similarity {
+    pub score: f32,
+    /// The message's words that carried it, heaviest first.
+    pub words: Vec<similar::Word>,
+    /// The topic's example nearest to the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<String>,
+    /// How much of the two they share, weighted (0 to 1).
+    #[serde(default)]
+    pub overlap: f32,
+}
+
+impl Candidate {
+    /// Whether anything pointed to it and nothing ruled it out.
+    pub fn in_running(&self) -> bool {
+        self.excluded_by.is_none() && (!self.matched.is_empty() || self.similar.is_some())
+    }
+}
+
+/// How much the resemblance counts beside the matched terms.
+pub const SIMILAR_WEIGHT: f32 = 1.0;
 
 /// Why the winner beat the runner-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,13 +105,22 @@ fn weight(kind: TermKind, how: MatchHow) -> f32 {
     }
 }
 
+/// The second signal of [`rank`]: the targets' resemblance index, and the text of a target's
+/// n-th example.
+pub struct Resemblance<'a> {
+    pub index: &'a similar::Index,
+    pub example: &'a dyn Fn(u32, u32) -> String,
+}
+
 /// Scores every target of `matcher` the message touches; `id` names a target, `priority` is its
 /// editor-given priority.
 ///
-/// Score: the sum over distinct matched terms of their [`weight`]. Ties go to more distinct
+/// Score: the sum over distinct matched terms of their [`weight`], plus [`SIMILAR_WEIGHT`] times
+/// the target's resemblance to the message when `resemblance` is given. Ties go to more distinct
 /// terms, then the longest term, then the higher priority, then the earlier target.
 pub fn rank(
     matcher: &Matcher,
+    resemblance: Option<Resemblance<'_>>,
     text: Text<'_>,
     id: impl Fn(u32) -> String,
     priority: impl Fn(u32) -> i32,
@@ -108,6 +145,7 @@ pub fn rank(
                         score: 0.0,
                         matched: Vec::new(),
                         excluded_by: None,
+                        similar: None,
                     },
                     0,
                 ));
@@ -145,13 +183,40 @@ pub fn rank(
             }
         }
     }
+    if let Some(r) = resemblance {
+        let mut found = Vec::new();
+        r.index.score(text.norm, &mut found);
+        for f in found {
+            let sim = Similarity {
+                score: f.score * SIMILAR_WEIGHT,
+                words: f.words,
+                example: f.example.map(|(nth, _)| (r.example)(f.target, nth)),
+                overlap: f.example.map_or(0.0, |(_, o)| o),
+            };
+            match acc.iter_mut().find(|(t, ..)| *t == f.target) {
+                Some((_, c, _)) => c.similar = Some(sim),
+                None => acc.push((
+                    f.target,
+                    Candidate {
+                        id: id(f.target),
+                        score: 0.0,
+                        matched: Vec::new(),
+                        excluded_by: None,
+                        similar: Some(sim),
+                    },
+                    0,
+                )),
+            }
+        }
+    }
     // An exclusion word alone is not a candidate: nothing pointed to that target.
-    acc.retain(|(_, c, _)| !c.matched.is_empty());
+    acc.retain(|(_, c, _)| !c.matched.is_empty() || c.similar.is_some());
     for (_, c, _) in &mut acc {
-        c.score = c.matched.iter().map(|m| m.weight).sum();
+        c.score = c.matched.iter().map(|m| m.weight).sum::<f32>()
+            + c.similar.as_ref().map_or(0.0, |s| s.score);
     }
     acc.sort_by(|(ta, a, la), (tb, b, lb)| {
-        let excluded = |c: &Candidate| c.excluded_by.is_some() || c.matched.is_empty();
+        let excluded = |c: &Candidate| !c.in_running();
         excluded(a)
             .cmp(&excluded(b))
             .then(b.score.total_cmp(&a.score))
@@ -162,12 +227,10 @@ pub fn rank(
     });
     let winner = acc
         .first()
-        .filter(|(_, c, _)| c.excluded_by.is_none() && !c.matched.is_empty())
+        .filter(|(_, c, _)| c.in_running())
         .map(|(t, ..)| *t);
     let win = match (winner, acc.first(), acc.get(1)) {
-        (Some(_), Some(w), Some(second))
-            if second.1.excluded_by.is_none() && !second.1.matched.is_empty() =>
-        {
+        (Some(_), Some(w), Some(second)) if second.1.in_running() => {
             Some(if w.1.score > second.1.score {
                 WinReason::HigherScore
             } else if w.1.matched.len() > second.1.matched.len() {

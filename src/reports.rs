@@ -112,6 +112,8 @@ pub struct Totals {
     /// Share of inbound messages outside office hours, in percent (one decimal).
     pub outside_hours_percent: Option<f64>,
     pub faq: u32,
+    /// Questions back: the bot asked which topic was meant.
+    pub clarify: u32,
     pub privacy_redirect: u32,
     pub handover: u32,
     pub answered_within_goal: u32,
@@ -286,6 +288,7 @@ pub fn compute(
                     bump(&mut topics, t);
                 }
             }
+            Outcome::Clarify => totals.clarify += 1,
             Outcome::PrivacyRedirect => totals.privacy_redirect += 1,
             Outcome::Handover => totals.handover += 1,
             _ => {}
@@ -524,6 +527,7 @@ pub struct Names {
 pub fn outcome_label(key: &str) -> &str {
     match key {
         "faq" => "beantwoord met een FAQ",
+        "clarify" => "teruggevraagd welk onderwerp",
         "privacy_redirect" => "doorverwezen (privacy)",
         "handover" => "naar een medewerker",
         "to_agent" => "bericht aan medewerker",

@@ -601,8 +601,9 @@ pub struct ReportFollowUp {
     pub answer: Option<Outcome>,
 }
 
-/// An inbound message that the bot handed over to a person (its decision's outcome was
-/// `handover`): what the editors' list of unmatched questions is made of.
+/// An inbound message that the bot handed over to a person or asked back about (its decision's
+/// outcome was `handover` or `clarify`; a tapped button is no question): what the editors' list
+/// of unmatched questions is made of.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HandedOver {
     pub message_id: i64,

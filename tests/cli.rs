@@ -119,7 +119,11 @@ fn try_gives_the_reasons_in_english_or_in_dutch() {
     };
     let en = stdout(&triage(&root(), &args("en")));
     assert!(
-        en.contains("5. out of hours: the out-of-hours reply, once for this closed period"),
+        en.contains("faq: `medewerker-spreken` is for a person to answer"),
+        "{en}"
+    );
+    assert!(
+        en.contains("out of hours: the out-of-hours reply, once for this closed period"),
         "{en}"
     );
     let nl = stdout(&triage(&root(), &args("nl")));

@@ -80,6 +80,28 @@ pub enum Step {
         #[serde(default = "one")]
         of: u32,
     },
+    /// The nearest topic and the words and example that carried it (when more than its
+    /// keywords did).
+    Resembles {
+        topic: String,
+        words: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        example: Option<String>,
+    },
+    /// Unsure which topic is meant: asked, offering these topics and a person.
+    Clarify {
+        options: Vec<String>,
+        /// The best score, and the runner-up's when the two were too close.
+        score: f32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        close_to: Option<f32>,
+    },
+    /// The best topic was too weak to answer or ask about: to a person.
+    TooWeak { topic: String, score: f32 },
+    /// Only resemblance pointed to `topic`, and a routing rule names the subject: a person.
+    RoutingNamesIt { topic: String },
+    /// A topic only a person can answer matched: handed over.
+    PersonTopic { topic: String },
     /// No topic matched.
     NoTopic,
     /// Routing: the department of the topic whose button asked for a person.
@@ -209,6 +231,44 @@ impl fmt::Display for Step {
                     None => Ok(()),
                 }
             }
+            Step::Resembles {
+                topic,
+                words,
+                example,
+            } => {
+                write!(f, "faq: `{topic}` resembles the message in {}", words.join(", "))?;
+                match example {
+                    Some(e) => write!(f, "; nearest example: \"{e}\""),
+                    None => Ok(()),
+                }
+            }
+            Step::Clarify {
+                options,
+                score,
+                close_to,
+            } => match close_to {
+                Some(second) => write!(
+                    f,
+                    "faq: asked which is meant, {}: the scores {score:.1} and {second:.1} are too close",
+                    options.join(" or ")
+                ),
+                None => write!(
+                    f,
+                    "faq: asked whether `{}` is meant: its score {score:.1} is too weak to answer outright",
+                    options.join(" or ")
+                ),
+            },
+            Step::TooWeak { topic, score } => write!(
+                f,
+                "faq: `{topic}` is the nearest, but its score {score:.1} is too weak to ask about"
+            ),
+            Step::PersonTopic { topic } => {
+                write!(f, "faq: `{topic}` is for a person to answer")
+            }
+            Step::RoutingNamesIt { topic } => write!(
+                f,
+                "faq: only resemblance points to `{topic}`, and a routing rule names the subject: for a person"
+            ),
             Step::NoTopic => write!(f, "faq: no topic matched"),
             Step::RouteTopic { department } => {
                 write!(f, "routing: the topic's department `{department}`")
@@ -374,6 +434,50 @@ impl Step {
                 ),
                 None => format!("Onderwerp {} antwoordt ({origin}).", topic(t)),
             },
+            Step::Resembles {
+                topic: t,
+                words,
+                example,
+            } => {
+                let mut out = format!("{} lijkt op het bericht in: {}", topic(t), words.join(", "));
+                if let Some(e) = example {
+                    out.push_str(&format!("; dichtstbijzijnde voorbeeld: “{e}”"));
+                }
+                out.push('.');
+                out
+            }
+            Step::Clarify {
+                options,
+                score,
+                close_to,
+            } => {
+                let names: Vec<String> = options.iter().map(|o| topic(o)).collect();
+                match close_to {
+                    Some(second) => format!(
+                        "Teruggevraagd welk onderwerp bedoeld is ({}): de scores {} en {} liggen te dicht bij elkaar.",
+                        names.join(" of "),
+                        decimal_nl(*score),
+                        decimal_nl(*second)
+                    ),
+                    None => format!(
+                        "Teruggevraagd of {} bedoeld is: de score {} is te zwak om meteen te antwoorden.",
+                        names.join(" of "),
+                        decimal_nl(*score)
+                    ),
+                }
+            }
+            Step::TooWeak { topic: t, score } => format!(
+                "{} lijkt het meest, maar de score {} is te zwak om ernaar te vragen.",
+                topic(t),
+                decimal_nl(*score)
+            ),
+            Step::PersonTopic { topic: t } => {
+                format!("{} is een vraag voor een medewerker.", topic(t))
+            }
+            Step::RoutingNamesIt { topic: t } => format!(
+                "Alleen de gelijkenis wijst naar {}, en een routeringsregel noemt het onderwerp: naar een medewerker.",
+                topic(t)
+            ),
             Step::NoTopic => "Geen onderwerp gevonden.".into(),
             Step::RouteTopic { department: d } => {
                 format!("Doorgezet naar {}, de afdeling van het onderwerp.", department(d))

@@ -20,6 +20,7 @@ pub fn shadowed_topics(flows: &FlowSet) -> Vec<Diagnostic> {
             let (norm, plain) = (normalize(s), normalize_for_patterns(s));
             let w = rank(
                 &flows.topic_matcher,
+                None,
                 Text {
                     norm: &norm,
                     plain: &plain,

@@ -111,6 +111,27 @@ pub struct FlowFile {
     /// The question asked at the next opening after an out-of-hours handover.
     #[serde(default)]
     pub follow_up: Option<FollowUpDef>,
+    /// When the bot is unsure which topic is meant, it asks instead of guessing (in one file).
+    #[serde(default)]
+    pub clarify: Option<ClarifyDef>,
+}
+
+/// Asking back when unsure: the best two topics are close, or the best is weak.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClarifyDef {
+    /// The question. Placeholders: `{options}` (the topics' titles, "A of B"), `{name}`.
+    pub text: String,
+    /// The button that hands the question to a person instead, e.g. `Iets anders`.
+    pub person_button: String,
+    /// Ask when the runner-up scores at least this share of the best (0 to 1), e.g. `0.85`.
+    pub close: f32,
+    /// Answer outright only from this score up; between `ask_from` and this, ask about the best
+    /// topic (and the runner-up). A keyword counts 2, a phrase 3, a rare word in common with a
+    /// topic about 1 to 3; `triage try` shows the scores.
+    pub answer_from: f32,
+    /// Below this score nothing is asked: the question goes to a person.
+    pub ask_from: f32,
 }
 
 /// One FAQ topic.
@@ -137,6 +158,12 @@ pub struct TopicDef {
     /// single spaces). Look-around and back-references are allowed but slower.
     #[serde(default)]
     pub patterns: Vec<String>,
+    /// Questions as residents ask them, e.g. `ik ben mijn paspoort kwijt wat nu`. Beside the
+    /// keywords, the bot compares a message with these (and with the title, keywords and
+    /// answers): word stems, compounds split, rare words weighing more than common ones. Write
+    /// real phrasings, the more different the better.
+    #[serde(default)]
+    pub examples: Vec<String>,
     /// Words that rule this topic out when they occur.
     #[serde(default)]
     pub exclude: Vec<String>,
@@ -148,8 +175,18 @@ pub struct TopicDef {
     #[serde(default)]
     pub priority: i32,
     /// The answer; with several, one is picked per message (variation keeps it human).
-    /// Placeholder: `{name}`.
+    /// Placeholder: `{name}`. Required, unless `handover` is set.
+    #[serde(default)]
     pub answers: Vec<String>,
+    /// Questions about this only a person can answer (the status of one's own case, a wish to
+    /// speak to someone): the bot hands over, to `department` or else as the routing rules
+    /// say, instead of answering.
+    #[serde(default)]
+    pub handover: bool,
+    /// A short name for the topic on a button (at most 20 characters), when the bot asks which
+    /// topic a resident means. Default: the title, shortened where it is too long.
+    #[serde(default)]
+    pub button_title: Option<String>,
     /// Links sent with the answer.
     #[serde(default)]
     pub links: Vec<LinkDef>,
@@ -331,6 +368,9 @@ pub struct Expect {
     /// The topic id, or `none`.
     #[serde(default)]
     pub topic: Option<String>,
+    /// With `outcome: clarify`: the topics the question back offers, best first.
+    #[serde(default)]
+    pub options: Option<Vec<String>>,
     /// The department id.
     #[serde(default)]
     pub department: Option<String>,

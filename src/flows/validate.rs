@@ -46,8 +46,10 @@ struct Departments {
 struct FlowContent {
     topics: Vec<Topic>,
     matcher: Option<Matcher>,
+    similar: crate::similar::Index,
     handover: Option<HandoverDef>,
     follow_up: Option<FollowUpDef>,
+    clarify: Option<ClarifyDef>,
 }
 
 /// The compiled privacy file.
@@ -72,6 +74,29 @@ struct Terms<'a> {
 const TOPIC_VARS: &[&str] = &["name"];
 const HANDOVER_VARS: &[&str] = &["name", "department", "next_opening"];
 const FOLLOW_UP_VARS: &[&str] = &["name", "department"];
+/// A title that fits on a button: cut after a whole word where it is too long, without a
+/// dangling "of"/"en", with an ellipsis ("Paspoort of ID-kaart aanvragen" → "Paspoort…").
+fn short_title(title: &str) -> String {
+    let max = super::BUTTON_TITLE_CHARS;
+    if title.chars().count() <= max {
+        return title.to_string();
+    }
+    let cut = crate::channel::truncate_chars(title, max - 1);
+    let mut words: Vec<&str> = match cut.rfind(' ') {
+        Some(i) => cut[..i].split(' ').collect(),
+        None => vec![cut],
+    };
+    while words.len() > 1
+        && words.last().is_some_and(|w| {
+            matches!(*w, "of" | "en" | "and" | "or" | "&" | "-") || w.starts_with('(')
+        })
+    {
+        words.pop();
+    }
+    format!("{}…", words.join(" ").trim_end_matches([',', ';', ':']))
+}
+
+const CLARIFY_VARS: &[&str] = &["name", "options"];
 const PRIVACY_VARS: &[&str] = &["name", "label", "title", "url"];
 
 impl Validator {
@@ -178,6 +203,8 @@ impl Validator {
             route_matcher: departments.matcher?,
             topics: content.topics,
             topic_matcher: content.matcher?,
+            topic_similar: content.similar,
+            clarify: content.clarify,
             handover,
             follow_up: FollowUp {
                 yes_words: normalized(&follow_up.yes_words),
@@ -254,6 +281,7 @@ impl Validator {
         let mut defs: Vec<(&SourceFile, String, &TopicDef)> = Vec::new();
         let mut handover: Option<(HandoverDef, Origin)> = None;
         let mut follow_up: Option<(FollowUpDef, Origin)> = None;
+        let mut clarify: Option<(ClarifyDef, Origin)> = None;
         for p in files {
             for (i, t) in p.value.topics.iter().enumerate() {
                 let path = format!("topics[{i}]");
@@ -270,6 +298,12 @@ impl Validator {
                     id: t.id.clone(),
                     title: t.title.clone(),
                     answers: t.answers.clone(),
+                    examples: t.examples.clone(),
+                    handover: t.handover,
+                    button_title: t
+                        .button_title
+                        .clone()
+                        .unwrap_or_else(|| short_title(t.title.as_deref().unwrap_or(&t.id))),
                     links: t.links.clone(),
                     buttons: Vec::new(),
                     tags: t.tags.clone(),
@@ -325,6 +359,20 @@ impl Validator {
                 }
                 self.follow_up(&p.file, f);
             }
+            if let Some(c) = &p.value.clarify {
+                if self.once(
+                    &p.file,
+                    "clarify",
+                    "the question back (`clarify:`) is defined twice",
+                    &clarify,
+                ) {
+                    clarify = Some((
+                        c.clone(),
+                        Origin::new(&p.file.name, p.file.root.locate("clarify")),
+                    ));
+                }
+                self.clarify(&p.file, c);
+            }
         }
         let topic_ids: Vec<String> = topics.iter().map(|t| t.id.clone()).collect();
         let topic_ids: Vec<&str> = topic_ids.iter().map(String::as_str).collect();
@@ -344,6 +392,17 @@ impl Validator {
         }
         let first = files.first().map(|p| &p.file);
         let matcher = first.and_then(|f| self.matcher(f, "", builder));
+        let docs: Vec<crate::similar::Doc> = defs
+            .iter()
+            .zip(&topics)
+            .map(|((_, _, def), t)| crate::similar::Doc {
+                title: t.title.as_deref(),
+                terms: &t.samples,
+                examples: &t.examples,
+                answers: if def.handover { &[] } else { &t.answers },
+            })
+            .collect();
+        let similar = crate::similar::Index::build(&docs);
         if let (Some(f), true) = (first, self.flows_ok) {
             if handover.is_none() {
                 self.error_help(
@@ -370,8 +429,10 @@ impl Validator {
         FlowContent {
             topics,
             matcher,
+            similar,
             handover: handover.map(|h| h.0),
             follow_up: follow_up.map(|f| f.0),
+            clarify: clarify.map(|c| c.0),
         }
     }
 
@@ -423,17 +484,37 @@ impl Validator {
             patterns: &t.patterns,
             exclude: &t.exclude,
         };
-        if !self.terms(file, path, target, &terms, t.typo_tolerance, builder) {
+        let has_terms = self.terms(file, path, target, &terms, t.typo_tolerance, builder);
+        for (j, e) in t.examples.iter().enumerate() {
+            if normalize(e).is_empty() {
+                self.error(
+                    file,
+                    &format!("{path}.examples[{j}]"),
+                    "this example has no words",
+                );
+            }
+        }
+        if !has_terms && t.examples.is_empty() {
             self.error(
                 file,
                 &format!("{path}.id"),
                 format!(
-                    "topic `{}` has no keywords, phrases, synonyms or patterns, so it never matches",
+                    "topic `{}` has no keywords, phrases, synonyms, patterns or examples, so it never matches",
                     t.id
                 ),
             );
         }
-        if t.answers.is_empty() {
+        if let Some(b) = &t.button_title {
+            self.button_title(file, &format!("{path}.button_title"), b);
+        }
+        if t.handover && !t.answers.is_empty() {
+            self.error_help(
+                file,
+                &format!("{path}.answers"),
+                "a topic with `handover: true` is never answered, so its answers are never sent",
+                Some("remove the answers, or `handover: true`".into()),
+            );
+        } else if t.answers.is_empty() && !t.handover {
             self.error(
                 file,
                 &format!("{path}.answers"),
@@ -616,6 +697,40 @@ impl Validator {
             page_by_topic,
             default_page: p.value.default_page.clone(),
             reply: p.value.reply.clone(),
+        }
+    }
+
+    /// The question back: its text, its button, and thresholds that can all be met.
+    fn clarify(&mut self, file: &SourceFile, c: &ClarifyDef) {
+        self.text(file, "clarify.text", &c.text, CLARIFY_VARS);
+        if !c.text.contains("{options}") {
+            self.error_help(
+                file,
+                "clarify.text",
+                "the question back does not name the topics it offers",
+                Some("write `{options}` where the topics' titles go".into()),
+            );
+        }
+        self.button_title(file, "clarify.person_button", &c.person_button);
+        if !(c.close > 0.0 && c.close <= 1.0) {
+            self.error(
+                file,
+                "clarify.close",
+                format!("`close` is a share between 0 and 1, not {}", c.close),
+            );
+        }
+        if c.ask_from < 0.0 || c.answer_from < 0.0 {
+            self.error(file, "clarify", "scores are 0 or more");
+        } else if c.ask_from > c.answer_from {
+            self.error_help(
+                file,
+                "clarify.ask_from",
+                format!(
+                    "`ask_from` ({}) is above `answer_from` ({}): the bot would never ask about a weak match",
+                    c.ask_from, c.answer_from
+                ),
+                Some("`ask_from` is the lower of the two".into()),
+            );
         }
     }
 

@@ -1503,7 +1503,8 @@ impl Store for SqliteStore {
             let mut stmt = tx.prepare(
                 "SELECT m.id, m.conversation_id, m.text, m.created_at, d.department
                  FROM decisions d JOIN messages m ON m.id = d.message_id
-                 WHERE d.outcome = 'handover' AND d.created_at >= ?1 AND m.text <> ''
+                 WHERE d.outcome IN ('handover', 'clarify') AND d.created_at >= ?1 AND m.text <> ''
+                   AND json_extract(m.payload, '$.button') IS NULL
                  ORDER BY d.created_at DESC, d.id DESC LIMIT ?2",
             )?;
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);

@@ -20,7 +20,7 @@ const NOW_MS = Date.parse(TUESDAY_MORNING);
 
 /** Questions no FAQ answers and no routing rule claims: each goes to the Klantcontactcentrum. */
 const ON_MESSENGER = 'ik wil een klacht indienen over mijn buren';
-const ON_X = 'er staat al weken een kapotte fiets voor mijn deur, wie ruimt dat op?';
+const ON_X = 'ik heb nog steeds geen antwoord op mijn brief van vorige maand';
 const ON_WEBCHAT = 'ik heb een vraag over de herinrichting van mijn straat';
 
 let triage;

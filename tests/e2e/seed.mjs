@@ -9,7 +9,7 @@ const LAST = ['de Vries', 'Jansen', 'Bakker', 'Visser', 'Smit', 'Meijer', 'de Bo
 const ASKS = [
   'ik wil mijn naam wijzigen, hoe gaat dat?',
   'ik heb een brief gekregen over mijn naamswijziging maar snap het niet',
-  'kan mijn kind de achternaam van mijn partner krijgen?',
+  'ik wil mijn achternaam wijzigen, kan dat?',
   'mijn voornaam staat verkeerd gespeld, wie kan dat aanpassen',
   'ik wil graag iemand spreken over mijn naturalisatie',
 ];

@@ -11,6 +11,7 @@
   const { h, fill, linkify, api, dateTime, toast } = triage;
   const OUTCOME = {
     faq: ['ok', 'beantwoord met een FAQ'],
+    clarify: ['warn', 'teruggevraagd welk onderwerp'],
     privacy_redirect: ['warn', 'doorverwezen (privacy)'],
     handover: ['late', 'naar een medewerker'],
     to_agent: ['', 'naar de medewerker'],
@@ -249,7 +250,17 @@
           h('td', {}, c.id),
           h('td', { class: 'num' }, c.score.toFixed(1)),
           h('td', {}, c.matched.map((m) => (KIND[m.kind] || m.kind) + ' "' + m.term + '"' + how(m)).join(', '),
+            similar(c.similar),
             c.excluded_by ? h('div', { class: 'error small' }, 'uitgesloten door "' + c.excluded_by + '"') : null))))));
+  }
+
+  /** What the message has in common with the topic's words and examples, and how much it counts. */
+  function similar(s) {
+    if (!s || !s.words || !s.words.length) return null;
+    const words = s.words.slice(0, 5).map((w) => '"' + w.word + '"' + (w.as_word ? ' (als "' + w.as_word + '")' : '') + ' ' + w.weight.toFixed(1).replace('.', ','));
+    return h('div', { class: 'small', 'data-test': 'similar' },
+      'lijkt op het onderwerp in ' + words.join(', ') + ' (samen ' + s.score.toFixed(1).replace('.', ',') + ')',
+      s.example && s.overlap >= 0.3 ? h('div', { class: 'muted' }, 'dichtstbijzijnde voorbeeld: “' + s.example + '”') : null);
   }
 
   function how(m) {

@@ -21,7 +21,7 @@
     awaiting_follow_up: 'wacht op antwoord op de nazorgvraag', resolved: 'afgerond',
   };
   const OUTCOME = {
-    faq: 'beantwoord met een FAQ', privacy_redirect: 'doorverwezen (privacy)', handover: 'overgedragen',
+    faq: 'beantwoord met een FAQ', clarify: 'teruggevraagd welk onderwerp', privacy_redirect: 'doorverwezen (privacy)', handover: 'overgedragen',
     to_agent: 'naar de medewerker', follow_up: 'nazorgvraag gesteld', follow_up_yes: 'nazorg: nog nodig',
     follow_up_no: 'nazorg: niet meer nodig', follow_up_other: 'nazorg: ander bericht', ignored: 'genegeerd',
     follow_up_blocked: 'nazorg: kanaal staat het niet toe, bovenaan de wachtrij',

@@ -12,7 +12,7 @@
   const SVG = 'http://www.w3.org/2000/svg';
   const DAYS = ['ma', 'di', 'wo', 'do', 'vr', 'za', 'zo'];
   const OUTCOME = {
-    faq: 'beantwoord met een FAQ', privacy_redirect: 'doorverwezen (privacy)', handover: 'naar een medewerker',
+    faq: 'beantwoord met een FAQ', clarify: 'teruggevraagd welk onderwerp', privacy_redirect: 'doorverwezen (privacy)', handover: 'naar een medewerker',
     to_agent: 'bericht aan medewerker', follow_up: 'nazorgvraag gesteld', follow_up_yes: 'nazorg: nog nodig',
     follow_up_no: 'nazorg: niet meer nodig', follow_up_other: 'nazorg: ander bericht', ignored: 'genegeerd',
     follow_up_blocked: 'nazorg: kanaal staat het niet toe',
@@ -160,6 +160,7 @@
         kpi('kpi-inbound', 'berichten van inwoners', t.inbound),
         kpi('kpi-faq', 'beantwoord met een FAQ', t.faq,
           t.inbound ? pct(Math.round(answeredByBot * 1000 / t.inbound) / 10) + ' door de bot (met privacy)' : null),
+        kpi('kpi-clarify', 'teruggevraagd welk onderwerp', t.clarify),
         kpi('kpi-privacy', 'doorverwezen (privacy)', t.privacy_redirect),
         kpi('kpi-handover', 'naar een medewerker', t.handover),
         kpi('kpi-within-goal', 'binnen een werkuur beantwoord', pct(t.within_goal_percent), t.answered_within_goal + (t.answered_within_goal === 1 ? ' gesprek' : ' gesprekken')),
