@@ -174,6 +174,8 @@ async fn label(
     let id = conversation_id(&id)?;
     let message = message_id(&message)?;
     let req: LabelRequest = parse_body(&body)?;
+    // Access first: someone who may not see the conversation learns nothing else of it.
+    let view = visible(&s, &caller, id).await?;
     let flows = s.flows();
     let topic = req
         .topic
@@ -204,7 +206,6 @@ async fn label(
     }
     // Notes are masked like everything else that is stored.
     let note = note.map(|n| flows.privacy.redact(n).text);
-    let view = visible(&s, &caller, id).await?;
     let m = view
         .messages
         .iter()
