@@ -566,18 +566,17 @@ async fn agents_label_the_questions_of_conversations_they_see() {
     assert_eq!(l["test"], Value::Null);
 
     // What is refused, and how.
-    let (status, v) = put(
-        &app,
-        &kim,
-        &label_path(c, m),
+    for body in [
         json!({ "topic": "bijstand" }),
-    )
-    .await;
-    assert_eq!(
-        (status, v["error"].as_str()),
-        (403, Some("forbidden")),
-        "{v}"
-    );
+        json!({ "topic": "bijstant" }),
+    ] {
+        let (status, v) = put(&app, &kim, &label_path(c, m), body).await;
+        assert_eq!(
+            (status, v["error"].as_str()),
+            (403, Some("forbidden")),
+            "{v}"
+        );
+    }
     let (status, v) = put(
         &app,
         &sanne,
