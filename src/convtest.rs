@@ -3,6 +3,9 @@
 //!
 //! The runner drives the real [`engine`](crate::engine) step by step, carrying the conversation
 //! state along, and shows a failure as a diff of expected against actual with the trace of why.
+//! [`learned`] writes the questions agents labelled in the inbox as tests.
+
+pub mod learned;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -38,22 +41,31 @@ pub fn load(paths: &[PathBuf]) -> Result<Vec<LoadedTests>, Vec<Diagnostic>> {
     let schema = source::schema_of::<TestFile>();
     let mut out = Vec::new();
     for f in files {
-        match source::read_file(&f) {
-            Ok(file) => match source::load_typed::<TestFile>(&file, &schema) {
-                Ok(tests) => {
-                    let before = errors.len();
-                    check_steps(&file, &tests, &mut errors);
-                    if errors.len() == before {
-                        out.push(LoadedTests { file, tests });
-                    }
-                }
-                Err(d) => errors.extend(d),
-            },
+        match source::read_file(&f).and_then(|file| load_file(file, &schema)) {
+            Ok(loaded) => out.push(loaded),
             Err(d) => errors.extend(d),
         }
     }
     if errors.is_empty() {
         Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// A test file's text (not read from disk), loaded as [`load`] loads a file: `name` is how its
+/// diagnostics name it.
+pub fn parse(name: &str, text: &str) -> Result<LoadedTests, Vec<Diagnostic>> {
+    let file = source::parse_bytes(name, text.as_bytes())?;
+    load_file(file, &source::schema_of::<TestFile>())
+}
+
+fn load_file(file: SourceFile, schema: &serde_json::Value) -> Result<LoadedTests, Vec<Diagnostic>> {
+    let tests = source::load_typed::<TestFile>(&file, schema)?;
+    let mut errors = Vec::new();
+    check_steps(&file, &tests, &mut errors);
+    if errors.is_empty() {
+        Ok(LoadedTests { file, tests })
     } else {
         Err(errors)
     }

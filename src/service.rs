@@ -14,6 +14,8 @@
 //! - [`app`]: the router, health, metrics, reload and the test clock.
 //! - [`api`]: the agents' API: users with bearer tokens, queues, conversations, actions.
 //! - [`editor`]: the editors' API: the files' state, reload, try a message, unmatched questions.
+//! - [`labels`]: the learning loop: agents label handed-over questions, editors turn them into
+//!   conversation tests.
 //! - [`reasons`]: the bot's reasons (trace steps) in Dutch for the web application.
 //! - [`workers`]: the processor, the scheduler and the sender.
 //! - [`metrics`]: counters and a histogram in Prometheus' text format.
@@ -32,6 +34,7 @@ pub mod editor;
 pub mod error;
 pub mod events;
 pub mod intake;
+pub mod labels;
 pub mod limiter;
 pub mod live;
 pub mod metrics;

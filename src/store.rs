@@ -506,6 +506,8 @@ pub struct ConversationView {
     pub decisions: Vec<DecisionRecord>,
     /// What was done to the conversation; reads ([`READ_ACTION`]) are left out.
     pub audit: Vec<AuditRecord>,
+    /// The labels on its messages (the learning loop), by message id.
+    pub labels: Vec<Label>,
 }
 
 impl fmt::Debug for ConversationView {
@@ -616,14 +618,97 @@ pub struct HandedOver {
     pub department: Option<String>,
 }
 
+/// What an agent says about a resident's message in a handed-over conversation: the topic that
+/// should have answered it, or that a new topic is needed (the learning loop's label).
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewLabel {
+    pub conversation_id: i64,
+    pub message_id: i64,
+    /// The topic id that should have answered; `None`: no topic does yet, a new one is needed.
+    pub topic: Option<String>,
+    /// A short note (masked before it gets here).
+    pub note: Option<String>,
+    /// The user who labelled it.
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+impl fmt::Debug for NewLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewLabel")
+            .field("message_id", &self.message_id)
+            .field("topic", &self.topic)
+            .finish_non_exhaustive()
+    }
+}
+
+/// When a label was turned into a conversation test, by whom, and in which file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LabelTest {
+    /// The test file as the service names it (its path).
+    pub file: String,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A labelled question as the store holds it.
+#[derive(Clone, PartialEq, Serialize)]
+pub struct Label {
+    pub message_id: i64,
+    pub conversation_id: i64,
+    /// The message's masked text as stored (the store never holds another).
+    pub text: String,
+    /// The topic that should have answered; `None`: a new topic is needed.
+    pub topic: Option<String>,
+    pub note: Option<String>,
+    pub by: String,
+    pub at: DateTime<Utc>,
+    /// What the bot decided on the message (its latest decision), when one is stored.
+    pub bot_outcome: Option<String>,
+    pub bot_topic: Option<String>,
+    /// Set once an editor turned it into a conversation test.
+    pub test: Option<LabelTest>,
+}
+
+impl fmt::Debug for Label {
+    // The text is masked but still a resident's words: never in a debug print.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Label")
+            .field("message_id", &self.message_id)
+            .field("topic", &self.topic)
+            .field("tested", &self.test.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which labels the editors list ([`Store::labels`]); newest label first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LabelQuery {
+    /// Only labels with this topic.
+    pub topic: Option<String>,
+    /// Only labels that ask for a new topic.
+    pub new_topic: bool,
+    /// Only labels not yet turned into a test.
+    pub untested: bool,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// One page of labels and how many match in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelPage {
+    pub total: usize,
+    pub labels: Vec<Label>,
+}
+
 /// Everything held about one resident (the AVG right of access, art. 15): every row of every
 /// table that is keyed to them, column by column as stored (JSON columns as JSON).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ResidentExport {
     pub channel: String,
     pub resident: String,
-    /// Each conversation's row, with its `messages`, `decisions`, `outbox`, `follow_ups` and
-    /// `audit` rows.
+    /// Each conversation's row, with its `messages`, `decisions`, `outbox`, `follow_ups`,
+    /// `audit` and `labels` rows.
     pub conversations: Vec<serde_json::Value>,
 }
 
@@ -643,6 +728,7 @@ impl ResidentExport {
             outbox: n("outbox"),
             follow_ups: n("follow_ups"),
             audit: n("audit"),
+            labels: n("labels"),
         }
     }
 }
@@ -657,14 +743,16 @@ pub struct ResidentCounts {
     pub outbox: usize,
     pub follow_ups: usize,
     pub audit: usize,
+    /// Labels on the resident's messages (the learning loop).
+    pub labels: usize,
 }
 
 impl fmt::Display for ResidentCounts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} conversations, {} messages, {} decisions, {} outbox rows, {} follow-ups, {} audit lines",
-            self.conversations, self.messages, self.decisions, self.outbox, self.follow_ups, self.audit
+            "{} conversations, {} messages, {} decisions, {} outbox rows, {} follow-ups, {} audit lines, {} labels",
+            self.conversations, self.messages, self.decisions, self.outbox, self.follow_ups, self.audit, self.labels
         )
     }
 }
@@ -700,6 +788,8 @@ pub struct Removed {
     pub traces: usize,
     pub audit_lines: usize,
     pub sessions: usize,
+    /// Labels whose message's text went (a label never outlives the text it quotes).
+    pub labels: usize,
 }
 
 impl Removed {
@@ -844,7 +934,7 @@ pub trait Store: Send + Sync + 'static {
     fn apply_retention(&self, cut: &RetentionCutoffs, now: DateTime<Utc>) -> Result<Removed>;
 
     /// Erases one resident (the AVG right to erasure, art. 17) in one transaction: their
-    /// messages, decisions, outbox rows, follow-ups and conversations go; the audit lines about
+    /// messages, decisions, outbox rows, follow-ups, labels and conversations go; the audit lines about
     /// their conversations stay (who did what, when) without their detail; `audit` is added as
     /// the erasure's own line. Then the deleted data is made gone from the database files too
     /// (see the implementation). `None` (and nothing changed) when the resident is unknown.
@@ -854,4 +944,29 @@ pub trait Store: Send + Sync + 'static {
         resident: &str,
         audit: &AuditRecord,
     ) -> Result<Option<ResidentCounts>>;
+
+    // The learning loop: labels on handed-over questions.
+
+    /// Labels a resident's message of conversation `conversation_id`, with a copy of its masked
+    /// text as stored; a label already on the message is replaced (it keeps being a test only
+    /// if its topic stayed the same). `None`, and nothing stored, when the conversation has no
+    /// such message from the resident with text (a bot's or agent's message, or one whose text
+    /// the retention term removed).
+    fn label_message(&self, label: &NewLabel) -> Result<Option<Label>>;
+
+    /// Removes the label on a message of `conversation_id`; `false` when there was none.
+    fn remove_label(&self, conversation_id: i64, message_id: i64) -> Result<bool>;
+
+    /// The label on a message.
+    fn label(&self, message_id: i64) -> Result<Option<Label>>;
+
+    /// One page of labels, newest first ([`LabelQuery`]).
+    fn labels(&self, query: &LabelQuery) -> Result<LabelPage>;
+
+    /// Marks a label as turned into a conversation test; `false` when the label is gone.
+    fn mark_label_tested(&self, message_id: i64, test: &LabelTest) -> Result<bool>;
+
+    /// Every labelled question as (masked text, the topic that should answer it, `None` for
+    /// "a new topic is needed"), oldest label first: what `triage eval --labels` runs.
+    fn labelled_questions(&self) -> Result<Vec<(String, Option<String>)>>;
 }

@@ -408,17 +408,23 @@ fn conversation_json(flows: &FlowSet, v: &ConversationView, now: DateTime<Utc>) 
         }).collect::<Vec<_>>(),
         "decisions": super::reasons::decisions(flows, &v.decisions),
         "audit": v.audit,
+        "labels": super::labels::labels_json(flows, &v.labels),
+        "can_label": super::labels::may_label(v),
     })
 }
 
 /// `id` from the path; anything but a number is a conversation that does not exist.
-fn conversation_id(raw: &str) -> ApiResult<i64> {
+pub(super) fn conversation_id(raw: &str) -> ApiResult<i64> {
     raw.parse()
         .map_err(|_| ApiError::not_found(format!("Gesprek `{raw}` bestaat niet.")))
 }
 
 /// Loads a conversation the caller may see.
-async fn visible(state: &Arc<AppState>, caller: &Caller, id: i64) -> ApiResult<ConversationView> {
+pub(super) async fn visible(
+    state: &Arc<AppState>,
+    caller: &Caller,
+    id: i64,
+) -> ApiResult<ConversationView> {
     let view = blocking(state, move |s| s.conversation_view(id))
         .await?
         .ok_or_else(|| ApiError::not_found(format!("Gesprek {id} bestaat niet.")))?;

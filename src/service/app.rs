@@ -55,7 +55,8 @@ pub fn router(state: Arc<AppState>, channels: &Channels) -> Router {
         .merge(super::auth::router())
         .merge(super::events::router())
         .merge(super::reports::router())
-        .merge(super::editor::router());
+        .merge(super::editor::router())
+        .merge(super::labels::router());
     if !state.demo() {
         // With real accounts there is no simulator: the people who open the address are agents.
         r = r.route(

@@ -19,6 +19,10 @@ pub struct Config {
     pub flows: PathBuf,
     /// Directory with office-hours.yaml, privacy.yaml and departments.yaml.
     pub rules: PathBuf,
+    /// Directory with the conversation tests (`TRIAGE_TESTS_DIR`): the editors' page checks
+    /// them and writes the tests it learns from labelled questions there. Unset: beside the
+    /// flows, as in the repository ([`Config::tests_dir`]).
+    pub tests: Option<PathBuf>,
     /// Log lines as JSON (`TRIAGE_LOG_FORMAT=json`).
     pub log_json: bool,
     /// A production configuration refuses the test clock.
@@ -234,6 +238,7 @@ impl Default for Config {
             database_url: "sqlite:data/triage.db".into(),
             flows: PathBuf::from("flows"),
             rules: PathBuf::from("rules"),
+            tests: None,
             log_json: false,
             production: false,
             secure_cookies: true,
@@ -279,6 +284,7 @@ impl fmt::Debug for Config {
             .field("database_url", &self.database_url)
             .field("flows", &self.flows)
             .field("rules", &self.rules)
+            .field("tests", &self.tests)
             .field("log_json", &self.log_json)
             .field("production", &self.production)
             .field("secure_cookies", &self.secure_cookies)
@@ -374,6 +380,9 @@ impl Config {
                 .parse()
                 .map_err(|_| format!("WEBCHAT_MESSAGES_PER_MINUTE `{v}` is not a number"))?;
         }
+        if let Some(v) = env("TRIAGE_TESTS_DIR").filter(|v| !v.is_empty()) {
+            config.tests = Some(PathBuf::from(v));
+        }
         if let Some(v) = env("TRIAGE_LISTEN").filter(|v| !v.is_empty()) {
             config.listen = v.parse().map_err(|e| {
                 format!("TRIAGE_LISTEN `{v}` is not an address like 127.0.0.1:8080: {e}")
@@ -444,6 +453,20 @@ impl Config {
             DEMO_VERIFY_TOKEN
         } else {
             &self.whatsapp.verify_token
+        }
+    }
+
+    /// Where the conversation tests live: `tests`, else [`crate::convtest::DEFAULT_DIR`] beside
+    /// the flows directory (the repository's layout, which `triage check` and `triage test`
+    /// assume too).
+    pub fn tests_dir(&self) -> PathBuf {
+        match &self.tests {
+            Some(dir) => dir.clone(),
+            None => self
+                .flows
+                .parent()
+                .unwrap_or_else(|| Path::new(""))
+                .join(crate::convtest::DEFAULT_DIR),
         }
     }
 
@@ -567,6 +590,34 @@ mod tests {
         assert!(real.validate(false).unwrap_err().contains("public"));
         real.whatsapp.app_secret = "s".into();
         assert!(real.validate(false).is_ok());
+    }
+
+    #[test]
+    fn the_tests_live_beside_the_flows_unless_configured() {
+        let at = |flows: &str| Config {
+            flows: PathBuf::from(flows),
+            ..Config::default()
+        };
+        assert_eq!(
+            Config::default().tests_dir(),
+            PathBuf::from("fixtures/conversations")
+        );
+        assert_eq!(
+            at("/srv/triage/flows").tests_dir(),
+            PathBuf::from("/srv/triage/fixtures/conversations")
+        );
+        let env = |k: &str| (k == "TRIAGE_TESTS_DIR").then(|| "/srv/tests".to_string());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("triage.toml");
+        std::fs::write(&file, "tests = \"/srv/from-file\"\n").unwrap();
+        assert_eq!(
+            Config::load(Some(&file), |_| None).unwrap().tests_dir(),
+            PathBuf::from("/srv/from-file")
+        );
+        assert_eq!(
+            Config::load(Some(&file), env).unwrap().tests_dir(),
+            PathBuf::from("/srv/tests")
+        );
     }
 
     #[test]

@@ -110,20 +110,16 @@ struct Check {
     tests: Option<Value>,
 }
 
-/// Where the conversation tests live: [`convtest::DEFAULT_DIR`] beside the flows directory (the
-/// layout of the repository, which `triage check` assumes too).
-fn tests_dir(flows: &Path) -> PathBuf {
-    flows
-        .parent()
-        .unwrap_or_else(|| Path::new(""))
-        .join(convtest::DEFAULT_DIR)
-}
-
-/// Loads the files as `triage check` does (blocking: reads the disk).
-fn check_files(flows: &Path, rules: &Path, channels: &[crate::channel::Channel]) -> Check {
+/// Loads the files as `triage check` does, with the conversation tests in `dir` (blocking: reads
+/// the disk).
+fn check_files(
+    flows: &Path,
+    rules: &Path,
+    dir: PathBuf,
+    channels: &[crate::channel::Channel],
+) -> Check {
     match FlowSet::load_for(flows, rules, channels) {
         Ok((set, warnings)) => {
-            let dir = tests_dir(flows);
             let tests = dir.is_dir().then(|| {
                 let (untested, problems) = match convtest::load(std::slice::from_ref(&dir)) {
                     Ok(t) => (convtest::untested_topics(&set, &t), Vec::new()),
@@ -152,10 +148,13 @@ fn check_files(flows: &Path, rules: &Path, channels: &[crate::channel::Channel])
 async fn status(State(s): State<Arc<AppState>>, caller: Caller) -> ApiResult<Json<Value>> {
     require_editor(&caller)?;
     let (flows_dir, rules_dir) = (s.config.flows.clone(), s.config.rules.clone());
+    let tests_dir = s.config.tests_dir();
     let channels = s.channels.clone();
-    let check = tokio::task::spawn_blocking(move || check_files(&flows_dir, &rules_dir, &channels))
-        .await
-        .map_err(ApiError::internal)?;
+    let check = tokio::task::spawn_blocking(move || {
+        check_files(&flows_dir, &rules_dir, tests_dir, &channels)
+    })
+    .await
+    .map_err(ApiError::internal)?;
     let flows = s.flows();
     let loaded_at = *s
         .flows_loaded_at
@@ -375,17 +374,5 @@ mod tests {
             "2026-10-25T00:30:00Z".parse::<DateTime<Utc>>().unwrap()
         );
         assert!(parse_at(&flows, "vrijdagavond").is_err());
-    }
-
-    #[test]
-    fn the_tests_live_beside_the_flows() {
-        assert_eq!(
-            tests_dir(Path::new("flows")),
-            PathBuf::from("fixtures/conversations")
-        );
-        assert_eq!(
-            tests_dir(Path::new("/srv/triage/flows")),
-            PathBuf::from("/srv/triage/fixtures/conversations")
-        );
     }
 }

@@ -17,7 +17,7 @@ pub struct Change {
     pub conversation: i64,
     /// The departments whose queues changed (two for a forward; none for a send's result).
     pub departments: Vec<String>,
-    /// `decision`, `claim`, `reply`, `forward`, `resolve`, `reopen`, `note`, `sent`.
+    /// `decision`, `claim`, `reply`, `forward`, `resolve`, `reopen`, `note`, `sent`, `label`.
     pub what: &'static str,
 }
 

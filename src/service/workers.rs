@@ -654,6 +654,7 @@ async fn retention_once(
             traces = removed.traces,
             audit_lines = removed.audit_lines,
             sessions = removed.sessions,
+            labels = removed.labels,
             "retention terms applied"
         );
     }

@@ -12,11 +12,11 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::{
     AgentChange, AgentMessage, Applied, AuditRecord, ChangeOutcome, Conversation, ConversationView,
-    Counts, DecisionRecord, DeliveryUpdate, HandedOver, HistoryMessage, Inserted, NewInbound,
-    NewSession, NewUser, OutboxItem, PendingInbound, QueuePage, QueueQuery, Removed,
-    ReportDecision, ReportFollowUp, ReportHandover, ReportInbound, ReportRows, ResidentCounts,
-    ResidentExport, Result, RetentionCutoffs, Role, SendResult, Session, Store, StoreError, User,
-    Waiting, WaitingTime,
+    Counts, DecisionRecord, DeliveryUpdate, HandedOver, HistoryMessage, Inserted, Label, LabelPage,
+    LabelQuery, LabelTest, NewInbound, NewLabel, NewSession, NewUser, OutboxItem, PendingInbound,
+    QueuePage, QueueQuery, Removed, ReportDecision, ReportFollowUp, ReportHandover, ReportInbound,
+    ReportRows, ResidentCounts, ResidentExport, Result, RetentionCutoffs, Role, SendResult,
+    Session, Store, StoreError, User, Waiting, WaitingTime,
 };
 use crate::channel::{Channel, Delivery};
 use crate::engine::{ConversationState, Outcome, Phase, Reply};
@@ -154,6 +154,27 @@ CREATE TABLE secrets (
     value TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+",
+    // The learning loop: a resident's message an agent marked with the topic that should have
+    // answered it (`topic` NULL: a new topic is needed), with a copy of its masked text, one
+    // label per message; and when an editor turned it into a conversation test. A label goes
+    // with its message's text (retention) and its resident (erasure).
+    r"
+CREATE TABLE labels (
+    message_id INTEGER PRIMARY KEY REFERENCES messages (id),
+    conversation_id INTEGER NOT NULL REFERENCES conversations (id),
+    text TEXT NOT NULL,
+    topic TEXT,
+    note TEXT,
+    labelled_by TEXT NOT NULL,
+    labelled_at TEXT NOT NULL,
+    test_file TEXT,
+    tested_by TEXT,
+    tested_at TEXT
+);
+CREATE INDEX labels_time ON labels (labelled_at);
+CREATE INDEX labels_conversation ON labels (conversation_id);
+CREATE INDEX decisions_message ON decisions (message_id);
 ",
 ];
 
@@ -492,6 +513,83 @@ fn waiting_rows<P: rusqlite::Params>(
         });
     }
     Ok(out)
+}
+
+/// The columns of a [`Label`] (`l`), with its message's latest decision.
+const LABEL_COLUMNS: &str = "l.message_id, l.conversation_id, l.text, l.topic, l.note,
+    l.labelled_by, l.labelled_at, l.test_file, l.tested_by, l.tested_at,
+    (SELECT d.outcome FROM decisions d WHERE d.message_id = l.message_id ORDER BY d.id DESC LIMIT 1),
+    (SELECT d.topic FROM decisions d WHERE d.message_id = l.message_id ORDER BY d.id DESC LIMIT 1)";
+
+/// A label's columns as read, before its times are parsed.
+struct RawLabel {
+    message_id: i64,
+    conversation_id: i64,
+    text: String,
+    topic: Option<String>,
+    note: Option<String>,
+    by: String,
+    at: String,
+    test_file: Option<String>,
+    tested_by: Option<String>,
+    tested_at: Option<String>,
+    bot_outcome: Option<String>,
+    bot_topic: Option<String>,
+}
+
+impl RawLabel {
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawLabel> {
+        Ok(RawLabel {
+            message_id: r.get(0)?,
+            conversation_id: r.get(1)?,
+            text: r.get(2)?,
+            topic: r.get(3)?,
+            note: r.get(4)?,
+            by: r.get(5)?,
+            at: r.get(6)?,
+            test_file: r.get(7)?,
+            tested_by: r.get(8)?,
+            tested_at: r.get(9)?,
+            bot_outcome: r.get(10)?,
+            bot_topic: r.get(11)?,
+        })
+    }
+
+    fn finish(self) -> Result<Label> {
+        let test = match (self.test_file, self.tested_by, self.tested_at) {
+            (Some(file), Some(by), Some(at)) => Some(LabelTest {
+                file,
+                by,
+                at: parse_ts(&at)?,
+            }),
+            _ => None,
+        };
+        Ok(Label {
+            message_id: self.message_id,
+            conversation_id: self.conversation_id,
+            text: self.text,
+            topic: self.topic,
+            note: self.note,
+            by: self.by,
+            at: parse_ts(&self.at)?,
+            bot_outcome: self.bot_outcome,
+            bot_topic: self.bot_topic,
+            test,
+        })
+    }
+}
+
+/// Runs a query over [`LABEL_COLUMNS`].
+fn label_rows<P: rusqlite::Params>(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: P,
+) -> Result<Vec<Label>> {
+    let mut stmt = tx.prepare_cached(sql)?;
+    let raw = stmt
+        .query_map(params, RawLabel::read)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    raw.into_iter().map(RawLabel::finish).collect()
 }
 
 impl Store for SqliteStore {
@@ -1322,6 +1420,14 @@ impl Store for SqliteStore {
             }
             drop(stmt);
 
+            let labels = label_rows(
+                tx,
+                &format!(
+                    "SELECT {LABEL_COLUMNS} FROM labels l WHERE l.conversation_id = ?1 ORDER BY l.message_id"
+                ),
+                [id],
+            )?;
+
             Ok(Some(ConversationView {
                 conversation,
                 resident_name,
@@ -1331,6 +1437,7 @@ impl Store for SqliteStore {
                 messages,
                 decisions,
                 audit,
+                labels,
             }))
         })
     }
@@ -1661,6 +1768,10 @@ impl Store for SqliteStore {
                         "audit",
                         "SELECT * FROM audit WHERE conversation_id = ?1 ORDER BY id",
                     ),
+                    (
+                        "labels",
+                        "SELECT * FROM labels WHERE conversation_id = ?1 ORDER BY message_id",
+                    ),
                 ] {
                     c[key] = serde_json::Value::Array(rows_json(tx, sql, id)?);
                 }
@@ -1721,6 +1832,12 @@ impl Store for SqliteStore {
                     [&cut],
                 )?;
             }
+            // A label quotes its message: it goes with the message's text, whenever that went.
+            n.labels = tx.execute(
+                "DELETE FROM labels WHERE EXISTS (SELECT 1 FROM messages m
+                   WHERE m.id = labels.message_id AND m.removed_at IS NOT NULL)",
+                [],
+            )?;
             if let Some(cut) = cut.traces {
                 n.traces = tx.execute(
                     "UPDATE decisions SET decision = '{}' WHERE created_at < ?1 AND decision != '{}'",
@@ -1763,6 +1880,7 @@ impl Store for SqliteStore {
                 ..ResidentCounts::default()
             };
             for &id in &ids {
+                n.labels += tx.execute("DELETE FROM labels WHERE conversation_id = ?1", [id])?;
                 n.outbox += tx.execute("DELETE FROM outbox WHERE conversation_id = ?1", [id])?;
                 n.decisions +=
                     tx.execute("DELETE FROM decisions WHERE conversation_id = ?1", [id])?;
@@ -1790,6 +1908,111 @@ impl Store for SqliteStore {
             }
         }
         Ok(counts)
+    }
+
+    fn label_message(&self, l: &NewLabel) -> Result<Option<Label>> {
+        self.with_tx(|tx| {
+            // The text is copied from the message as stored: only ever the masked text. A new
+            // topic ends the label's being a test (that test expects the old one).
+            let same_topic = "COALESCE(labels.topic, '') = COALESCE(excluded.topic, '')";
+            let stored = tx.execute(
+                &format!(
+                    "INSERT INTO labels (message_id, conversation_id, text, topic, note, labelled_by, labelled_at)
+                     SELECT m.id, m.conversation_id, m.text, ?3, ?4, ?5, ?6 FROM messages m
+                     WHERE m.id = ?1 AND m.conversation_id = ?2 AND m.direction = 'in'
+                       AND m.removed_at IS NULL AND m.text <> ''
+                     ON CONFLICT (message_id) DO UPDATE SET
+                       test_file = CASE WHEN {same_topic} THEN labels.test_file END,
+                       tested_by = CASE WHEN {same_topic} THEN labels.tested_by END,
+                       tested_at = CASE WHEN {same_topic} THEN labels.tested_at END,
+                       topic = excluded.topic, note = excluded.note,
+                       labelled_by = excluded.labelled_by, labelled_at = excluded.labelled_at"
+                ),
+                params![
+                    l.message_id,
+                    l.conversation_id,
+                    l.topic,
+                    l.note,
+                    l.by,
+                    ts(l.at)
+                ],
+            )?;
+            if stored == 0 {
+                return Ok(None);
+            }
+            Ok(label_rows(
+                tx,
+                &format!("SELECT {LABEL_COLUMNS} FROM labels l WHERE l.message_id = ?1"),
+                [l.message_id],
+            )?
+            .pop())
+        })
+    }
+
+    fn remove_label(&self, conversation_id: i64, message_id: i64) -> Result<bool> {
+        self.with_tx(|tx| {
+            Ok(tx.execute(
+                "DELETE FROM labels WHERE message_id = ?1 AND conversation_id = ?2",
+                [message_id, conversation_id],
+            )? > 0)
+        })
+    }
+
+    fn label(&self, message_id: i64) -> Result<Option<Label>> {
+        self.with_read(|tx| {
+            Ok(label_rows(
+                tx,
+                &format!("SELECT {LABEL_COLUMNS} FROM labels l WHERE l.message_id = ?1"),
+                [message_id],
+            )?
+            .pop())
+        })
+    }
+
+    fn labels(&self, q: &LabelQuery) -> Result<LabelPage> {
+        self.with_read(|tx| {
+            let filter = "(?1 IS NULL OR l.topic = ?1) AND (?2 = 0 OR l.topic IS NULL)
+                          AND (?3 = 0 OR l.tested_at IS NULL)";
+            let total: i64 = tx.query_row(
+                &format!("SELECT COUNT(*) FROM labels l WHERE {filter}"),
+                params![q.topic, q.new_topic, q.untested],
+                |r| r.get(0),
+            )?;
+            let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
+            let offset = i64::try_from(q.offset).unwrap_or(i64::MAX);
+            let labels = label_rows(
+                tx,
+                &format!(
+                    "SELECT {LABEL_COLUMNS} FROM labels l WHERE {filter}
+                     ORDER BY l.labelled_at DESC, l.message_id DESC LIMIT ?4 OFFSET ?5"
+                ),
+                params![q.topic, q.new_topic, q.untested, limit, offset],
+            )?;
+            Ok(LabelPage {
+                total: usize::try_from(total).unwrap_or(0),
+                labels,
+            })
+        })
+    }
+
+    fn mark_label_tested(&self, message_id: i64, test: &LabelTest) -> Result<bool> {
+        self.with_tx(|tx| {
+            Ok(tx.execute(
+                "UPDATE labels SET test_file = ?2, tested_by = ?3, tested_at = ?4 WHERE message_id = ?1",
+                params![message_id, test.file, test.by, ts(test.at)],
+            )? > 0)
+        })
+    }
+
+    fn labelled_questions(&self) -> Result<Vec<(String, Option<String>)>> {
+        self.with_read(|tx| {
+            let mut stmt =
+                tx.prepare("SELECT text, topic FROM labels ORDER BY labelled_at, message_id")?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
     }
 }
 

@@ -3,7 +3,7 @@
 // record of sent messages, and a browser.
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,12 +39,17 @@ export class Triage {
   /** Starts the service with its test clock on `at`; resolves once /healthz answers. */
   static async start(at = TUESDAY_MORNING) {
     const dir = mkdtempSync(join(tmpdir(), 'triage-e2e-'));
+    // A copy of the conversation tests: "make a test" on the editors' page writes into it, never
+    // into the repository's.
+    const testsDir = join(dir, 'conversations');
+    cpSync(join(ROOT, 'fixtures', 'conversations'), testsDir, { recursive: true });
     const child = spawn(BIN, ['serve', '--test-clock', at], {
       cwd: ROOT,
       env: {
         ...process.env,
         TRIAGE_LISTEN: '127.0.0.1:0',
         TRIAGE_DATABASE_URL: `sqlite:${join(dir, 'triage.db')}`,
+        TRIAGE_TESTS_DIR: testsDir,
         RUST_LOG: 'warn',
         WHATSAPP_ACCESS_TOKEN: '',
       },
@@ -63,6 +68,7 @@ export class Triage {
       child.on('exit', (code) => reject(new Error(`triage exited with ${code}:\n${output}`)));
     });
     const t = new Triage(child, dir, base);
+    t.testsDir = testsDir;
     await until(async () => (await fetch(base + '/healthz')).ok, '/healthz');
     return t;
   }

@@ -68,7 +68,8 @@
       throw { status: 401, error: 'unauthorized', message: 'Je bent niet (meer) aangemeld.' };
     }
     if (!res.ok) {
-      throw { status: res.status, error: (data && data.error) || 'error', message: (data && data.message) || res.statusText };
+      // `body`: the whole answer, for what an error carries besides its message.
+      throw { status: res.status, error: (data && data.error) || 'error', message: (data && data.message) || res.statusText, body: data };
     }
     return data;
   }

@@ -44,6 +44,7 @@
     draw();
     loadStatus();
     loadUnmatched();
+    loadLabels();
   }).catch((e) => {
     if (e && e.status !== 401) fill(main, h('p', { class: 'error' }, e.message || 'Er ging iets mis.'));
   });
@@ -61,7 +62,8 @@
         h('section', { class: 'card', 'aria-labelledby': 'reload-title' },
           h('h2', { id: 'reload-title' }, 'Laatste keer geladen'), reloadBody)),
       tryCard(),
-      unmatchedCard());
+      unmatchedCard(),
+      labelsCard());
   }
 
   // -------------------------------------------------------------------------------------------
@@ -341,6 +343,116 @@
       h('summary', { class: 'small' }, 'en nog ' + plural(rest, 'andere vraag', 'andere vragen')),
       h('ul', { class: 'examples' }, list.map((e) => example(e, names))),
       list.length < rest ? h('p', { class: 'muted small' }, 'De nieuwste ' + list.length + ' hiervan staan hierboven.') : null);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Labelled questions: what agents marked in the inbox with the topic that should have answered
+  // it (or "a new topic is needed"); one click makes a conversation test of one.
+
+  const labelsBody = h('div', { class: 'stack', 'aria-live': 'polite' });
+  const labelFilter = h('select', { id: 'labels-filter', 'data-test': 'labels-filter', onchange: () => loadLabels() },
+    h('option', { value: '' }, 'Alle onderwerpen'), h('option', { value: 'new' }, 'Nieuw onderwerp nodig'));
+  const labelUntested = h('input', { type: 'checkbox', id: 'labels-untested', 'data-test': 'labels-untested', onchange: () => loadLabels() });
+  const labelsFile = h('code', { 'data-test': 'labels-file' });
+  let labelTopics = null;
+
+  function labelsCard() {
+    return h('section', { class: 'card', 'aria-labelledby': 'labels-title', 'data-test': 'labels-card' },
+      h('div', { class: 'row card-head' },
+        h('h2', { id: 'labels-title' }, 'Gelabelde vragen'),
+        h('span', { class: 'spacer' }),
+        h('label', { for: 'labels-filter', class: 'inline' }, 'Onderwerp'), labelFilter,
+        h('span', { class: 'check' }, labelUntested, h('label', { for: 'labels-untested', class: 'inline' }, 'alleen nog geen test'))),
+      h('p', { class: 'muted small' }, 'Vragen die een medewerker in de inbox markeerde met het onderwerp dat ze had moeten beantwoorden. ',
+        '“Maak test” zet er een gesprekstest van onderaan in ', labelsFile,
+        '; draai ze met ', h('code', {}, 'triage test'), '. Persoonsgegevens zijn afgeschermd.'),
+      labelsBody);
+  }
+
+  async function loadLabels() {
+    if (!labelTopics) {
+      try {
+        labelTopics = (await api('GET', '/api/topics')).topics;
+        labelFilter.append(...labelTopics.map((t) => h('option', { value: t.id }, t.title)));
+      } catch (e) { /* the list still loads; the filter offers all and new topics */ }
+    }
+    const p = new URLSearchParams();
+    if (labelFilter.value === 'new') p.set('new_topic', 'true');
+    else if (labelFilter.value) p.set('topic', labelFilter.value);
+    if (labelUntested.checked) p.set('untested', 'true');
+    let v;
+    try {
+      v = await api('GET', '/api/editor/labels?' + p.toString());
+    } catch (e) {
+      fill(labelsBody, h('p', { class: 'error' }, e.message));
+      return;
+    }
+    labelsFile.textContent = v.tests_file;
+    if (!v.labels.length) {
+      fill(labelsBody, h('p', { class: 'muted', 'data-test': 'labels-empty' },
+        p.toString() ? 'Geen gelabelde vragen met dit filter.' : 'Nog geen gelabelde vragen. Medewerkers markeren ze in de inbox, bij een bericht van de inwoner.'));
+      return;
+    }
+    fill(labelsBody,
+      h('p', { class: 'small', 'data-test': 'labels-summary' }, plural(v.total, 'gelabelde vraag', 'gelabelde vragen') +
+        (v.total > v.labels.length ? ' (de nieuwste ' + v.labels.length + ')' : '')),
+      h('ol', { class: 'labels' }, v.labels.map(labelItem)));
+  }
+
+  /** What the bot did with the question, in words. */
+  function botChose(b) {
+    if (!b) return 'onbekend';
+    const topic = b.topic ? '‘' + (b.topic_title || b.topic) + '’' : '';
+    if (b.outcome === 'faq') return 'antwoordde met ' + topic;
+    if (b.outcome === 'handover') return 'gaf het door aan een medewerker';
+    if (b.outcome === 'privacy_redirect') return 'verwees naar een beveiligde pagina' + (topic ? ' (' + topic + ')' : '');
+    return (OUTCOME[b.outcome] || [null, b.outcome])[1] + (topic ? ' · ' + topic : '');
+  }
+
+  function labelItem(l) {
+    const result = h('div', { class: 'label-result', 'data-test': 'label-result', 'aria-live': 'polite' });
+    const should = l.new_topic
+      ? h('span', { class: 'badge warn', 'data-test': 'label-should' }, 'nieuw onderwerp nodig')
+      : h('span', { class: 'badge topic', 'data-test': 'label-should' }, l.topic_title || l.topic);
+    const action = l.test
+      ? h('span', { class: 'badge ok', 'data-test': 'label-tested', title: 'door ' + l.test.by + ', ' + dateTime(l.test.at) }, '✔ is een test')
+      : h('button', { type: 'button', class: 'primary', 'data-test': 'make-test', onclick: (e) => makeTest(l, e.currentTarget, result) }, 'Maak test');
+    return h('li', { class: 'label-item', 'data-test': 'label-item', 'data-message': l.message_id },
+      h('div', { class: 'row' },
+        h('q', { class: 'label-text', 'data-test': 'label-text' }, l.text),
+        h('span', { class: 'spacer' }), action),
+      h('dl', { class: 'facts label-facts' },
+        h('dt', {}, 'De bot'), h('dd', { 'data-test': 'label-bot' }, botChose(l.bot)),
+        h('dt', {}, 'Had moeten zijn'), h('dd', {}, should),
+        h('dt', {}, 'Gemarkeerd'), h('dd', { 'data-test': 'label-who' }, l.by + ' · ' + dateTime(l.at) + ' · ',
+          h('a', { href: '/inbox#' + new URLSearchParams({ c: l.conversation_id }).toString() }, 'gesprek ' + l.conversation_id)),
+        l.note ? [h('dt', {}, 'Notitie'), h('dd', {}, l.note)] : null),
+      result);
+  }
+
+  async function makeTest(l, button, result) {
+    button.disabled = true;
+    let r;
+    try {
+      r = await api('POST', '/api/editor/labels/' + l.message_id + '/test', {});
+    } catch (e) {
+      button.disabled = false;
+      // Nothing was written: the test to add by hand, and what is wrong with the file.
+      const t = (e.body && e.body.test) || {};
+      fill(result, h('p', { class: 'error', role: 'alert', 'data-test': 'make-test-error' }, e.message),
+        t.diagnostics && t.diagnostics.length ? diagnosticList(t.diagnostics) : null,
+        t.yaml ? [h('p', { class: 'small' }, 'Zet deze test er zelf in:'), h('pre', { class: 'yaml', 'data-test': 'label-yaml' }, t.yaml)] : null);
+      return;
+    }
+    button.replaceWith(h('span', { class: 'badge ok', 'data-test': 'label-tested' }, '✔ is een test'));
+    fill(result,
+      h('p', { class: 'small', 'data-test': 'make-test-done' },
+        r.added ? 'Toegevoegd aan ' : 'Stond al in ', h('code', {}, r.file + (r.line ? ':' + r.line : '')), '. ',
+        r.passes === true ? h('span', { class: 'badge ok', 'data-test': 'test-passes' }, 'slaagt al')
+          : r.passes === false ? h('span', { class: 'badge late', 'data-test': 'test-fails' }, 'faalt nog: pas de flows aan') : null),
+      h('pre', { class: 'yaml', 'data-test': 'label-yaml' }, r.yaml),
+      r.failure ? h('details', {}, h('summary', { class: 'small' }, 'Wat de test nu ziet'), h('pre', { class: 'yaml' }, r.failure)) : null);
+    toast(r.added ? 'De test staat erin.' : 'Die test stond er al.', 'ok');
   }
 
   function plural(n, one, many) {

@@ -492,6 +492,8 @@
     const fields = same ? [...view.querySelectorAll('[data-test=forward-department], [data-test=forward-note], [data-test=template]')]
       .map((el) => [el.getAttribute('data-test'), el.value]) : [];
     const focused = document.activeElement && view.contains(document.activeElement) ? document.activeElement.getAttribute('data-test') : null;
+    // A message's label control is one of many with its name: found again by its message.
+    const focusedLabel = focused && document.activeElement.dataset.labelMessage;
     const history = view.querySelector('.history');
     const atBottom = !history || !same || history.scrollHeight - history.scrollTop - history.clientHeight < 40;
     current = c;
@@ -515,7 +517,8 @@
       wantFocus = null;
       if (pick) pick.focus();
     } else if (focused) {
-      const el = view.querySelector('[data-test="' + focused + '"]');
+      const el = (focusedLabel && view.querySelector('[data-label-message="' + focusedLabel + '"]'))
+        || view.querySelector('[data-test="' + focused + '"]');
       if (el) el.focus(); else view.focus();
     }
   }
@@ -569,7 +572,8 @@
       return h('div', { class: 'bubble ' + kind + (m.author === 'bot' ? ' bot' : ''), 'data-test': 'message', 'data-author': m.author, 'data-kind': m.kind },
         kind === 'note' ? h('b', {}, 'Notitie: ') : null,
         m.removed ? h('i', { class: 'muted' }, 'Tekst verwijderd: de bewaartermijn is voorbij.') : linkify(m.text),
-        h('span', { class: 'meta' }, who + ' · ' + dateTime(m.at) + (m.kind === 'template' ? ' · sjabloon' : '') + (status ? ' · ' + statusName(status) : '')));
+        h('span', { class: 'meta' }, who + ' · ' + dateTime(m.at) + (m.kind === 'template' ? ' · sjabloon' : '') + (status ? ' · ' + statusName(status) : '')),
+        kind === 'in' ? labelControl(c, m) : null);
     });
     return h('div', { class: 'history', role: 'log', tabindex: '0', 'aria-label': 'Berichten', 'data-test': 'history' }, items);
   }
@@ -739,6 +743,152 @@
     } catch (e) {
       toast(e.status === 404 ? 'Er wacht niemand meer die nog niet is opgepakt.' : (e.message || 'Dat lukte niet'), e.status === 404 ? 'ok' : 'error');
     }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The learning loop: which topic should have answered a resident's question (or "a new topic
+  // is needed"), marked on the message; the editors turn it into a conversation test.
+
+  const LABEL_TEXT = {
+    question: 'Welk onderwerp had dit moeten beantwoorden?',
+    open: 'Welk onderwerp?',
+    openHidden: ' had dit bericht moeten beantwoorden',
+    search: 'Zoek een onderwerp',
+    searchHint: 'Typ een deel van de naam; ↓ gaat naar de lijst, Enter slaat op.',
+    topics: 'Onderwerpen',
+    none: 'Geen onderwerp gevonden. Past er geen? Kies “Nieuw onderwerp nodig”.',
+    note: 'Notitie voor de redactie (mag leeg)',
+    save: 'Opslaan',
+    newTopic: 'Nieuw onderwerp nodig',
+    remove: 'Label weghalen',
+    cancel: 'Annuleren',
+    pick: 'Kies een onderwerp, of “Nieuw onderwerp nodig”.',
+    saved: 'Gemarkeerd voor de redactie',
+    removed: 'Label weggehaald',
+    by: (l) => 'Gemarkeerd door ' + l.by + ', ' + dateTime(l.at) + (l.test ? ' · is een gesprekstest' : ''),
+  };
+
+  /** On a resident's message of a handed-over conversation: its label as a chip, or the button
+   * that asks which topic should have answered it. Either opens the picker. */
+  function labelControl(c, m) {
+    if (!c.can_label || m.removed || !m.text) return null;
+    const l = (c.labels || []).find((x) => x.message_id === m.id);
+    const open = (e) => { e.preventDefault(); openLabel(c, m, l); };
+    if (l) {
+      const name = l.new_topic ? LABEL_TEXT.newTopic : (l.topic_title || l.topic);
+      return h('span', { class: 'label-row' },
+        h('button', { type: 'button', class: 'label-chip' + (l.new_topic ? ' new' : ''), 'data-test': 'label-chip',
+          'data-label-message': m.id, 'data-topic': l.topic || '', 'data-new-topic': String(l.new_topic),
+          title: LABEL_TEXT.by(l), onclick: open },
+        h('span', { 'aria-hidden': 'true' }, '🏷 '), name,
+        h('span', { class: 'sr-only' }, ' · ' + LABEL_TEXT.by(l) + '. Wijzigen')));
+    }
+    return h('span', { class: 'label-row' },
+      h('button', { type: 'button', class: 'linkish label-open', 'data-test': 'label-open', 'data-label-message': m.id,
+        title: LABEL_TEXT.question, onclick: open },
+      h('span', { 'aria-hidden': 'true' }, '🏷 '), LABEL_TEXT.open, h('span', { class: 'sr-only' }, LABEL_TEXT.openHidden)));
+  }
+
+  /** Lower case without accents, for searching topic titles as typed. */
+  const fold = (t) => t.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '');
+
+  async function openLabel(c, m, current) {
+    const opener = document.activeElement;
+    let topics;
+    try {
+      topics = (await api('GET', '/api/topics')).topics;
+    } catch (e) {
+      toast(e.message || 'Dat lukte niet', 'error');
+      return;
+    }
+    const search = h('input', { type: 'search', id: 'label-search', 'data-test': 'label-search', autocomplete: 'off',
+      'aria-controls': 'label-topics', 'aria-describedby': 'label-search-hint' });
+    const pick = h('select', { id: 'label-topics', size: '8', 'data-test': 'label-topics', 'aria-label': LABEL_TEXT.topics });
+    const none = h('p', { class: 'muted small hidden', 'data-test': 'label-none', role: 'status' }, LABEL_TEXT.none);
+    const note = h('input', { id: 'label-note', 'data-test': 'label-note', maxlength: '500', autocomplete: 'off' });
+    note.value = (current && current.note) || '';
+    const error = h('p', { class: 'error', role: 'alert', 'data-test': 'label-error' });
+    const show = () => {
+      const words = fold(search.value).split(/\s+/).filter(Boolean);
+      const keep = pick.value;
+      const shown = topics.filter((t) => words.every((w) => fold(t.title + ' ' + t.id).includes(w)));
+      pick.replaceChildren(...shown.map((t) => h('option', { value: t.id }, t.title)));
+      none.classList.toggle('hidden', shown.length > 0);
+      pick.value = shown.some((t) => t.id === keep) ? keep : (shown[0] ? shown[0].id : '');
+    };
+    search.addEventListener('input', show);
+    search.addEventListener('keydown', (e) => {
+      if (e.key === 'ArrowDown' && pick.options.length) { e.preventDefault(); pick.focus(); }
+    });
+    pick.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') { e.preventDefault(); form.requestSubmit(); }
+    });
+    pick.addEventListener('dblclick', () => form.requestSubmit());
+    const save = async (body) => {
+      error.textContent = '';
+      if (note.value.trim()) body.note = note.value.trim();
+      try {
+        await api('PUT', '/api/conversations/' + c.id + '/messages/' + m.id + '/label', body);
+      } catch (err) {
+        error.textContent = err.message || 'Dat lukte niet';
+        return;
+      }
+      await done(LABEL_TEXT.saved);
+    };
+    /** Closes the picker, draws the conversation again and puts focus on the message's label. */
+    let changed = false;
+    const done = async (message) => {
+      changed = true;
+      dialog.close();
+      toast(message, 'ok');
+      await schedule({ conversation: true }, true);
+      const back = view.querySelector('[data-label-message="' + m.id + '"]');
+      if (back) back.focus();
+    };
+    const remove = current
+      ? h('button', { type: 'button', class: 'danger', 'data-test': 'label-remove', onclick: async () => {
+        try {
+          await api('DELETE', '/api/conversations/' + c.id + '/messages/' + m.id + '/label');
+        } catch (err) {
+          error.textContent = err.message || 'Dat lukte niet';
+          return;
+        }
+        await done(LABEL_TEXT.removed);
+      } }, LABEL_TEXT.remove)
+      : null;
+    const form = h('form', { class: 'stack' },
+      h('div', {}, h('label', { for: 'label-search' }, LABEL_TEXT.search), search,
+        h('div', { id: 'label-search-hint', class: 'muted small' }, LABEL_TEXT.searchHint)),
+      pick, none,
+      h('div', {}, h('label', { for: 'label-note' }, LABEL_TEXT.note), note),
+      error,
+      h('div', { class: 'row' },
+        h('button', { type: 'submit', class: 'primary', 'data-test': 'label-save' }, LABEL_TEXT.save),
+        h('button', { type: 'button', 'data-test': 'label-new-topic', onclick: () => save({ new_topic: true }) }, LABEL_TEXT.newTopic),
+        remove,
+        h('span', { class: 'spacer' }),
+        h('button', { type: 'button', 'data-test': 'label-cancel', onclick: () => dialog.close() }, LABEL_TEXT.cancel)));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      if (!pick.value) { error.textContent = LABEL_TEXT.pick; search.focus(); return; }
+      save({ topic: pick.value });
+    });
+    const dialog = h('dialog', { class: 'card label-dialog', 'aria-labelledby': 'label-title', 'data-test': 'label-dialog' },
+      h('h2', { id: 'label-title' }, LABEL_TEXT.question),
+      h('blockquote', { class: 'bubble in label-quote' }, m.text),
+      form);
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      if (changed) return; // `done` puts focus on the label once the conversation is drawn again
+      // Back on the message's button, also when a live update drew the conversation again.
+      const back = opener && opener.isConnected ? opener : view.querySelector('[data-label-message="' + m.id + '"]');
+      if (back) back.focus();
+    });
+    document.body.append(dialog);
+    show();
+    if (current && current.topic) { pick.value = current.topic; }
+    dialog.showModal();
+    search.focus();
   }
 
   // -------------------------------------------------------------------------------------------
