@@ -27,10 +27,10 @@ use serde::Serialize;
 
 use crate::channel::Channel;
 use crate::engine::{
-    decide, Candidate, ConversationState, Decision, FindingSummary, Message, Outcome, Reasons,
-    Reply, Trace,
+    decide, Candidate, ConversationState, Decision, FindingSummary, Message, Outcome, Reply, Trace,
 };
 use crate::flows::FlowSet;
+use crate::store::{StoredDecision, StoredInbound};
 
 /// How many messages a replay reads at most (the newest); the rest is counted, not replayed.
 pub const MAX_MESSAGES: usize = 5_000;
@@ -56,8 +56,9 @@ pub struct Input {
     pub sent_at: Option<DateTime<Utc>>,
     /// When it arrived: the moment it is decided at again.
     pub at: DateTime<Utc>,
-    /// What the bot decided when it came in, if it has been decided.
-    pub recorded: Option<Recorded>,
+    /// What the bot decided when it came in, if it has been decided (an outcome this build
+    /// does not know is not compared).
+    pub recorded: Option<StoredDecision>,
 }
 
 impl std::fmt::Debug for Input {
@@ -70,16 +71,21 @@ impl std::fmt::Debug for Input {
     }
 }
 
-/// A decision as the store recorded it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Recorded {
-    /// As stored ([`Outcome::as_str`]); one this build does not know is not compared.
-    pub outcome: String,
-    pub topic: Option<String>,
-    /// The conversation's department after the decision.
-    pub department: Option<String>,
-    /// The reasons kept with it; `None` once the retention term removed them.
-    pub reasons: Option<Reasons>,
+impl From<StoredInbound> for Input {
+    fn from(m: StoredInbound) -> Input {
+        Input {
+            message_id: m.message_id,
+            conversation_id: m.conversation_id,
+            channel: m.channel,
+            text: m.text,
+            button: m.button,
+            media: m.media,
+            findings: m.findings,
+            sent_at: m.sent_at,
+            at: m.at,
+            recorded: m.decision,
+        }
+    }
 }
 
 /// What the new flows are compared with.
@@ -118,7 +124,7 @@ impl Side {
     }
 
     /// The recorded decision as a side, if the bot decided it from the flows.
-    fn recorded(r: &Recorded) -> Option<Side> {
+    fn recorded(r: &StoredDecision) -> Option<Side> {
         let outcome = Outcome::parse(&r.outcome).filter(|o| by_the_flows(*o))?;
         Some(Side {
             outcome,
@@ -800,12 +806,13 @@ topics:
     #[test]
     fn recorded_decisions_are_compared_only_where_the_flows_decided() {
         let after = flows(TOPICS);
-        let recorded = |outcome: &str, topic: Option<&str>, department: Option<&str>| Recorded {
-            outcome: outcome.into(),
-            topic: topic.map(Into::into),
-            department: department.map(Into::into),
-            reasons: None,
-        };
+        let recorded =
+            |outcome: &str, topic: Option<&str>, department: Option<&str>| StoredDecision {
+                outcome: outcome.into(),
+                topic: topic.map(Into::into),
+                department: department.map(Into::into),
+                reasons: None,
+            };
         let mut messages = vec![
             input(1, "mijn container is kapot"),
             input(2, "mijn container is kapot"),
