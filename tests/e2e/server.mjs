@@ -3,7 +3,7 @@
 // record of sent messages, and a browser.
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,11 +36,20 @@ export async function until(check, what, ms = 10000) {
 }
 
 export class Triage {
-  /** Starts the service with its test clock on `at`; resolves once /healthz answers. */
-  static async start(at = TUESDAY_MORNING) {
+  /** Starts the service with its test clock on `at`; resolves once /healthz answers. With
+   * `{ ownFlows: true }` it serves a copy of the shipped flows, rules and conversation tests in
+   * its own directory (`triage.files`), which a test may change. */
+  static async start(at = TUESDAY_MORNING, { ownFlows = false } = {}) {
     const dir = mkdtempSync(join(tmpdir(), 'triage-e2e-'));
+    let cwd = ROOT;
+    if (ownFlows) {
+      cwd = join(dir, 'files');
+      for (const sub of ['flows', 'rules', 'fixtures/conversations']) {
+        cpSync(join(ROOT, sub), join(cwd, sub), { recursive: true });
+      }
+    }
     const child = spawn(BIN, ['serve', '--test-clock', at], {
-      cwd: ROOT,
+      cwd,
       env: {
         ...process.env,
         TRIAGE_LISTEN: '127.0.0.1:0',
@@ -63,6 +72,7 @@ export class Triage {
       child.on('exit', (code) => reject(new Error(`triage exited with ${code}:\n${output}`)));
     });
     const t = new Triage(child, dir, base);
+    t.files = cwd;
     await until(async () => (await fetch(base + '/healthz')).ok, '/healthz');
     return t;
   }
