@@ -23,7 +23,7 @@
 //!   text, WhatsApp exports), streaming.
 //! - [`unmatched`]: handed-over questions grouped by similarity, for new FAQ topics.
 //! - [`replay`]: what would change: stored messages decided again by new flows, the differences.
-//! - [`cli`]: the editors' command line (`check`, `try`, `test`, `schema`).
+//! - [`cli`]: the editors' command line (`check`, `try`, `test`, `diff`, `schema`).
 //! - [`diag`]: problems a pure module reports against a path in its configuration.
 //! - [`load`]: what the load and soak tools share (the text mix, the webhook they post).
 //!

@@ -229,7 +229,9 @@
       const changes = v.changes.filter((c) => sameKind(c, k));
       sections.push(h('section', { class: 'diff-kind', 'aria-labelledby': 'diff-kind-' + i, 'data-test': 'diff-kind-section' },
         h('h3', { id: 'diff-kind-' + i, tabindex: '-1' }, kindLabel(k, names), ' ', h('span', { class: 'badge' }, '× ' + number(k.count))),
-        h('ol', { class: 'diff-changes' }, changes.map((c) => diffChange(c, names)))));
+        changes.length
+          ? h('ol', { class: 'diff-changes' }, changes.map((c) => diffChange(c, names)))
+          : h('p', { class: 'muted small' }, 'Niet in de lijst: die is ingekort (wel meegeteld).')));
     });
     fill(diffBody,
       summary,
