@@ -1,8 +1,9 @@
-//! The command line: the editors' `check`, `try`, `test` and `schema`; the operators' `serve`,
-//! `user`, `resident`, `backup` and `redact`.
+//! The command line: the editors' `check`, `try`, `test`, `diff` and `schema`; the operators'
+//! `serve`, `user`, `resident`, `backup` and `redact`.
 //!
 //! Every command reads `./flows` and `./rules` unless told otherwise, prints compiler-like
 //! output, and exits 1 when something is wrong (2 for a command line it cannot understand).
+//! `diff` exits as diff(1) does ([`diff`]): 0 nothing changes, 1 something does, 2 trouble.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,8 @@ use crate::convtest::{self, CaseResult};
 use crate::engine::{decide, ConversationState, Decision, Message, Reply};
 use crate::flows::{model, FlowSet};
 use crate::source::{Diagnostic, Severity};
+
+mod diff;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -89,6 +92,36 @@ triage eval eval/heldout.yaml\n  triage eval eval/dev.yaml --verbose"
         /// Exit 1 when fewer than this share (in %) of FAQ questions is right at once
         #[arg(long, value_name = "PERCENT")]
         min: Option<f64>,
+    },
+    /// What would change: the stored messages of the last days decided again by the flows on
+    /// disk, and every decision that differs; exit 0 when none does, 1 when some do, 2 when the
+    /// flows or the database cannot be read
+    #[command(
+        after_help = "Before: by default the decisions the database recorded when the \
+messages came in (only those the flows made: FAQ, handover, privacy, nothing to act on); with \
+--before, the flows in DIR decided the same way (e.g. a checkout of the published flows).\n\
+Each message is decided as the first of a new conversation, at the time it came in, so only \
+the flows' difference shows. Messages are masked as stored. At most the newest 5,000 are read."
+    )]
+    Diff {
+        /// How many days back from --at
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(i64).range(1..=366))]
+        days: i64,
+        /// The end of the period (RFC 3339, e.g. 2026-11-27T19:30:00+01:00); default now
+        #[arg(long)]
+        at: Option<String>,
+        /// A configuration file naming the database (default: ./triage.toml when it exists)
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Compare with the flows in this directory instead of the recorded decisions
+        #[arg(long, value_name = "DIR")]
+        before: Option<PathBuf>,
+        /// The rules that go with --before (default: --rules)
+        #[arg(long, value_name = "DIR", requires = "before")]
+        before_rules: Option<PathBuf>,
+        /// Print one JSON object
+        #[arg(long)]
+        json: bool,
     },
     /// Run the conversation tests (default: fixtures/conversations)
     Test {
@@ -252,6 +285,25 @@ pub fn run(cli: Cli) -> ExitCode {
             name,
             lang,
         ),
+        Some(Command::Diff {
+            days,
+            at,
+            config,
+            before,
+            before_rules,
+            json,
+        }) => {
+            return diff::run(&diff::Args {
+                flows: &cli.flows,
+                rules: &cli.rules,
+                days,
+                at: at.as_deref(),
+                config: config.as_deref(),
+                before: before.as_deref(),
+                before_rules: before_rules.as_deref(),
+                json,
+            })
+        }
         Some(Command::Test { paths }) => test(&cli.flows, &cli.rules, &paths),
         Some(Command::Eval {
             paths,
@@ -538,22 +590,7 @@ pub fn describe(set: &FlowSet, d: &Decision, now: DateTime<Utc>, lang: Lang) -> 
     if !d.trace.candidates.is_empty() {
         let _ = writeln!(o, "topics considered");
         for c in &d.trace.candidates {
-            let terms: Vec<String> = c
-                .matched
-                .iter()
-                .map(|m| {
-                    let how = match m.how {
-                        crate::matcher::MatchHow::Exact => String::new(),
-                        crate::matcher::MatchHow::Partial => format!(" in `{}`", m.found),
-                        crate::matcher::MatchHow::Joined => format!(" as `{}`", m.found),
-                        crate::matcher::MatchHow::Typo(n) => {
-                            format!(" as `{}`, {}", m.found, plural(n.into(), "typo"))
-                        }
-                    };
-                    format!("{:?} `{}`{how}", m.kind, m.term).to_lowercase()
-                })
-                .collect();
-            let mut terms = terms;
+            let mut terms: Vec<String> = c.matched.iter().map(term_text).collect();
             if let Some(sim) = c.similar.as_ref().filter(|s| !s.words.is_empty()) {
                 let words: Vec<String> = sim
                     .words
@@ -580,6 +617,19 @@ pub fn describe(set: &FlowSet, d: &Decision, now: DateTime<Utc>, lang: Lang) -> 
         }
     }
     o
+}
+
+/// A matched term as the command line writes it: ``keyword `kliko` as `klikoo`, 1 typo``.
+fn term_text(m: &crate::engine::MatchedTerm) -> String {
+    let how = match m.how {
+        crate::matcher::MatchHow::Exact => String::new(),
+        crate::matcher::MatchHow::Partial => format!(" in `{}`", m.found),
+        crate::matcher::MatchHow::Joined => format!(" as `{}`", m.found),
+        crate::matcher::MatchHow::Typo(n) => {
+            format!(" as `{}`, {}", m.found, plural(n.into(), "typo"))
+        }
+    };
+    format!("{:?} `{}`{how}", m.kind, m.term).to_lowercase()
 }
 
 fn test(flows: &Path, rules: &Path, paths: &[PathBuf]) -> CliResult {

@@ -689,6 +689,8 @@ fn privacy_redirect(flows: &FlowSet, st: &mut ConversationState, text: Text<'_>,
         Target::Topic,
         &mut scratch,
     );
+    // The secure page follows the topic the message names in its own words, not a look-alike.
+    let winner = winner.filter(|_| candidates.first().is_some_and(|c| !c.matched.is_empty()));
     d.trace.candidates = candidates;
     let page = winner
         .and_then(|i| {
@@ -838,8 +840,14 @@ fn choose(
     if let Some(i) = person.and_then(|c| flows.topic_index(&c.id)) {
         return Choice::Answer(i);
     }
+    // Without `clarify:` the editors set no bar for resemblance alone: the best topic that
+    // matched some of its own words answers, as keywords always did.
     let Some(cl) = &flows.clarify else {
-        return Choice::Answer(w);
+        return candidates
+            .iter()
+            .find(|c| c.in_running() && !c.matched.is_empty())
+            .and_then(|c| flows.topic_index(&c.id))
+            .map_or(Choice::Nothing, Choice::Answer);
     };
     // The editors' strongest words first: a topic whose phrase or pattern matched, with terms
     // that clearly beat every other topic's, answers whatever the resemblance says.

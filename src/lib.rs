@@ -23,7 +23,8 @@
 //! - [`redact`]: `triage redact`: personal data masked in exported chats (CSV, JSON lines,
 //!   text, WhatsApp exports), streaming.
 //! - [`unmatched`]: handed-over questions grouped by similarity, for new FAQ topics.
-//! - [`cli`]: the editors' command line (`check`, `try`, `test`, `schema`).
+//! - [`replay`]: what would change: stored messages decided again by new flows, the differences.
+//! - [`cli`]: the editors' command line (`check`, `try`, `test`, `diff`, `schema`).
 //! - [`diag`]: problems a pure module reports against a path in its configuration.
 //! - [`load`]: what the load and soak tools share (the text mix, the webhook they post).
 //!
@@ -66,6 +67,7 @@ pub mod matcher;
 pub mod privacy;
 pub mod ranking;
 pub mod redact;
+pub mod replay;
 pub mod reports;
 pub mod service;
 pub mod similar;

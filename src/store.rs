@@ -603,6 +603,54 @@ pub struct ReportFollowUp {
     pub answer: Option<Outcome>,
 }
 
+/// A resident's stored message with the decision recorded for it ([`Store::inbound_since`]):
+/// what `triage diff` and the editors' "what would change" decide again ([`crate::replay`]).
+#[derive(Clone, PartialEq)]
+pub struct StoredInbound {
+    pub message_id: i64,
+    pub conversation_id: i64,
+    pub channel: Channel,
+    /// Masked, as stored.
+    pub text: String,
+    pub button: Option<String>,
+    pub media: Option<String>,
+    /// What the detectors found (masked) when it came in.
+    pub findings: Vec<FindingSummary>,
+    pub sent_at: Option<DateTime<Utc>>,
+    /// When it came in.
+    pub at: DateTime<Utc>,
+    /// The decision made on it; `None` while it waits to be decided.
+    pub decision: Option<StoredDecision>,
+}
+
+impl fmt::Debug for StoredInbound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredInbound")
+            .field("message_id", &self.message_id)
+            .field("at", &self.at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A decision's columns as stored, and its reasons when the retention term left them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDecision {
+    /// [`Outcome::as_str`]; kept as text so that an outcome this build does not know still reads.
+    pub outcome: String,
+    pub topic: Option<String>,
+    /// The conversation's department after the decision.
+    pub department: Option<String>,
+    pub reasons: Option<crate::engine::Reasons>,
+}
+
+/// The newest of a period's stored messages, and how many older ones the limit left out.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InboundWindow {
+    /// Newest first.
+    pub messages: Vec<StoredInbound>,
+    pub left_out: usize,
+}
+
 /// An inbound message that the bot handed over to a person or asked back about (its decision's
 /// outcome was `handover` or `clarify`; a tapped button is no question): what the editors' list
 /// of unmatched questions is made of.
@@ -924,6 +972,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// What the reports count, for everything that happened in `[from, to)`.
     fn report_rows(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<ReportRows>;
+
+    /// Residents' messages that came in since `since` with their decisions, newest first, at
+    /// most `limit`; messages whose text the retention term removed are left out.
+    fn inbound_since(&self, since: DateTime<Utc>, limit: usize) -> Result<InboundWindow>;
 
     /// Everything held about one resident, read in one transaction; `None` when the store has
     /// no conversation of theirs.

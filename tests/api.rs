@@ -693,6 +693,7 @@ async fn the_openapi_description_names_every_route() {
         ("get", "/api/reports"),
         ("get", "/api/reports/{table}"),
         ("get", "/api/editor/status"),
+        ("get", "/api/editor/diff"),
         ("post", "/api/editor/reload"),
         ("post", "/api/editor/try"),
         ("get", "/api/editor/unmatched"),

@@ -571,3 +571,233 @@ fn a_resident_is_exported_as_json_and_erased_with_a_summary_on_stderr() {
         .unwrap()
         .is_some());
 }
+
+/// Stores residents' messages in a new database at `db` and decides each with the shipped flows
+/// as the service's processor does (in its conversation's state, at the time it came in).
+fn seeded_database(db: &Path, messages: &[(&str, &str, &str, &str)]) {
+    use triage::engine::{decide, Message};
+    use triage::store::{Applied, NewInbound, Store};
+    let (flows, _) = triage::flows::FlowSet::load(&root().join("flows"), &root().join("rules"))
+        .expect("the shipped flows load");
+    let store = triage::store::sqlite::SqliteStore::open(db).unwrap();
+    for (id, from, text, at) in messages {
+        let at = chrono::DateTime::parse_from_rfc3339(at)
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        store
+            .insert_inbound(&[NewInbound {
+                provider_id: (*id).into(),
+                channel: triage::channel::Channel::WhatsApp,
+                resident: (*from).into(),
+                resident_name: None,
+                kind: "text".into(),
+                text: (*text).into(),
+                button: None,
+                media: None,
+                findings: Vec::new(),
+                sent_at: at,
+                received_at: at,
+            }])
+            .unwrap();
+        let p = store.pending_inbound(1).unwrap().remove(0);
+        let d = decide(
+            &flows,
+            &p.conversation.state,
+            &Message {
+                masked: Some(Vec::new()),
+                ..Message::text(p.text.clone())
+            },
+            at,
+        );
+        store
+            .apply(&[Applied {
+                conversation_id: p.conversation.id,
+                version: p.conversation.version,
+                message_id: Some(p.message_id),
+                state: d.state.clone(),
+                outcome: d.outcome.as_str().into(),
+                topic: d.topic.clone(),
+                decision: serde_json::to_value(d.reasons()).unwrap(),
+                replies: Vec::new(),
+                at,
+            }])
+            .unwrap();
+    }
+}
+
+#[test]
+fn diff_shows_what_the_flows_on_disk_would_change_and_exits_as_diff_does() {
+    let dir = copy_of_shipped();
+    let db = dir.path().join("diff.db");
+    seeded_database(
+        &db,
+        &[
+            // Before the period of seven days: never replayed.
+            (
+                "wamid.d0",
+                "31600000009",
+                "mijn achternaam wijzigen graag",
+                "2026-11-01T10:00:00+01:00",
+            ),
+            (
+                "wamid.d1",
+                "31600000001",
+                "wanneer wordt de kliko geleegd",
+                "2026-11-24T10:00:00+01:00",
+            ),
+            (
+                "wamid.d2",
+                "31600000002",
+                "ik wil mijn achternaam wijzigen",
+                "2026-11-24T11:00:00+01:00",
+            ),
+            // The same resident again while their question waits: decided by the conversation's
+            // state, so not compared.
+            (
+                "wamid.d3",
+                "31600000002",
+                "hallo??",
+                "2026-11-24T11:30:00+01:00",
+            ),
+            (
+                "wamid.d4",
+                "31600000003",
+                "hoe kan ik mijn achternaam wijzigen",
+                "2026-11-24T12:00:00+01:00",
+            ),
+        ],
+    );
+    let run = |args: &[&str]| {
+        let mut all = vec!["diff", "--at", "2026-11-25T10:00:00+01:00"];
+        all.extend_from_slice(args);
+        Command::new(env!("CARGO_BIN_EXE_triage"))
+            .args(&all)
+            .current_dir(dir.path())
+            .env("TRIAGE_DATABASE_URL", format!("sqlite:{}", db.display()))
+            .output()
+            .expect("the binary runs")
+    };
+
+    // The flows on disk are those that decided: nothing changes.
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("replayed 4 messages of the last 7 days (2026-11-18 10:00 to 2026-11-25 10:00) against the decisions recorded when they came in"),
+        "{out}"
+    );
+    assert!(out.contains("  1 not compared: "), "{out}");
+    assert!(out.ends_with("nothing would change\n"), "{out}");
+
+    // A new topic takes the surname questions from the handover to Burgerzaken.
+    std::fs::write(
+        dir.path().join("flows/naamswijziging.yaml"),
+        "topics:
+  - id: naamswijziging
+    title: Achternaam wijzigen
+    keywords: [achternaam, naamswijziging]
+    answers: [\"Je achternaam wijzigen vraag je aan bij de rechtbank of via de gemeente.\"]
+",
+    )
+    .unwrap();
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("2 messages would change:\n"), "{out}");
+    assert!(
+        out.contains("      2  handover to burgerzaken → FAQ naamswijziging\n"),
+        "{out}"
+    );
+    // Each changed message, newest first, with before → after and the terms that carried each.
+    let hoe = out
+        .find("  \"hoe kan ik mijn achternaam wijzigen\" 2026-11-24 12:00 on whatsapp")
+        .unwrap_or_else(|| panic!("{out}"));
+    let ik = out
+        .find("  \"ik wil mijn achternaam wijzigen\" 2026-11-24 11:00 on whatsapp")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(hoe < ik, "{out}");
+    assert!(
+        out.contains("    before  handover to burgerzaken: "),
+        "{out}"
+    );
+    assert!(
+        out.contains("    after   FAQ naamswijziging: keyword `achternaam`"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("graag"),
+        "the old message is outside the period"
+    );
+    assert!(!out.contains("kliko"), "an unchanged message is not listed");
+
+    // The same as JSON, for scripts.
+    let o = run(&["--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    assert_eq!(v["before"], "recorded");
+    assert_eq!(v["days"], 7);
+    assert_eq!(v["left_out"], 0);
+    let r = &v["report"];
+    assert_eq!(
+        (&r["replayed"], &r["not_comparable"], &r["changed"]),
+        (&4.into(), &1.into(), &2.into())
+    );
+    assert_eq!(r["kinds"][0]["kind"], "handover_to_faq");
+    assert_eq!(r["kinds"][0]["department"], "burgerzaken");
+    assert_eq!(r["kinds"][0]["topic"], "naamswijziging");
+    assert_eq!(
+        r["changes"][0]["text"],
+        "hoe kan ik mijn achternaam wijzigen"
+    );
+    assert_eq!(r["changes"][0]["after"]["outcome"], "faq");
+
+    // Against the shipped flows (as a checkout of the published ones would be), an edited answer
+    // shows with its old and new text.
+    let afval = dir.path().join("flows/afval.yaml");
+    let text = std::fs::read_to_string(&afval).unwrap();
+    std::fs::write(
+        &afval,
+        text.replace("Wanneer welke container", "Welke container wanneer")
+            .replace("In de afvalkalender vind je", "In de afvalkalender staan"),
+    )
+    .unwrap();
+    let shipped = root().join("flows");
+    let o = run(&["--before", shipped.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!("against the flows in `{}`", shipped.display())),
+        "{out}"
+    );
+    assert!(out.contains("3 messages would change:\n"), "{out}");
+    assert!(
+        out.contains("      1  other text for topic afvalkalender\n"),
+        "{out}"
+    );
+    assert!(out.contains("      was  "), "{out}");
+    assert!(out.contains("      now  "), "{out}");
+    // Two flow sets replay every message alike: the one to the agent too.
+    assert!(!out.contains("not compared"), "{out}");
+
+    // Errors in the new flows: shown as `triage check` shows them, and nothing compared.
+    std::fs::write(&afval, text.replacen("keywords:", "keywrods:", 1)).unwrap();
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("afval.yaml:"), "{err}");
+    assert!(err.contains("unknown field `keywrods`"), "{err}");
+    assert!(err.contains("failed: 1 error"), "{err}");
+    assert!(o.stdout.is_empty());
+
+    // No database where the configuration says: trouble, not an empty one made up.
+    std::fs::write(&afval, &text).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .args(["diff"])
+        .current_dir(dir.path())
+        .env("TRIAGE_DATABASE_URL", "sqlite:nowhere/triage.db")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("there is no database at `nowhere/triage.db`"));
+    assert!(!dir.path().join("nowhere").exists());
+}

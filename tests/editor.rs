@@ -425,6 +425,7 @@ async fn agents_and_strangers_are_refused() {
         ("POST", "/api/editor/reload"),
         ("POST", "/api/editor/try"),
         ("GET", "/api/editor/unmatched"),
+        ("GET", "/api/editor/diff"),
     ] {
         let (status, v) = if method == "GET" {
             app.get(&agent, path).await
@@ -443,5 +444,159 @@ async fn agents_and_strangers_are_refused() {
     }
     // The agent's refused reload did not happen.
     assert!(app.audit().iter().all(|(_, action, _)| action != "reload"));
+    app.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_would_change_replays_the_stored_messages_through_the_flows_on_disk() {
+    let (app, files) = EditorApp::start_with_copy().await;
+    app.set_clock(WEDNESDAY_MORNING).await;
+    let editor = app.user("eva", "editor", &[]).await;
+    let questions = [
+        "ik wil mijn achternaam wijzigen",
+        "wanneer wordt de kliko geleegd",
+        "hoe kan ik mijn achternaam wijzigen",
+        // A number the detectors mask before it is stored: the replay sees the mask only.
+        "achternaam wijzigen, mijn bsn is 111222333",
+    ];
+    for (i, text) in questions.iter().enumerate() {
+        let r = app
+            .app
+            .post(&text_message(
+                &format!("wamid.D{i}"),
+                &format!("3161234100{i}"),
+                text,
+            ))
+            .await;
+        assert_eq!(r.status(), 200);
+    }
+    app.drain().await;
+
+    // The flows on disk are those in force: nothing would change.
+    let (status, v) = app.get(&editor, "/api/editor/diff").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["days"], 7);
+    assert_eq!((&v["messages"], &v["replayed"]), (&json!(4), &json!(4)));
+    assert_eq!(
+        (&v["changed"], &v["stopped"], &v["left_out"]),
+        (&json!(0), &json!(0), &json!(0))
+    );
+    assert_eq!(v["changes"], json!([]));
+    assert_eq!(v["max_messages"], 5000);
+
+    // A new topic on disk, not reloaded: the surname questions would get it.
+    std::fs::write(
+        files.join("flows/naamswijziging.yaml"),
+        "topics:
+  - id: naamswijziging
+    title: Achternaam wijzigen
+    keywords: [achternaam, naamswijziging]
+    answers: [\"Je achternaam wijzigen vraag je aan via de gemeente.\"]
+",
+    )
+    .unwrap();
+    let (status, v) = app.get(&editor, "/api/editor/diff?days=7").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["changed"], 3, "{v}");
+    assert_eq!(
+        v["kinds"],
+        json!([
+            { "kind": "handover_to_faq", "department": "burgerzaken", "topic": "naamswijziging", "count": 2 },
+            { "kind": "topic", "outcome": "privacy_redirect", "from": null, "to": "naamswijziging", "count": 1 },
+        ]),
+        "{v}"
+    );
+    let changes = v["changes"].as_array().unwrap();
+    let texts: Vec<&str> = changes
+        .iter()
+        .map(|c| c["text"].as_str().unwrap())
+        .collect();
+    // Newest first within each kind.
+    assert_eq!(texts[..2], [questions[2], questions[0]], "{v}");
+    assert!(!v.to_string().contains("111222333"), "{v}");
+    assert!(
+        texts[2].starts_with("achternaam wijzigen, mijn bsn is "),
+        "{v}"
+    );
+    let c = &changes[0];
+    assert_eq!(c["count"], 1);
+    assert_eq!(c["messages"][0]["channel"], "whatsapp");
+    assert!(c["messages"][0]["conversation_id"].is_i64());
+    assert_eq!(c["before"]["outcome"], "handover");
+    assert_eq!(c["before"]["department"], "burgerzaken");
+    assert_eq!(c["before"]["winner"]["id"], "burgerzaken");
+    assert_eq!(c["after"]["outcome"], "faq");
+    assert_eq!(c["after"]["topic"], "naamswijziging");
+    assert_eq!(c["after"]["winner"]["matched"][0]["term"], "achternaam");
+    assert_eq!(
+        c["after"]["replies"],
+        json!(["Je achternaam wijzigen vraag je aan via de gemeente."])
+    );
+    // The reasons with their Dutch texts, as "try a message" shows them.
+    assert!(c["after"]["trace"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["text"].is_string()));
+    assert_eq!(
+        v["names"]["topics"]["naamswijziging"],
+        "Achternaam wijzigen"
+    );
+    assert_eq!(v["names"]["departments"]["burgerzaken"], "Burgerzaken");
+    // Nothing was put in force.
+    let t = app
+        .try_message(
+            &editor,
+            json!({ "text": "ik wil mijn achternaam wijzigen" }),
+        )
+        .await;
+    assert_eq!(t["outcome"], "handover", "{t}");
+    // A day a week later holds none of them.
+    app.set_clock("2026-12-03T10:00:00+01:00").await;
+    let (_, v) = app.get(&editor, "/api/editor/diff?days=1").await;
+    assert_eq!(
+        (&v["messages"], &v["changed"]),
+        (&json!(0), &json!(0)),
+        "{v}"
+    );
+    app.set_clock("2026-11-25T10:10:00+01:00").await;
+
+    // Errors on disk: shown as the reload shows them, nothing replayed.
+    let afval = files.join("flows/afval.yaml");
+    let good = std::fs::read_to_string(&afval).unwrap();
+    std::fs::write(&afval, good.replacen("keywords:", "keywrods:", 1)).unwrap();
+    let (status, v) = app.get(&editor, "/api/editor/diff").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["valid"], false, "{v}");
+    assert_eq!(v["errors"], 1);
+    assert!(v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["message"] == "unknown field `keywrods`" && d["line"].is_u64()));
+    assert!(v.get("changes").is_none());
+
+    // Fixed and reloaded: the disk is in force, and nothing would change any more.
+    std::fs::write(&afval, &good).unwrap();
+    let (_, r) = app.post(&editor, "/api/editor/reload", json!({})).await;
+    assert_eq!(r["ok"], true, "{r}");
+    let (_, v) = app.get(&editor, "/api/editor/diff").await;
+    assert_eq!(
+        (&v["replayed"], &v["changed"]),
+        (&json!(4), &json!(0)),
+        "{v}"
+    );
+
+    // Admins may look; a period that is not one is refused.
+    let (status, _) = app.get(ADMIN, "/api/editor/diff").await;
+    assert_eq!(status, 200);
+    for days in ["0", "abc", "1000"] {
+        let (status, v) = app
+            .get(&editor, &format!("/api/editor/diff?days={days}"))
+            .await;
+        assert_eq!(status, 400, "{v}");
+        assert_eq!(v["error"], "bad_days");
+    }
     app.app.stop().await;
 }

@@ -1003,10 +1003,10 @@ async fn a_directory_that_cannot_be_written_loses_nothing() {
         &app,
         "wamid.N1",
         "31612340001",
-        "wanneer gaat het zwembad weer open",
+        "mijn buurman heeft een vraag over iets raars",
     )
     .await;
-    let m = message(&app, c, "wanneer gaat het zwembad weer open").await;
+    let m = message(&app, c, "mijn buurman heeft een vraag over iets raars").await;
     let (status, _) = put(&app, &eva, &label_path(c, m), json!({ "new_topic": true })).await;
     assert_eq!(status, 200);
     let (status, v) = app
@@ -1025,7 +1025,7 @@ async fn a_directory_that_cannot_be_written_loses_nothing() {
         v["test"]["yaml"]
             .as_str()
             .unwrap()
-            .contains("- say: \"wanneer gaat het zwembad weer open\""),
+            .contains("- say: \"mijn buurman heeft een vraag over iets raars\""),
         "the test to add by hand: {v}"
     );
     let (_, v) = app.get_as(&eva, "/api/editor/labels?untested=true").await;

@@ -570,6 +570,163 @@ fn handed_over_questions_come_newest_first_within_the_period_and_the_limit() {
     assert_eq!(newest.department.as_deref(), Some("kcc"));
 }
 
+#[test]
+fn the_messages_of_a_period_come_newest_first_with_their_decisions_and_what_the_limit_left_out() {
+    use triage::engine::{FindingSummary, Outcome, Reasons, Trace};
+    use triage::store::RetentionCutoffs;
+    let s = SqliteStore::in_memory().unwrap();
+    let reasons = Reasons {
+        open: true,
+        findings: Vec::new(),
+        follow_up_at: None,
+        trace: Trace::default(),
+    };
+    // Oldest first: one before the period, an FAQ, a handover with a finding, a tapped button.
+    let sent = [
+        ("wamid.w1", "31600000001", "oud", "2026-11-10T09:00:00Z"),
+        (
+            "wamid.w2",
+            "31600000002",
+            "kliko vol",
+            "2026-11-20T09:00:00Z",
+        ),
+        (
+            "wamid.w3",
+            "31600000003",
+            "mijn bsn [BSN]",
+            "2026-11-21T09:00:00Z",
+        ),
+        (
+            "wamid.w4",
+            "31600000002",
+            "Grofvuil",
+            "2026-11-22T09:00:00Z",
+        ),
+    ];
+    for (i, (id, from, body, when)) in sent.into_iter().enumerate() {
+        let mut m = inbound(id, from, body, when);
+        if i == 2 {
+            m.findings = vec![FindingSummary {
+                detector: "bsn".into(),
+                label: "BSN".into(),
+                masked: "[BSN]".into(),
+            }];
+        }
+        if i == 3 {
+            m.kind = "button".into();
+            m.button = Some("topic:grofvuil".into());
+        }
+        s.insert_inbound(&[m]).unwrap();
+        let p = s.pending_inbound(1).unwrap().remove(0);
+        let mut a = applied(
+            &p.conversation,
+            Some(p.message_id),
+            ConversationState::default(),
+            Vec::new(),
+            when,
+        );
+        a.outcome = if i == 2 { "handover" } else { "faq" }.into();
+        a.topic = (i != 2).then(|| "afvalkalender".to_string());
+        a.state.department = (i == 2).then(|| "kcc".to_string());
+        a.decision = serde_json::to_value(&reasons).unwrap();
+        s.apply(&[a]).unwrap();
+    }
+    // One still waiting to be decided, and a photo without words.
+    s.insert_inbound(&[inbound(
+        "wamid.w5",
+        "31600000004",
+        "nog niet beslist",
+        "2026-11-23T09:00:00Z",
+    )])
+    .unwrap();
+    let mut photo = inbound("wamid.w6", "31600000005", "", "2026-11-23T10:00:00Z");
+    photo.media = Some("foto".into());
+    s.insert_inbound(&[photo]).unwrap();
+
+    let w = s.inbound_since(at("2026-11-15T00:00:00Z"), 100).unwrap();
+    let texts: Vec<&str> = w.messages.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "",
+            "nog niet beslist",
+            "Grofvuil",
+            "mijn bsn [BSN]",
+            "kliko vol"
+        ]
+    );
+    assert_eq!(w.left_out, 0);
+    let [photo, pending, button, bsn, faq] = &w.messages[..] else {
+        panic!("five messages");
+    };
+    assert_eq!(photo.media.as_deref(), Some("foto"));
+    assert_eq!(
+        (pending.decision.as_ref(), photo.decision.as_ref()),
+        (None, None)
+    );
+    assert_eq!(button.button.as_deref(), Some("topic:grofvuil"));
+    assert_eq!(bsn.findings[0].masked, "[BSN]");
+    let d = bsn.decision.as_ref().unwrap();
+    assert_eq!(
+        (
+            d.outcome.as_str(),
+            d.topic.as_deref(),
+            d.department.as_deref()
+        ),
+        ("handover", None, Some("kcc"))
+    );
+    assert_eq!(Outcome::parse(&d.outcome), Some(Outcome::Handover));
+    assert_eq!(d.reasons.as_ref(), Some(&reasons));
+    assert_eq!(
+        faq.decision.as_ref().unwrap().topic.as_deref(),
+        Some("afvalkalender")
+    );
+    assert_eq!(faq.at, at("2026-11-20T09:00:00Z"));
+    assert_eq!(faq.sent_at, Some(at("2026-11-20T09:00:00Z")));
+    assert_eq!(faq.channel, triage::channel::Channel::WhatsApp);
+    assert!(faq.conversation_id > 0 && faq.message_id > 0);
+    // The same conversation's two messages name it.
+    assert_eq!(faq.conversation_id, button.conversation_id);
+
+    // The limit keeps the newest and counts the rest.
+    let w = s.inbound_since(at("2026-11-15T00:00:00Z"), 2).unwrap();
+    assert_eq!(w.messages.len(), 2);
+    assert_eq!(w.messages[1].text, "nog niet beslist");
+    assert_eq!(w.left_out, 3);
+    // The period's start counts itself in.
+    let w = s.inbound_since(at("2026-11-22T09:00:00Z"), 100).unwrap();
+    assert_eq!(w.messages.len(), 3);
+
+    // After the retention terms: the reasons gone, the columns kept; removed texts left out.
+    s.apply_retention(
+        &RetentionCutoffs {
+            traces: Some(at("2026-11-22T00:00:00Z")),
+            ..RetentionCutoffs::default()
+        },
+        at("2026-11-24T00:00:00Z"),
+    )
+    .unwrap();
+    let w = s.inbound_since(at("2026-11-15T00:00:00Z"), 100).unwrap();
+    let d = w.messages[4].decision.as_ref().unwrap();
+    assert_eq!((d.outcome.as_str(), d.reasons.as_ref()), ("faq", None));
+    assert!(w.messages[2].decision.as_ref().unwrap().reasons.is_some());
+    s.apply_retention(
+        &RetentionCutoffs {
+            message_texts: Some(at("2026-11-21T00:00:00Z")),
+            ..RetentionCutoffs::default()
+        },
+        at("2026-11-24T00:00:00Z"),
+    )
+    .unwrap();
+    let w = s.inbound_since(at("2026-11-01T00:00:00Z"), 100).unwrap();
+    let texts: Vec<&str> = w.messages.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        ["", "nog niet beslist", "Grofvuil", "mijn bsn [BSN]"]
+    );
+    assert_eq!(w.left_out, 0);
+}
+
 /// Every byte of every file in `dir` (the database, its WAL and shared memory).
 fn files_bytes(dir: &std::path::Path) -> Vec<u8> {
     let mut all = Vec::new();

@@ -1,5 +1,5 @@
-//! The editors' API: the state of the flow files, reloading them, trying a message, and the
-//! questions that went to a person.
+//! The editors' API: the state of the flow files, what reloading them would change
+//! ([`diff`]), reloading them, trying a message, and the questions that went to a person.
 //!
 //! Editors and admins only; an agent gets 403. The status checks the files on disk as they are
 //! now (not the set in force), so an editor sees their mistake before reloading, and a reload
@@ -38,6 +38,9 @@ pub const MAX_UNMATCHED: usize = 1000;
 pub const MAX_DAYS: i64 = 366;
 
 type ApiResult<T> = Result<T, ApiError>;
+
+/// What would change with the flows on disk (`/api/editor/diff`).
+mod diff;
 
 /// Reloads the flows off the async threads and writes who did it, and how it went, to the audit
 /// trail: `/admin/reload` and the editors' page both reload through here.
@@ -81,6 +84,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/editor/reload", post(reload))
         .route("/api/editor/try", post(try_message))
         .route("/api/editor/unmatched", get(unmatched))
+        .route("/api/editor/diff", get(diff::diff))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(super::error::json_errors))
         .layer(axum::middleware::map_response(super::error::no_store))

@@ -36,15 +36,24 @@ export async function until(check, what, ms = 10000) {
 }
 
 export class Triage {
-  /** Starts the service with its test clock on `at`; resolves once /healthz answers. */
-  static async start(at = TUESDAY_MORNING) {
+  /** Starts the service with its test clock on `at`; resolves once /healthz answers. With
+   * `{ ownFlows: true }` it serves a copy of the shipped flows, rules and conversation tests in
+   * its own directory (`triage.files`), which a test may change. */
+  static async start(at = TUESDAY_MORNING, { ownFlows = false } = {}) {
     const dir = mkdtempSync(join(tmpdir(), 'triage-e2e-'));
     // A copy of the conversation tests: "make a test" on the editors' page writes into it, never
     // into the repository's.
     const testsDir = join(dir, 'conversations');
     cpSync(join(ROOT, 'fixtures', 'conversations'), testsDir, { recursive: true });
+    let cwd = ROOT;
+    if (ownFlows) {
+      cwd = join(dir, 'files');
+      for (const sub of ['flows', 'rules', 'fixtures/conversations']) {
+        cpSync(join(ROOT, sub), join(cwd, sub), { recursive: true });
+      }
+    }
     const child = spawn(BIN, ['serve', '--test-clock', at], {
-      cwd: ROOT,
+      cwd,
       env: {
         ...process.env,
         TRIAGE_LISTEN: '127.0.0.1:0',
@@ -69,6 +78,7 @@ export class Triage {
     });
     const t = new Triage(child, dir, base);
     t.testsDir = testsDir;
+    t.files = cwd;
     await until(async () => (await fetch(base + '/healthz')).ok, '/healthz');
     return t;
   }

@@ -1,6 +1,7 @@
 // The editors' page: are the flow files on disk valid (errors with file:line:column), the last
-// reload, a box to try a message and see why the bot answers as it does, and the questions that
-// went to a person, grouped, to write new FAQ topics from.
+// reload, what reloading would change (the last days' messages decided again), a box to try a
+// message and see why the bot answers as it does, and the questions that went to a person,
+// grouped, to write new FAQ topics from.
 //
 // Every piece of data comes from /api/editor/*, which only editors and admins may use. Text is
 // put in the page with textContent (triage.h), never as HTML. Times are the service's (its
@@ -52,15 +53,17 @@
   function draw() {
     const checkAgain = h('button', { type: 'button', 'data-test': 'check-again', onclick: loadStatus }, 'Opnieuw controleren');
     const reload = h('button', { type: 'button', class: 'primary', 'data-test': 'reload', onclick: () => doReload(reload) }, 'Opnieuw laden');
+    const whatChanges = h('button', { type: 'button', 'data-test': 'diff-open', onclick: openDiff }, 'Wat verandert er?');
     fill(main,
       h('h1', {}, 'Redactie'),
       h('div', { class: 'editor-top' },
         h('section', { class: 'card', 'aria-labelledby': 'check-title', 'data-test': 'check-card' },
           h('div', { class: 'row card-head' }, h('h2', { id: 'check-title' }, 'Controle van de flows'),
-            h('span', { class: 'spacer' }), checkAgain, reload),
+            h('span', { class: 'spacer' }), checkAgain, whatChanges, reload),
           checkBody),
         h('section', { class: 'card', 'aria-labelledby': 'reload-title' },
           h('h2', { id: 'reload-title' }, 'Laatste keer geladen'), reloadBody)),
+      diffCard(),
       tryCard(),
       unmatchedCard(),
       labelsCard());
@@ -156,6 +159,245 @@
       h('h3', {}, 'Laatste poging'),
       last);
   }
+
+  // -------------------------------------------------------------------------------------------
+  // What would change: the residents' messages of the last days decided again by the flows in
+  // force and by the flows on disk (compiled, not loaded), every decision that differs listed,
+  // and the reload below it.
+
+  const DIFF_PERIODS = [1, 7, 30];
+  const diffBody = h('div', { class: 'stack', 'data-test': 'diff-result', 'aria-live': 'polite' });
+
+  function diffCard() {
+    const select = h('select', { id: 'diff-days', 'data-test': 'diff-days' },
+      DIFF_PERIODS.map((d) => h('option', { value: d, selected: d === 7 }, d === 1 ? 'laatste dag' : 'laatste ' + d + ' dagen')));
+    const run = h('button', { type: 'button', class: 'primary', 'data-test': 'diff-run', onclick: loadDiff }, 'Vergelijk');
+    return h('section', { class: 'card diff', id: 'diff', 'aria-labelledby': 'diff-title', 'data-test': 'diff-card' },
+      h('div', { class: 'row card-head' },
+        h('h2', { id: 'diff-title', tabindex: '-1' }, 'Wat verandert er?'),
+        h('span', { class: 'spacer' }),
+        h('label', { for: 'diff-days', class: 'inline' }, 'Periode'), select, run),
+      h('p', { class: 'muted small' }, 'Voordat je opnieuw laadt: de berichten van inwoners uit de gekozen periode, opnieuw beslist door de flows die nu in gebruik zijn én door de flows op schijf. Elk bericht telt als het eerste van een nieuw gesprek, op het moment dat het binnenkwam, zodat alleen het verschil tussen de flows telt. Er wordt niets opgeslagen of verstuurd; persoonsgegevens zijn afgeschermd.'),
+      diffBody);
+  }
+
+  /** The check card's "Wat verandert er?": to the comparison, and run it. */
+  function openDiff() {
+    const card = document.getElementById('diff');
+    card.scrollIntoView({ block: 'start' });
+    document.getElementById('diff-title').focus({ preventScroll: true });
+    loadDiff();
+  }
+
+  async function loadDiff() {
+    const days = document.getElementById('diff-days').value;
+    const run = document.querySelector('[data-test=diff-run]');
+    run.disabled = true;
+    diffBody.setAttribute('aria-busy', 'true');
+    fill(diffBody, h('p', { class: 'muted', 'data-test': 'diff-busy' }, 'Vergelijken…'));
+    try {
+      drawDiff(await api('GET', '/api/editor/diff?days=' + encodeURIComponent(days)));
+    } catch (e) {
+      fill(diffBody, h('p', { class: 'error', role: 'alert' }, e.message));
+    } finally {
+      run.disabled = false;
+      diffBody.removeAttribute('aria-busy');
+    }
+  }
+
+  function drawDiff(v) {
+    if (!v.valid) {
+      fill(diffBody,
+        h('div', { class: 'state bad', 'data-test': 'diff-invalid', role: 'alert' },
+          h('strong', {}, '✖ ' + plural(v.errors, 'fout', 'fouten') + ' in de bestanden op schijf'),
+          h('div', { class: 'small' }, 'Zo kan er niet vergeleken en niet geladen worden. De flows in gebruik blijven gewoon werken.')),
+        diagnosticList(v.diagnostics));
+      return;
+    }
+    const names = v.names;
+    const period = v.days === 1 ? 'de laatste dag' : 'de laatste ' + v.days + ' dagen';
+    const summary = v.changed === 0
+      ? h('div', { class: 'state ok', 'data-test': 'diff-summary', 'data-changed': '0' },
+        h('strong', {}, '✔ Er verandert niets'),
+        h('span', {}, ': de flows op schijf beslissen ' + plural(v.replayed, 'bericht', 'berichten') + ' van ' + period + ' hetzelfde als de flows in gebruik.'))
+      : h('p', { 'data-test': 'diff-summary', 'data-changed': String(v.changed) },
+        h('strong', {}, 'Van de ' + number(v.replayed) + ' berichten van ' + period + ' zouden er ' + number(v.changed) + ' anders beslist worden.'));
+    const capped = [
+      v.left_out ? 'Alleen de nieuwste ' + number(v.max_messages) + ' berichten zijn vergeleken; ' + plural(v.left_out, 'ouder bericht', 'oudere berichten') + ' niet.' : null,
+      v.stopped ? 'De vergelijking stopte na ' + v.budget_seconds + ' seconden: ' + plural(v.stopped, 'bericht', 'berichten') + ' niet vergeleken.' : null,
+      v.unlisted ? plural(v.unlisted, 'groep', 'groepen') + ' staan niet in de lijst hieronder (wel meegeteld).' : null,
+    ].filter(Boolean);
+    const sections = [];
+    v.kinds.forEach((k, i) => {
+      const changes = v.changes.filter((c) => sameKind(c, k));
+      sections.push(h('section', { class: 'diff-kind', 'aria-labelledby': 'diff-kind-' + i, 'data-test': 'diff-kind-section' },
+        h('h3', { id: 'diff-kind-' + i, tabindex: '-1' }, kindLabel(k, names), ' ', h('span', { class: 'badge' }, '× ' + number(k.count))),
+        changes.length
+          ? h('ol', { class: 'diff-changes' }, changes.map((c) => diffChange(c, names)))
+          : h('p', { class: 'muted small' }, 'Niet in de lijst: die is ingekort (wel meegeteld).')));
+    });
+    fill(diffBody,
+      summary,
+      capped.length ? h('ul', { class: 'diff-capped small', 'data-test': 'diff-capped' }, capped.map((t) => h('li', {}, t))) : null,
+      v.kinds.length ? h('ul', { class: 'diff-kinds', 'aria-label': 'Soorten veranderingen' }, v.kinds.map((k, i) =>
+        h('li', { 'data-test': 'diff-kind', 'data-kind': k.kind },
+          h('span', { class: 'badge size', 'data-test': 'diff-kind-count' }, number(k.count)), ' ',
+          h('a', { href: '#diff-kind-' + i, onclick: (e) => { e.preventDefault(); jump('diff-kind-' + i); } }, kindLabel(k, names))))) : null,
+      sections,
+      reloadBelow(v));
+  }
+
+  /** To a kind's heading, by mouse or keyboard, keeping the focus there. */
+  function jump(id) {
+    const target = document.getElementById(id);
+    target.scrollIntoView({ block: 'start' });
+    target.focus({ preventScroll: true });
+  }
+
+  function reloadBelow(v) {
+    const button = h('button', { type: 'button', class: 'primary', 'data-test': 'diff-reload' }, 'Opnieuw laden');
+    button.addEventListener('click', async () => {
+      await doReload(button);
+      await loadDiff();
+    });
+    return h('div', { class: 'row diff-reload' },
+      h('p', { class: 'small' }, v.changed
+        ? 'Klopt dit? Laad de flows dan opnieuw: daarna beslist de bot zo.'
+        : 'Opnieuw laden verandert niets aan deze berichten.'),
+      h('span', { class: 'spacer' }), button);
+  }
+
+  function sameKind(c, k) {
+    for (const key of Object.keys(k)) {
+      if (key !== 'count' && c[key] !== k[key]) return false;
+    }
+    return true;
+  }
+
+  function topicName(id, names) {
+    if (!id) return 'geen onderwerp';
+    return '‘' + (names.topics[id] || id) + '’';
+  }
+
+  function departmentName(id, names) {
+    return id ? names.departments[id] || id : 'de standaardafdeling';
+  }
+
+  function outcomeName(o) {
+    return (OUTCOME[o] || ['', o])[1];
+  }
+
+  function kindLabel(k, n) {
+    switch (k.kind) {
+      case 'topic':
+        return (k.outcome === 'privacy_redirect' ? 'Privacy-doorverwijzing, ander onderwerp: ' : 'Ander onderwerp: ') +
+          topicName(k.from, n) + ' → ' + topicName(k.to, n);
+      case 'faq_to_handover':
+        return 'Niet meer beantwoord: ' + topicName(k.topic, n) + ' → medewerker ' + departmentName(k.department, n);
+      case 'handover_to_faq':
+        return 'Nu beantwoord: medewerker ' + departmentName(k.department, n) + ' → ' + topicName(k.topic, n);
+      case 'department':
+        return 'Andere afdeling: ' + departmentName(k.from, n) + ' → ' + departmentName(k.to, n);
+      case 'outcome':
+        return 'Anders afgehandeld: ' + outcomeName(k.from) + ' → ' + outcomeName(k.to);
+      case 'replies':
+        return 'Andere tekst: ' + (k.topic ? topicName(k.topic, n) : outcomeName(k.outcome) +
+          (k.department ? ' (' + departmentName(k.department, n) + ')' : ''));
+      default:
+        return k.kind;
+    }
+  }
+
+  function diffChange(c, names) {
+    const m = c.messages[0];
+    return h('li', { class: 'diff-change', 'data-test': 'diff-change' },
+      h('div', { class: 'row' },
+        h('q', { 'data-test': 'diff-text' }, c.text || '(geen tekst)'),
+        c.count > 1 ? h('span', { class: 'badge', title: 'zo vaak gestuurd' }, '× ' + c.count) : null,
+        h('span', { class: 'spacer' }),
+        h('span', { class: 'muted small' }, (c.count > 1 ? 'laatst ' : '') + dateTime(m.at) + ' · ' + m.channel + ' · '),
+        h('a', { class: 'small', href: '/inbox#' + new URLSearchParams({ c: m.conversation_id }).toString() }, 'gesprek ' + m.conversation_id)),
+      h('div', { class: 'diff-sides' },
+        sideView('Nu', c.before, names, c.kind === 'replies' ? [c.after.replies, 'del'] : null),
+        sideView('Na opnieuw laden', c.after, names, c.kind === 'replies' ? [c.before.replies, 'ins'] : null)));
+  }
+
+  /** One side; `compare` ([the other side's replies, 'del' or 'ins']) marks the words of a text
+   * that the other side's text does not have. */
+  function sideView(title, s, names, compare) {
+    const [cls] = OUTCOME[s.outcome] || [''];
+    const what = s.outcome === 'handover' ? departmentName(s.department, names)
+      : s.topic ? topicName(s.topic, names) : null;
+    return h('div', { class: 'diff-side', 'data-test': 'diff-side' },
+      h('div', { class: 'muted small' }, title),
+      h('p', {}, h('span', { class: 'badge ' + cls, 'data-test': 'diff-outcome', 'data-outcome': s.outcome }, outcomeName(s.outcome)),
+        what ? ' ' + what : null),
+      h('p', { class: 'small', 'data-test': 'diff-why' }, why(s)),
+      s.replies && s.replies.length
+        ? h('div', { class: 'chat' + (compare ? ' changed' : ''), role: 'group', 'aria-label': 'Antwoord van de bot' },
+          s.replies.map((t, i) => h('div', { class: 'bubble out' },
+            compare ? marked(t, (compare[0] || [])[i] || '', compare[1]) : linkify(t))))
+        : null,
+      s.trace.steps.length
+        ? h('details', {}, h('summary', { class: 'small' }, 'Waarom precies'),
+          h('ol', { class: 'trace small' }, s.trace.steps.map((st) => h('li', {}, stepText(st)))))
+        : null);
+  }
+
+  /** The terms that carried the decision: the winning topic's, or for a handover the routing
+   * rule's. */
+  function why(s) {
+    const w = s.winner;
+    const terms = w ? w.matched.map((m) => (KIND[m.kind] || m.kind) + ' "' + m.term + '"' + how(m)).join(', ') : '';
+    if (s.outcome === 'handover') {
+      const none = s.trace.candidates && s.trace.candidates.length ? 'geen onderwerp won' : 'geen onderwerp gevonden';
+      return none + (w ? '; afdeling gekozen op ' + terms : '; standaardafdeling');
+    }
+    if (w) return 'Gevonden: ' + terms + ' (score ' + w.score.toFixed(1) + ')';
+    const step = (name) => s.trace.steps.some((st) => st.step === name);
+    if (step('button_topic')) return 'De inwoner tikte op de knop van dit onderwerp.';
+    if (s.outcome === 'privacy_redirect') return 'Geen onderwerp gevonden: de algemene pagina voor veilig delen.';
+    return '';
+  }
+
+  function number(n) {
+    return Number(n).toLocaleString('nl-NL');
+  }
+
+  /** `text` with the words that `other` lacks wrapped in `tag` (ins: new, del: gone), by the
+   * longest common run of words (spaces do not count); links stay links. Long texts are shown
+   * unmarked. */
+  function marked(text, other, tag) {
+    const words = (t) => (t.match(/\s*\S+/g) || []).concat([t.match(/\s*$/)[0]]);
+    const a = words(text);
+    const b = words(other);
+    if (a.length * b.length > 250000) return linkify(text);
+    const same = (x, y) => x.trim() === y.trim();
+    // lcs[i][j]: the longest common run of a[i..] and b[j..].
+    const lcs = Array.from({ length: a.length + 1 }, () => new Uint16Array(b.length + 1));
+    for (let i = a.length - 1; i >= 0; i--) {
+      for (let j = b.length - 1; j >= 0; j--) {
+        lcs[i][j] = same(a[i], b[j]) ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+      }
+    }
+    const out = [];
+    let i = 0;
+    let j = 0;
+    while (i < a.length) {
+      if (j < b.length && same(a[i], b[j])) {
+        out.push(linkify(a[i]));
+        i++; j++;
+      } else if (j < b.length && lcs[i][j + 1] >= lcs[i + 1][j]) {
+        j++;
+      } else {
+        const space = a[i].match(/^\s*/)[0];
+        out.push(space, a[i].trim() ? h(tag, { class: 'word' }, a[i].slice(space.length)) : null);
+        i++;
+      }
+    }
+    return out;
+  }
+
 
   // -------------------------------------------------------------------------------------------
   // Try a message
