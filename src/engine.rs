@@ -952,7 +952,8 @@ fn clarify(
         .map(|t| t.title.clone().unwrap_or_else(|| t.id.clone()))
         .collect();
     let mut v = vars(flows, st, None);
-    v.push(("options", titles.join(" of ")));
+    // "A, of over B": titles often hold an "of" of their own.
+    v.push(("options", titles.join(", of over ")));
     let mut buttons: Vec<ReplyButton> = topics
         .iter()
         .map(|t| ReplyButton {

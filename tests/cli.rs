@@ -801,3 +801,60 @@ fn diff_shows_what_the_flows_on_disk_would_change_and_exits_as_diff_does() {
     assert!(stderr(&o).contains("there is no database at `nowhere/triage.db`"));
     assert!(!dir.path().join("nowhere").exists());
 }
+
+#[test]
+fn eval_reports_right_wrong_and_confused_and_fails_below_the_minimum() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("vragen.yaml");
+    std::fs::write(
+        &file,
+        r#"questions:
+  - text: "ik wil een nieuw paspoort"
+    expect: paspoort-id-kaart
+  - text: "mijn rijbewijs is verlopen"
+    expect: paspoort-id-kaart
+  - text: "kan ik iemand spreken? liefst een echt mens"
+    expect: person
+"#,
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let o = triage(&root(), &["eval", path, "--verbose"]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    assert!(
+        out.contains("FAQ questions: 2 — right at once 1 (50.0%)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Person questions: 1 — to a person 1 (100.0%)"),
+        "{out}"
+    );
+    assert!(out.contains("Wrong answers: 1"), "{out}");
+    assert!(out.contains("1  paspoort-id-kaart → rijbewijs"), "{out}");
+    assert!(
+        out.contains("[WRONG] \"mijn rijbewijs is verlopen\""),
+        "{out}"
+    );
+    // Below the minimum the exit code says so; JSON for scripts.
+    assert!(!triage(&root(), &["eval", path, "--min", "60"])
+        .status
+        .success());
+    let j = triage(&root(), &["eval", path, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&j)).expect("one JSON object");
+    assert_eq!(v["faq"]["right"], 1);
+    assert_eq!(v["wrong_answers"], 1);
+    // A label that names no topic is refused, with a suggestion.
+    std::fs::write(
+        &file,
+        "questions:\n  - text: \"paspoort\"\n    expect: paspoort-idkaart\n",
+    )
+    .unwrap();
+    let bad = triage(&root(), &["eval", path]);
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("did you mean `paspoort-id-kaart`"),
+        "{}",
+        stderr(&bad)
+    );
+}
