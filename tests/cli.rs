@@ -118,7 +118,7 @@ fn try_gives_the_reasons_in_english_or_in_dutch() {
     };
     let en = stdout(&triage(&root(), &args("en")));
     assert!(
-        en.contains("5. out of hours: the out-of-hours reply, once for this closed period"),
+        en.contains("6. out of hours: the out-of-hours reply, once for this closed period"),
         "{en}"
     );
     let nl = stdout(&triage(&root(), &args("nl")));
