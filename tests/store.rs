@@ -836,4 +836,8 @@ fn the_conversations_language_is_kept_for_the_follow_up_and_shown_in_the_queue()
     assert_eq!(due[0].state.language, Some(triage::language::Language::Pl));
     let waiting = s.waiting().unwrap();
     assert_eq!(waiting[0].language, Some(triage::language::Language::Pl));
+    assert_eq!(
+        waiting[0].last_message.as_ref().map(|(t, _)| t.as_str()),
+        Some("dzień dobry")
+    );
 }

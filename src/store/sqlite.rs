@@ -433,11 +433,12 @@ const RANK_SQL: &str = "CASE COALESCE(delivery, '') WHEN 'sent' THEN 1 WHEN 'del
 
 /// The columns of a [`Waiting`] row before its last, the `unanswered` flag.
 const WAITING_COLUMNS: &str = "c.id, c.resident, c.resident_name, c.phase, c.department, c.agent,
-    c.on_top, c.waiting_since, c.channel, c.language,
+    c.on_top, c.waiting_since, c.channel,
     (SELECT m.text FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'
      ORDER BY m.id DESC LIMIT 1),
     (SELECT m.created_at FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'
-     ORDER BY m.id DESC LIMIT 1)";
+     ORDER BY m.id DESC LIMIT 1),
+    c.language";
 
 /// Runs a query over [`WAITING_COLUMNS`] plus the `unanswered` flag.
 fn waiting_rows<P: rusqlite::Params>(
