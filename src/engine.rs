@@ -634,6 +634,11 @@ pub fn follow_up(
         d.state = st;
         return d;
     }
+    let spoken = previous(&st);
+    d.trace.steps.push(Step::Language {
+        language: spoken.language,
+        why: spoken.why,
+    });
     let tr = f.translations.get(d.language.code());
     if within {
         d.trace.steps.push(Step::FollowUpText);
@@ -657,8 +662,6 @@ pub fn follow_up(
                 },
             ],
         });
-        // Free text may go: the line that a person can help, where the question is Dutch.
-        untranslated_line(flows, &mut d);
     } else {
         // Outside the window only the template may go, in its language.
         let template = tr.and_then(|t| t.template.as_ref()).unwrap_or(&f.template);
@@ -672,6 +675,10 @@ pub fn follow_up(
     st.follow_up_sent_at = Some(now);
     st.follow_up_asked = true;
     d.state = st;
+    if within {
+        // Free text may go: the line that a person can help, where the question is Dutch.
+        untranslated_line(flows, &mut d);
+    }
     d
 }
 

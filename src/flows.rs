@@ -111,6 +111,10 @@ pub struct TopicTranslation {
     pub button_titles: Vec<String>,
 }
 
+/// Per normalised term, the languages it was written for (FNV-hashed: a few lookups a message).
+pub(crate) type TermLanguages =
+    HashMap<String, Vec<Language>, std::hash::BuildHasherDefault<crate::matcher::FnvHasher>>;
+
 /// A language the flows declare besides Dutch.
 #[derive(Debug, Clone)]
 pub struct LanguageEntry {
@@ -165,7 +169,7 @@ pub struct FlowSet {
     /// Per normalised term of [`FlowSet::topic_matcher`], the languages it was written for: a
     /// translation's keywords, phrases and synonyms for its language, the Dutch keywords and
     /// phrases for Dutch (Dutch synonyms are often English, so they count for none).
-    pub(crate) term_languages: HashMap<String, Vec<Language>>,
+    pub(crate) term_languages: TermLanguages,
     /// The files it was built from, with their names as shown.
     pub files: Vec<String>,
 }

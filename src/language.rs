@@ -17,7 +17,8 @@
 use chrono::{DateTime, Datelike, FixedOffset, Timelike};
 use serde::{Deserialize, Serialize};
 
-/// A language residents may write in and editors may translate into: an ISO 639-1 code.
+/// A language residents may write in and editors may translate into: an ISO 639-1 code; `nl`
+/// (Dutch) is the default.
 #[derive(
     Debug,
     Clone,
@@ -34,7 +35,7 @@ use serde::{Deserialize, Serialize};
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
-    /// Nederlands, the default.
+    // Nederlands, the default. (No doc comments on the variants: the schema stays one list.)
     #[default]
     Nl,
     En,
@@ -351,6 +352,8 @@ pub enum Why {
     Keywords,
     /// The statistics of the text are reliable.
     Text,
+    /// Two or more of Dutch's commonest words (`ik`, `het`, `een`, `mijn`, …), in Dutch letters.
+    CommonWords,
     /// Short or unsure: the language the conversation was in.
     Previous,
     /// Short or unsure and nothing before it: Dutch.
@@ -430,7 +433,13 @@ impl Detector {
         previous: Option<Language>,
     ) -> Detection {
         let found = |language, why| Detection { language, why };
-        match script(text) {
+        // Most messages are plain ASCII: Latin letters that Dutch writes, no scan needed.
+        let ascii = text.is_ascii();
+        match if ascii {
+            Some(Script::Latin)
+        } else {
+            script(text)
+        } {
             Some(Script::Arabic) => {
                 return found(pick(&self.arabic, text), Why::Script);
             }
@@ -439,22 +448,31 @@ impl Detector {
             }
             _ => {}
         }
+        let dutch_letters = ascii || dutch_letters_only(text);
+        // One word of plain letters ("ok", "hallo") the statistics are never sure of: spare them.
+        let worth_it = !dutch_letters || text.split_whitespace().nth(1).is_some();
         let reliable = || {
-            self.latin
-                .detect(text)
+            worth_it
+                .then(|| self.latin.detect(text))
+                .flatten()
                 .filter(whatlang::Info::is_reliable)
                 .and_then(|i| Language::from_whatlang(i.lang()))
         };
         if let Some(best) = most_voted(keywords) {
             // A Dutch keyword in a text of Dutch letters is enough (and spares the statistics);
             // a keyword of another language yields to statistics that are sure of another.
-            if best == Language::Nl && dutch_letters_only(text) {
+            if best == Language::Nl && dutch_letters {
                 return found(best, Why::Keywords);
             }
             return match reliable() {
                 Some(l) if l != best => found(l, Why::Text),
                 _ => found(best, Why::Keywords),
             };
+        }
+        // Two of Dutch's commonest words in a text of Dutch letters make it Dutch (and spare the
+        // statistics, which are unsure of many a short Dutch sentence).
+        if dutch_letters && common_dutch_words(text) >= 2 {
+            return found(Language::Nl, Why::CommonWords);
         }
         if let Some(l) = reliable() {
             return found(l, Why::Text);
@@ -511,12 +529,36 @@ fn most_voted(votes: &[Language]) -> Option<Language> {
             None => counts.push((l, 1)),
         }
     }
-    counts.sort_by(|a, b| b.1.cmp(&a.1));
+    counts.sort_by_key(|c| std::cmp::Reverse(c.1));
     match counts.as_slice() {
         [] => None,
         [(l, _)] => Some(*l),
         [(l, a), (_, b), ..] => (a > b).then_some(*l),
     }
+}
+
+/// Words common in Dutch and rare in the other languages residents write (not `de`, `en`, `is`,
+/// `van`: Turkish, English or others have them too).
+const COMMON_DUTCH: [&str; 24] = [
+    "ik", "het", "een", "mijn", "niet", "wil", "graag", "wat", "hoe", "wanneer", "waar", "heb",
+    "ben", "moet", "jullie", "geen", "zijn", "ook", "nog", "bij", "naar", "voor", "kunnen", "dit",
+];
+
+/// How many distinct words of [`COMMON_DUTCH`] `text` holds.
+fn common_dutch_words(text: &str) -> usize {
+    let mut seen: u32 = 0;
+    for word in text.split(|c: char| !c.is_alphanumeric()) {
+        if word.len() > 7 || word.is_empty() {
+            continue;
+        }
+        if let Some(i) = COMMON_DUTCH
+            .iter()
+            .position(|w| w.eq_ignore_ascii_case(word))
+        {
+            seen |= 1 << i;
+        }
+    }
+    seen.count_ones() as usize
 }
 
 /// Whether every letter of `text` is one Dutch writes (ASCII and the accents of `café`, `één`,
@@ -566,7 +608,7 @@ mod tests {
         );
         assert_eq!(
             lang("wanneer wordt het afval opgehaald", &[], Some(Language::En)),
-            ("nl", Why::Text)
+            ("nl", Why::CommonWords)
         );
         assert_eq!(
             lang("çöp ne zaman toplanıyor", &[], None),
@@ -654,6 +696,29 @@ mod tests {
         // build's.
         let uk = d.detect("привіт, я загубив паспорт", &[], None);
         assert_eq!((uk.language, uk.why), (Language::Uk, Why::Script));
+    }
+
+    #[test]
+    fn common_dutch_words_make_an_unsure_dutch_sentence_dutch() {
+        // The statistics alone are unsure of this one (6 %); after a Polish message it would
+        // stay Polish.
+        assert_eq!(
+            lang(
+                "ik heb een vraag over mijn buurman",
+                &[],
+                Some(Language::Pl)
+            ),
+            ("nl", Why::CommonWords)
+        );
+        // One such word is not enough, and English is not Dutch.
+        assert_eq!(
+            lang("mijn buurman maakt veel lawaai", &[], Some(Language::Pl)),
+            ("pl", Why::Previous)
+        );
+        assert_eq!(
+            lang("what are your opening hours at the town hall", &[], None).0,
+            "en"
+        );
     }
 
     #[test]

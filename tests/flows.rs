@@ -1006,3 +1006,49 @@ fn a_translated_topic_answers_in_its_language_and_else_dutch_with_the_line() {
     assert_eq!(text_of(&nl), "Afval gaat in de container.");
     assert_eq!(nl.state.language, None);
 }
+
+#[test]
+fn the_follow_up_speaks_the_conversations_language_and_a_template_goes_alone() {
+    let f = Fixture::new();
+    f.write("flows/talen.yaml", POLISH.as_bytes());
+    let (set, _) = f.load().unwrap();
+    let polish = ConversationState {
+        resident_name: Some("Kasia".into()),
+        ..ConversationState::default()
+    };
+    // Sunday 10:00, a Polish question for a person; Monday 08:30 the follow-up, inside the window.
+    let d = say(
+        &set,
+        &polish,
+        "dzień dobry, mam pytanie w sprawie mojego sąsiada, który hałasuje",
+        "2026-11-29T10:00:00+01:00",
+    );
+    assert_eq!(d.outcome, Outcome::Handover);
+    assert_eq!(d.state.language, Some(triage::language::Language::Pl));
+    let q = follow_up(&set, &d.state, &WHATSAPP, at("2026-11-30T08:30:00+01:00"));
+    assert_eq!(q.language, triage::language::Language::Pl);
+    // The fixture's follow-up has no Polish text: the Dutch question, then the Polish line.
+    assert_eq!(q.replies.len(), 2, "{:?}", q.replies);
+    assert_eq!(
+        q.replies[1].display(),
+        "Na razie tylko po niderlandzku, pracownik chętnie pomoże."
+    );
+    assert!(q.trace.steps.contains(&Step::Untranslated {
+        language: triage::language::Language::Pl
+    }));
+    // Outside the window only the template goes, with no line after it.
+    let early = say(
+        &set,
+        &polish,
+        "dzień dobry, mam pytanie w sprawie mojego sąsiada, który hałasuje",
+        "2026-11-29T08:00:00+01:00",
+    );
+    let t = follow_up(
+        &set,
+        &early.state,
+        &WHATSAPP,
+        at("2026-11-30T08:30:00+01:00"),
+    );
+    assert_eq!(t.replies.len(), 1, "{:?}", t.replies);
+    assert!(matches!(t.replies[0], Reply::Template { .. }));
+}

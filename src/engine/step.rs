@@ -150,6 +150,7 @@ impl fmt::Display for Step {
                     Why::Script => "from its script",
                     Why::Keywords => "from the words that matched its keywords",
                     Why::Text => "from the text",
+                    Why::CommonWords => "from its common Dutch words",
                     Why::Previous => "short or unsure, so the conversation's",
                     Why::Default => "short or unsure, so the default",
                 }
@@ -329,6 +330,7 @@ impl Step {
                     Why::Script => "uit het schrift",
                     Why::Keywords => "uit de woorden die bij de trefwoorden van die taal passen",
                     Why::Text => "uit de tekst",
+                    Why::CommonWords => "uit de gewone Nederlandse woorden erin",
                     Why::Previous => "kort of onzeker, dus de taal van het gesprek",
                     Why::Default => "kort of onzeker, dus de standaardtaal",
                 }

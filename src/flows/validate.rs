@@ -52,7 +52,7 @@ struct FlowContent {
     handover: Option<HandoverDef>,
     follow_up: Option<FollowUpDef>,
     languages: Vec<LanguageEntry>,
-    term_languages: HashMap<String, Vec<Language>>,
+    term_languages: super::TermLanguages,
 }
 
 /// What a topic's definition compiles into beside its texts.
@@ -379,7 +379,7 @@ impl Validator {
         let topic_ids: Vec<String> = topics.iter().map(|t| t.id.clone()).collect();
         let topic_ids: Vec<&str> = topic_ids.iter().map(String::as_str).collect();
         let mut builder = MatcherBuilder::default();
-        let mut term_languages: HashMap<String, Vec<Language>> = HashMap::new();
+        let mut term_languages = super::TermLanguages::default();
         let context = TopicContext {
             topic_ids: &topic_ids,
             dept_ids,
@@ -589,7 +589,7 @@ impl Validator {
         t: &TopicDef,
         context: &TopicContext<'_>,
         builder: &mut MatcherBuilder,
-        term_languages: &mut HashMap<String, Vec<Language>>,
+        term_languages: &mut super::TermLanguages,
     ) -> TopicParts {
         let TopicContext {
             topic_ids,
@@ -1188,7 +1188,7 @@ fn key_pos(file: &SourceFile, parent: &str, key: &str) -> Pos {
 }
 
 /// Records that the (raw) `term` was written for `language`.
-fn add_language(map: &mut HashMap<String, Vec<Language>>, term: &str, language: Language) {
+fn add_language(map: &mut super::TermLanguages, term: &str, language: Language) {
     let n = normalize(term);
     if n.is_empty() {
         return;
