@@ -399,6 +399,9 @@ fn compare(e: &Expect, d: &Decision) -> Vec<(String, String, String)> {
     if let Some(s) = &e.state {
         check("state", s.clone(), d.state.phase.as_str().into());
     }
+    if let Some(l) = e.language {
+        check("language", l.code().into(), d.language.code().into());
+    }
     diffs
 }
 

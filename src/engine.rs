@@ -13,6 +13,7 @@ use crate::calendar::format_dutch;
 use crate::channel::{OutsideWindow, Policy};
 use crate::flows::model::LinkDef;
 use crate::flows::{ButtonAction, FlowSet};
+use crate::language::{Detection, Language, Why};
 use crate::matcher::{Matcher, TermKind};
 use crate::ranking::{self, Text};
 use crate::text::{fnv1a, normalize, normalize_for_patterns};
@@ -135,6 +136,9 @@ pub struct ConversationState {
     /// handover).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub queued_note_sent: bool,
+    /// The language the resident last wrote in; none: Dutch. The follow-up speaks it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
 }
 
 /// What happened to a message.
@@ -302,7 +306,13 @@ pub struct Decision {
     pub findings: Vec<FindingSummary>,
     /// The conversation's state after this message.
     pub state: ConversationState,
+    /// The language the replies are meant for: the message's (or, for the follow-up, the
+    /// conversation's).
+    pub language: Language,
     pub trace: Trace,
+    /// A reply went in Dutch for want of a translation into `language`.
+    #[serde(skip)]
+    untranslated: bool,
 }
 
 impl Decision {
@@ -362,6 +372,34 @@ pub fn decide(
     message: &Message,
     now: DateTime<Utc>,
 ) -> Decision {
+    let mut d = decide_in_dutch_or_not(flows, state, message, now);
+    untranslated_line(flows, &mut d);
+    d
+}
+
+/// After the replies, the line in the resident's language that a person can help, when one of
+/// them is Dutch for want of a translation (and the flows declare the language).
+fn untranslated_line(flows: &FlowSet, d: &mut Decision) {
+    if !d.untranslated || d.replies.is_empty() {
+        return;
+    }
+    d.trace.steps.push(Step::Untranslated {
+        language: d.language,
+    });
+    if let Some(entry) = flows.language(d.language) {
+        d.replies.push(Reply::Text {
+            text: render(&entry.untranslated, &vars(flows, &d.state, None)),
+            buttons: Vec::new(),
+        });
+    }
+}
+
+fn decide_in_dutch_or_not(
+    flows: &FlowSet,
+    state: &ConversationState,
+    message: &Message,
+    now: DateTime<Utc>,
+) -> Decision {
     let open = flows.office.is_open(now);
     let mut st = state.clone();
     st.last_inbound_at = Some(message.sent_at.map_or(now, |t| t.min(now)));
@@ -377,7 +415,9 @@ pub fn decide(
         redacted_text: String::new(),
         findings: Vec::new(),
         state: ConversationState::default(),
+        language: Language::Nl,
         trace: Trace::default(),
+        untranslated: false,
     };
     d.trace.steps.push(if open {
         Step::Open
@@ -421,12 +461,16 @@ pub fn decide(
         Phase::WithAgent => {
             d.outcome = Outcome::ToAgent;
             d.trace.steps.push(Step::WithAgent);
+            let found = flows.detector.detect(&d.redacted_text, &[], state.language);
+            speak(&mut st, &mut d, found);
             d.state = st;
             return d;
         }
         Phase::Queued => {
             d.outcome = Outcome::ToAgent;
             d.trace.steps.push(Step::Queued);
+            let found = flows.detector.detect(&d.redacted_text, &[], state.language);
+            speak(&mut st, &mut d, found);
             if !open {
                 out_of_hours(flows, &mut st, now, &mut d);
             } else {
@@ -441,6 +485,8 @@ pub fn decide(
             });
             if expired {
                 d.trace.steps.push(Step::FollowUpExpired);
+                let found = flows.detector.detect(&d.redacted_text, &[], state.language);
+                speak(&mut st, &mut d, found);
                 st.phase = Phase::Queued;
                 d.outcome = Outcome::ToAgent;
                 if !open {
@@ -462,8 +508,10 @@ pub fn decide(
         Phase::Bot => {}
     }
 
-    // 3. A tapped button does what it says.
+    // 3. A tapped button does what it says, in the conversation's language (its title says
+    // nothing new about the resident's).
     if let Some(payload) = &message.button {
+        speak(&mut st, &mut d, previous(state));
         if let Some(id) = payload.strip_prefix(PAYLOAD_TOPIC) {
             if let Some(i) = flows.topic_index(id) {
                 d.trace.steps.push(Step::ButtonTopic { topic: id.into() });
@@ -490,9 +538,16 @@ pub fn decide(
 
     // 4. Media without words go to a person, with a note.
     if norm.is_empty() {
+        speak(&mut st, &mut d, previous(state));
         if let Some(kind) = &message.media {
             d.trace.steps.push(Step::Media { kind: kind.clone() });
-            if let Some(text) = &flows.handover.media {
+            let translated = flows
+                .handover
+                .translations
+                .get(d.language.code())
+                .and_then(|t| t.media.as_deref());
+            if let Some(dutch) = &flows.handover.media {
+                let text = in_language(&mut d, dutch, translated);
                 d.replies.push(Reply::Text {
                     text: render(text, &vars(flows, &st, None)),
                     buttons: Vec::new(),
@@ -515,6 +570,8 @@ pub fn decide(
         Target::Topic,
         &mut d.trace,
     );
+    let found = detect(flows, &d.redacted_text, &candidates, state.language);
+    speak(&mut st, &mut d, found);
     d.trace.candidates = candidates;
     let routed = || {
         ranking::rank(&flows.route_matcher, None, text, |_| String::new(), |_| 0)
@@ -587,7 +644,9 @@ pub fn follow_up(
         redacted_text: String::new(),
         findings: Vec::new(),
         state: ConversationState::default(),
+        language: st.language.unwrap_or_default(),
         trace: Trace::default(),
+        untranslated: false,
     };
     if st.phase != Phase::Queued || st.follow_up_at.is_none() {
         d.outcome = Outcome::Ignored;
@@ -624,24 +683,39 @@ pub fn follow_up(
         d.state = st;
         return d;
     }
+    let spoken = previous(&st);
+    d.trace.steps.push(Step::Language {
+        language: spoken.language,
+        why: spoken.why,
+    });
+    let tr = f.translations.get(d.language.code());
     if within {
         d.trace.steps.push(Step::FollowUpText);
+        let text = in_language(&mut d, &f.text, tr.and_then(|t| t.text.as_deref()));
+        let yes = tr
+            .and_then(|t| t.yes_button.as_ref())
+            .unwrap_or(&f.yes_button);
+        let no = tr
+            .and_then(|t| t.no_button.as_ref())
+            .unwrap_or(&f.no_button);
         d.replies.push(Reply::Text {
-            text: render(&f.text, &v),
+            text: render(text, &v),
             buttons: vec![
                 ReplyButton {
                     id: PAYLOAD_YES.into(),
-                    title: f.yes_button.clone(),
+                    title: yes.clone(),
                 },
                 ReplyButton {
                     id: PAYLOAD_NO.into(),
-                    title: f.no_button.clone(),
+                    title: no.clone(),
                 },
             ],
         });
     } else {
+        // Outside the window only the template may go, in its language.
+        let template = tr.and_then(|t| t.template.as_ref()).unwrap_or(&f.template);
         d.trace.steps.push(Step::FollowUpTemplate {
-            template: f.template.name.clone(),
+            template: template.name.clone(),
         });
         d.replies.push(follow_up_template(flows, &st));
     }
@@ -650,13 +724,23 @@ pub fn follow_up(
     st.follow_up_sent_at = Some(now);
     st.follow_up_asked = true;
     d.state = st;
+    if within {
+        // Free text may go: the line that a person can help, where the question is Dutch.
+        untranslated_line(flows, &mut d);
+    }
     d
 }
 
 /// The follow-up question as the flows' approved template, with its parameters filled in for
 /// this conversation: what goes out when the 24-hour window is closed.
+/// The template is the one approved in the conversation's language where the flows name one.
 pub fn follow_up_template(flows: &FlowSet, state: &ConversationState) -> Reply {
-    let t = &flows.follow_up.def.template;
+    let f = &flows.follow_up.def;
+    let t = state
+        .language
+        .and_then(|l| f.translations.get(l.code()))
+        .and_then(|t| t.template.as_ref())
+        .unwrap_or(&f.template);
     let v = vars(flows, state, None);
     Reply::Template {
         name: t.name.clone(),
@@ -666,8 +750,8 @@ pub fn follow_up_template(flows: &FlowSet, state: &ConversationState) -> Reply {
 }
 
 fn privacy_redirect(flows: &FlowSet, st: &mut ConversationState, text: Text<'_>, d: &mut Decision) {
-    let labels: Vec<&str> = {
-        let mut l: Vec<&str> = d.findings.iter().map(|f| f.label.as_str()).collect();
+    let labels: Vec<String> = {
+        let mut l: Vec<String> = d.findings.iter().map(|f| f.label.clone()).collect();
         l.dedup();
         l
     };
@@ -691,6 +775,10 @@ fn privacy_redirect(flows: &FlowSet, st: &mut ConversationState, text: Text<'_>,
     );
     // The secure page follows the topic the message names in its own words, not a look-alike.
     let winner = winner.filter(|_| candidates.first().is_some_and(|c| !c.matched.is_empty()));
+    let found = detect(flows, &d.redacted_text, &candidates, st.language);
+    speak(st, d, found);
+    // The privacy reply is Dutch (the rules have it once); the line follows it.
+    d.untranslated = d.language != Language::Nl;
     d.trace.candidates = candidates;
     let page = winner
         .and_then(|i| {
@@ -705,6 +793,7 @@ fn privacy_redirect(flows: &FlowSet, st: &mut ConversationState, text: Text<'_>,
             .filter(|_| flows.privacy_page_by_topic.values().any(|p| p == page)),
     });
     let mut v = vars(flows, st, None);
+    let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
     v.push(("label", join_dutch(&labels)));
     v.push(("title", page.title.clone()));
     v.push(("url", page.url.clone()));
@@ -727,26 +816,48 @@ fn follow_up_answer(
     d: &mut Decision,
 ) {
     let f = &flows.follow_up;
+    // The yes and no words of each language that occur are evidence of the language; that
+    // language's words then decide.
+    let occurs = |yes: &[String], no: &[String]| {
+        [yes, no]
+            .iter()
+            .any(|w| starts_with_any(norm, w) || contains_any(norm, w))
+    };
+    let mut votes: Vec<Language> = Vec::new();
+    if occurs(&f.yes_words, &f.no_words) {
+        votes.push(Language::Nl);
+    }
+    for (l, yes, no) in &f.words_in {
+        if occurs(yes, no) {
+            votes.push(*l);
+        }
+    }
+    let found = if message.button.is_some() {
+        previous(st)
+    } else {
+        flows.detector.detect(&d.redacted_text, &votes, st.language)
+    };
+    speak(st, d, found);
+    let (yes_words, no_words) = f.words(d.language);
     // A word at the start decides ("ja, maar het is nog niet gelukt"); otherwise a word anywhere,
     // unless both kinds occur.
     let (starts_yes, starts_no) = (
-        starts_with_any(norm, &f.yes_words),
-        starts_with_any(norm, &f.no_words),
+        starts_with_any(norm, yes_words),
+        starts_with_any(norm, no_words),
     );
-    let (has_yes, has_no) = (
-        contains_any(norm, &f.yes_words),
-        contains_any(norm, &f.no_words),
-    );
+    let (has_yes, has_no) = (contains_any(norm, yes_words), contains_any(norm, no_words));
     let button = message.button.as_deref();
     let yes = button == Some(PAYLOAD_YES) || starts_yes || (!starts_no && has_yes && !has_no);
     let no = button == Some(PAYLOAD_NO) || (!yes && (starts_no || has_no));
     let v = vars(flows, st, None);
+    let tr = f.def.translations.get(d.language.code());
     st.follow_up_sent_at = None;
     if no {
         d.outcome = Outcome::FollowUpNo;
         d.trace.steps.push(Step::FollowUpNo);
+        let text = in_language(d, &f.def.no_reply, tr.and_then(|t| t.no_reply.as_deref()));
         d.replies.push(Reply::Text {
-            text: render(&f.def.no_reply, &v),
+            text: render(text, &v),
             buttons: Vec::new(),
         });
         st.phase = Phase::Resolved;
@@ -760,8 +871,9 @@ fn follow_up_answer(
         d.trace.steps.push(Step::FollowUpOther);
         Outcome::FollowUpOther
     };
+    let text = in_language(d, &f.def.yes_reply, tr.and_then(|t| t.yes_reply.as_deref()));
     d.replies.push(Reply::Text {
-        text: render(&f.def.yes_reply, &v),
+        text: render(text, &v),
         buttons: Vec::new(),
     });
     st.phase = Phase::Queued;
@@ -785,7 +897,7 @@ fn contains_any(norm: &str, words: &[String]) -> bool {
             let end = i + w.len();
             let whole = (i == 0 || norm.as_bytes()[i - 1] == b' ')
                 && (end == norm.len() || norm.as_bytes()[end] == b' ');
-            let negated = ["niet ", "geen ", "nooit "]
+            let negated = ["niet ", "geen ", "nooit ", "not ", "never ", "nie ", "не "]
                 .iter()
                 .any(|n| norm[..i].ends_with(n));
             if whole && !negated {
@@ -880,6 +992,11 @@ fn choose(
     ) else {
         return Choice::Answer(w);
     };
+    // A topic's own words with no other topic in sight: it answers, however few (a keyword
+    // inside a word of another language, `rijbewijsimi`, is still the driving licence).
+    if second.is_none() && !best.matched.is_empty() {
+        return Choice::Answer(w);
+    }
     if best.score < cl.ask_from {
         return Choice::TooWeak(w, best.score);
     }
@@ -980,31 +1097,51 @@ fn clarify(
 
 fn answer(flows: &FlowSet, st: &ConversationState, i: u32, norm: &str, d: &mut Decision) {
     let t = &flows.topics[i as usize];
-    let n = t.answers.len().max(1) as u64;
+    let tr = t.in_language(d.language);
+    if tr.is_none() && d.language != Language::Nl {
+        d.untranslated = true;
+    }
+    let answers = tr.map_or(&t.answers, |tr| &tr.answers);
+    let n = answers.len().max(1) as u64;
     let pick = (fnv1a(norm.as_bytes()) % n) as usize;
-    let text = t.answers.get(pick).cloned().unwrap_or_default();
+    let text = answers.get(pick).cloned().unwrap_or_default();
     d.trace.steps.push(Step::Answer {
         topic: t.id.clone(),
         origin: t.origin.to_string(),
-        variation: (t.answers.len() > 1).then_some(pick as u32 + 1),
-        of: t.answers.len().max(1) as u32,
+        variation: (answers.len() > 1).then_some(pick as u32 + 1),
+        of: answers.len().max(1) as u32,
     });
+    // A translation names the titles of the topic's own links and buttons, in their order.
+    let title = |titles: Option<&Vec<String>>, j: usize, dutch: &str| {
+        titles
+            .and_then(|titles| titles.get(j))
+            .map_or_else(|| dutch.to_string(), Clone::clone)
+    };
     let buttons = t
         .buttons
         .iter()
-        .map(|b| ReplyButton {
+        .enumerate()
+        .map(|(j, b)| ReplyButton {
             id: match b.action {
                 ButtonAction::Topic(j) => format!("{PAYLOAD_TOPIC}{}", flows.topics[j as usize].id),
                 ButtonAction::Handover => format!("{PAYLOAD_HANDOVER}{}", t.id),
             },
-            title: b.title.clone(),
+            title: title(tr.map(|tr| &tr.button_titles), j, &b.title),
         })
         .collect();
     d.replies.push(Reply::Text {
         text: render(&text, &vars(flows, st, None)),
         buttons,
     });
-    d.links = t.links.clone();
+    d.links = t
+        .links
+        .iter()
+        .enumerate()
+        .map(|(j, l)| LinkDef {
+            title: title(tr.map(|tr| &tr.link_titles), j, &l.title),
+            url: l.url.clone(),
+        })
+        .collect();
     d.topic = Some(t.id.clone());
     d.outcome = Outcome::Faq;
 }
@@ -1057,8 +1194,14 @@ fn handover(
     d.outcome = Outcome::Handover;
     if d.open {
         d.trace.steps.push(Step::HandoverOpen);
+        let translated = flows
+            .handover
+            .translations
+            .get(d.language.code())
+            .and_then(|t| t.open.as_deref());
+        let text = in_language(d, &flows.handover.open, translated);
         d.replies.push(Reply::Text {
-            text: render(&flows.handover.open, &vars(flows, st, None)),
+            text: render(text, &vars(flows, st, None)),
             buttons: Vec::new(),
         });
     } else {
@@ -1069,13 +1212,19 @@ fn handover(
 /// A resident who writes again while their question waits, in office hours: told once that a
 /// person will read it (when the flows have `handover.queued`), then the bot stays quiet.
 fn queued_note(flows: &FlowSet, st: &mut ConversationState, d: &mut Decision) {
-    if let Some(text) = flows
+    if let Some(dutch) = flows
         .handover
         .queued
         .as_ref()
         .filter(|_| !st.queued_note_sent)
     {
         d.trace.steps.push(Step::QueuedNote);
+        let translated = flows
+            .handover
+            .translations
+            .get(d.language.code())
+            .and_then(|t| t.queued.as_deref());
+        let text = in_language(d, dutch, translated);
         d.replies.push(Reply::Text {
             text: render(text, &vars(flows, st, None)),
             buttons: Vec::new(),
@@ -1092,9 +1241,25 @@ fn out_of_hours(flows: &FlowSet, st: &mut ConversationState, now: DateTime<Utc>,
         d.trace.steps.push(Step::OutOfHoursAgain);
     } else {
         d.trace.steps.push(Step::OutOfHoursReply);
-        let when = next.map_or_else(|| "zo snel mogelijk".to_string(), |n| format_dutch(n, tz));
+        let translated = flows
+            .handover
+            .translations
+            .get(d.language.code())
+            .and_then(|t| t.closed.as_deref());
+        // `{next_opening}` in the language of the text it goes into.
+        let language = if translated.is_some() {
+            d.language
+        } else {
+            Language::Nl
+        };
+        let when = match next {
+            Some(n) if language == Language::Nl => format_dutch(n, tz),
+            Some(n) => language.format_time(&n.with_timezone(&tz).fixed_offset()),
+            None => language.as_soon_as_possible().to_string(),
+        };
+        let text = in_language(d, &flows.handover.closed, translated);
         d.replies.push(Reply::Text {
-            text: render(&flows.handover.closed, &vars(flows, st, Some(when))),
+            text: render(text, &vars(flows, st, Some(when))),
             buttons: Vec::new(),
         });
         st.out_of_hours_reply_for = next;
@@ -1113,6 +1278,66 @@ fn out_of_hours(flows: &FlowSet, st: &mut ConversationState, now: DateTime<Utc>,
     d.follow_up_at = st.follow_up_at.map(|t| t.with_timezone(&tz).fixed_offset());
     if let Some(t) = d.follow_up_at {
         d.trace.steps.push(Step::FollowUpAt { at: t });
+    }
+}
+
+/// The language of the message from its text, the terms of `candidates` it matched, and the
+/// conversation's language before it.
+fn detect(
+    flows: &FlowSet,
+    text: &str,
+    candidates: &[Candidate],
+    previous: Option<Language>,
+) -> Detection {
+    let mut terms: Vec<&str> = Vec::new();
+    let mut votes: Vec<Language> = Vec::new();
+    for m in candidates.iter().flat_map(|c| &c.matched) {
+        if terms.contains(&m.term.as_str()) {
+            continue;
+        }
+        terms.push(&m.term);
+        if let Some(langs) = flows.term_languages.get(&m.term) {
+            votes.extend_from_slice(langs);
+        }
+    }
+    flows.detector.detect(text, &votes, previous)
+}
+
+/// The conversation's language as it was (for a tapped button, media without words).
+fn previous(state: &ConversationState) -> Detection {
+    match state.language {
+        Some(language) => Detection {
+            language,
+            why: Why::Previous,
+        },
+        None => Detection {
+            language: Language::Nl,
+            why: Why::Default,
+        },
+    }
+}
+
+/// The replies go in `found`'s language, which the conversation keeps.
+fn speak(st: &mut ConversationState, d: &mut Decision, found: Detection) {
+    d.language = found.language;
+    st.language = Some(found.language).filter(|l| *l != Language::Nl);
+    d.trace.steps.push(Step::Language {
+        language: found.language,
+        why: found.why,
+    });
+}
+
+/// The text in the decision's language where the editors wrote it; else the Dutch one, and the
+/// decision notes that the line that a person can help must follow.
+fn in_language<'a>(d: &mut Decision, dutch: &'a str, translated: Option<&'a str>) -> &'a str {
+    match translated {
+        Some(t) => t,
+        None => {
+            if d.language != Language::Nl {
+                d.untranslated = true;
+            }
+            dutch
+        }
     }
 }
 

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use crate::calendar::OfficeHours;
 use crate::channel::Channel;
+use crate::language::{Detector as LanguageDetector, Language};
 use crate::matcher::Matcher;
 use crate::privacy::Detector;
 use crate::source::{self, Diagnostic, Pos, Severity};
@@ -90,13 +91,48 @@ pub struct Topic {
     pub priority: i32,
     /// The raw keywords, phrases and synonyms (for the shadowing lint and the resemblance).
     pub samples: Vec<String>,
-    /// Questions as residents ask them.
+    /// Questions as residents ask them: the Dutch ones, then every translation's.
     pub examples: Vec<String>,
+    /// The topic in other languages.
+    pub translations: Vec<TopicTranslation>,
     /// Only a person can answer it: matching it hands over.
     pub handover: bool,
     /// Its name on a button.
     pub button_title: String,
     pub origin: Origin,
+}
+
+impl Topic {
+    /// The topic's translation into `language`, if the editors wrote one.
+    pub fn in_language(&self, language: Language) -> Option<&TopicTranslation> {
+        self.translations.iter().find(|t| t.language == language)
+    }
+}
+
+/// A topic in another language, compiled.
+#[derive(Debug, Clone)]
+pub struct TopicTranslation {
+    pub language: Language,
+    pub title: Option<String>,
+    pub answers: Vec<String>,
+    /// Titles of the topic's links, in order (fewer than the links: the rest are Dutch).
+    pub link_titles: Vec<String>,
+    /// Titles of the topic's buttons, in order.
+    pub button_titles: Vec<String>,
+}
+
+/// Per normalised term, the languages it was written for (FNV-hashed: a few lookups a message).
+pub(crate) type TermLanguages =
+    HashMap<String, Vec<Language>, std::hash::BuildHasherDefault<crate::matcher::FnvHasher>>;
+
+/// A language the flows declare besides Dutch.
+#[derive(Debug, Clone)]
+pub struct LanguageEntry {
+    pub language: Language,
+    /// Its name for agents, e.g. `Pools`.
+    pub name: String,
+    /// The line sent after a Dutch text that has no translation into it.
+    pub untranslated: String,
 }
 
 /// The follow-up, compiled.
@@ -105,6 +141,19 @@ pub struct FollowUp {
     pub def: FollowUpDef,
     pub yes_words: Vec<String>,
     pub no_words: Vec<String>,
+    /// Per translated language its own yes and no words (normalised), where it has them.
+    pub words_in: Vec<(Language, Vec<String>, Vec<String>)>,
+}
+
+impl FollowUp {
+    /// The yes and no words a resident writing in `language` is understood by: that
+    /// language's own where the editors wrote them, else the Dutch ones.
+    pub fn words(&self, language: Language) -> (&[String], &[String]) {
+        self.words_in
+            .iter()
+            .find(|(l, ..)| *l == language)
+            .map_or((&self.yes_words, &self.no_words), |(_, y, n)| (y, n))
+    }
 }
 
 /// Everything the engine needs, validated and compiled. Immutable: a reload builds a new one.
@@ -126,6 +175,14 @@ pub struct FlowSet {
     pub clarify: Option<ClarifyDef>,
     pub handover: HandoverDef,
     pub follow_up: FollowUp,
+    /// The languages declared besides Dutch, in code order.
+    pub languages: Vec<LanguageEntry>,
+    /// Tells a message's language among Dutch, English and the declared ones.
+    pub(crate) detector: LanguageDetector,
+    /// Per normalised term of [`FlowSet::topic_matcher`], the languages it was written for: a
+    /// translation's keywords, phrases and synonyms for its language, the Dutch keywords and
+    /// phrases for Dutch (Dutch synonyms are often English, so they count for none).
+    pub(crate) term_languages: TermLanguages,
     /// The files it was built from, with their names as shown.
     pub files: Vec<String>,
 }
@@ -184,6 +241,11 @@ impl FlowSet {
 
     pub fn default_department(&self) -> &Department {
         &self.departments[self.default_department as usize]
+    }
+
+    /// The declared language `language`, if the flows declare it.
+    pub fn language(&self, language: Language) -> Option<&LanguageEntry> {
+        self.languages.iter().find(|l| l.language == language)
     }
 
     /// The number of distinct terms and of topics, for summaries.

@@ -6,6 +6,7 @@
 //! - [`calendar`]: office hours, Dutch public holidays, closures, business time.
 //! - [`privacy`]: detectors for BSN, IBAN, document numbers, dates of birth; masking.
 //! - [`matcher`]: one Aho-Corasick automaton, a typo index and a regex set over all terms.
+//! - [`language`]: which language a message is in (script, keywords, statistics), offline.
 //! - [`ranking`]: which topic a message points to, and why (beneath the engine and the lint).
 //! - [`engine`]: `decide(flows, state, message, now) -> Decision`, with a trace of why.
 //! - [`channel`]: a channel's name and policy (its reply window, lengths, buttons).
@@ -62,6 +63,7 @@ pub mod diag;
 pub mod engine;
 pub mod eval;
 pub mod flows;
+pub mod language;
 pub mod load;
 pub mod matcher;
 pub mod privacy;

@@ -152,6 +152,21 @@ impl Node {
             if matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL"))
     }
 
+    /// The node that `path` (`a.b[2].c`) names, if the tree has it.
+    pub fn find(&self, path: &str) -> Option<&Node> {
+        let mut node = self;
+        for seg in split_path(path) {
+            node = match seg {
+                Seg::Key(k) => node.get(k)?,
+                Seg::Index(i) => match &node.kind {
+                    NodeKind::Seq(items) => items.get(i)?,
+                    _ => return None,
+                },
+            };
+        }
+        Some(node)
+    }
+
     /// The position of the deepest node that `path` (`a.b[2].c`) reaches; where the path leaves
     /// the tree, the position of the last node it did reach.
     pub fn locate(&self, path: &str) -> Pos {

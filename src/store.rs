@@ -366,6 +366,8 @@ pub struct Waiting {
     pub last_message: Option<(String, DateTime<Utc>)>,
     /// The resident wrote after the agent's last reply (only for claimed conversations).
     pub unanswered: bool,
+    /// The language the resident last wrote in; none: Dutch.
+    pub language: Option<crate::language::Language>,
 }
 
 impl fmt::Debug for Waiting {

@@ -177,7 +177,7 @@ where
         .map(|(_, c)| c)
 }
 
-/// The number of edits a keyword of `len` bytes tolerates when its topic does not say:
+/// The number of edits a keyword of `len` letters tolerates when its topic does not say:
 /// none below five letters (too many short words are one edit apart), one up to eight, two beyond.
 pub fn auto_tolerance(len: usize) -> u8 {
     match len {

@@ -930,3 +930,180 @@ proptest::proptest! {
         let _ = f.load();
     }
 }
+
+// ---- languages ----
+
+const POLISH: &str = "\
+languages:
+  pl:
+    name: Pools
+    untranslated: \"Na razie tylko po niderlandzku, pracownik chętnie pomoże.\"
+topics:
+  - id: afval
+    keywords: [afval, container]
+    answers: [\"Afval gaat in de container.\"]
+    links:
+      - title: Afvalkalender
+        url: https://www.terneuzen.nl/afval
+    translations:
+      pl:
+        answers: [\"Śmieci wystawiasz w pojemniku.\"]
+        links: [Kalendarz odpadów]
+        keywords: [śmieci, pojemnik]
+        examples: [\"kiedy odbierają śmieci\"]
+";
+
+#[test]
+fn translations_name_declared_languages_and_no_more_links_than_the_topic() {
+    let f = Fixture::new();
+    let bad = POLISH
+        .replace("  pl:\n    name", "  pll:\n    name")
+        .replace("links: [Kalendarz odpadów]", "links: [Kalendarz odpadów, Za dużo]")
+        + "      tr:\n        answers: [\"Çöp.\"]\n      pk:\n        answers: [\"x\"]\n      nl:\n        answers: [\"y\"]\n";
+    f.write("flows/talen.yaml", bad.as_bytes());
+    let errors = f.errors();
+    assert_has(
+        &errors,
+        &[
+            "talen.yaml:2:3",
+            "unknown language `pll`",
+            "did you mean `pl`?",
+        ],
+    );
+    assert_has(
+        &errors,
+        &[
+            "language `pl` (Polish) is not declared",
+            "under `languages:`",
+        ],
+    );
+    assert_has(&errors, &["language `tr` (Turkish) is not declared"]);
+    assert_has(
+        &errors,
+        &["talen.yaml:20:7", "unknown language `pk`", "did you mean"],
+    );
+    assert_has(&errors, &["Dutch is the default language"]);
+
+    f.write(
+        "flows/talen.yaml",
+        POLISH
+            .replace(
+                "links: [Kalendarz odpadów]",
+                "links: [Kalendarz odpadów, Za dużo]",
+            )
+            .as_bytes(),
+    );
+    let errors = f.errors();
+    assert_has(
+        &errors,
+        &[
+            "talen.yaml:15:36",
+            "this translation names 2 links; the topic has 1",
+        ],
+    );
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+}
+
+#[test]
+fn a_translated_topic_answers_in_its_language_and_else_dutch_with_the_line() {
+    let f = Fixture::new();
+    f.write("flows/talen.yaml", POLISH.as_bytes());
+    let (set, _) = f.load().unwrap();
+    let afval = &set.topics[set.topic_index("afval").unwrap() as usize];
+    assert_eq!(afval.examples, vec!["kiedy odbierają śmieci".to_string()]);
+
+    // A Polish keyword finds the topic; the answer and the link title are Polish.
+    let d = say(
+        &set,
+        &ConversationState::default(),
+        "kiedy odbierają śmieci?",
+        "2026-11-25T10:00:00+01:00",
+    );
+    assert_eq!(d.topic.as_deref(), Some("afval"));
+    assert_eq!(d.language, triage::language::Language::Pl);
+    assert_eq!(text_of(&d), "Śmieci wystawiasz w pojemniku.");
+    assert_eq!(d.links[0].title, "Kalendarz odpadów");
+    assert_eq!(d.state.language, Some(triage::language::Language::Pl));
+    assert!(d.trace.steps.contains(&Step::Language {
+        language: triage::language::Language::Pl,
+        why: triage::language::Why::Keywords,
+    }));
+
+    // A topic without a Polish translation: Dutch, then the Polish line; "ok" stays Polish.
+    let d = say(
+        &set,
+        &d.state,
+        "dzień dobry, czy mogę zrobić nowy paszport? mój paspoort jest zgubiony",
+        "2026-11-25T10:01:00+01:00",
+    );
+    assert_eq!(d.topic.as_deref(), Some("paspoort"));
+    assert_eq!(d.language, triage::language::Language::Pl);
+    let text = text_of(&d);
+    assert!(
+        text.starts_with("Een paspoort vraag je aan op het gemeentehuis"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("\nNa razie tylko po niderlandzku, pracownik chętnie pomoże."),
+        "{text}"
+    );
+    let ok = say(&set, &d.state, "ok", "2026-11-25T10:02:00+01:00");
+    assert_eq!(ok.language, triage::language::Language::Pl);
+
+    // The same Dutch question stays Dutch, with no line.
+    let nl = say(
+        &set,
+        &ConversationState::default(),
+        "wanneer wordt de container geleegd",
+        "2026-11-25T10:03:00+01:00",
+    );
+    assert_eq!(nl.language, triage::language::Language::Nl);
+    assert_eq!(text_of(&nl), "Afval gaat in de container.");
+    assert_eq!(nl.state.language, None);
+}
+
+#[test]
+fn the_follow_up_speaks_the_conversations_language_and_a_template_goes_alone() {
+    let f = Fixture::new();
+    f.write("flows/talen.yaml", POLISH.as_bytes());
+    let (set, _) = f.load().unwrap();
+    let polish = ConversationState {
+        resident_name: Some("Kasia".into()),
+        ..ConversationState::default()
+    };
+    // Sunday 10:00, a Polish question for a person; Monday 08:30 the follow-up, inside the window.
+    let d = say(
+        &set,
+        &polish,
+        "dzień dobry, mam pytanie w sprawie mojego sąsiada, który hałasuje",
+        "2026-11-29T10:00:00+01:00",
+    );
+    assert_eq!(d.outcome, Outcome::Handover);
+    assert_eq!(d.state.language, Some(triage::language::Language::Pl));
+    let q = follow_up(&set, &d.state, &WHATSAPP, at("2026-11-30T08:30:00+01:00"));
+    assert_eq!(q.language, triage::language::Language::Pl);
+    // The fixture's follow-up has no Polish text: the Dutch question, then the Polish line.
+    assert_eq!(q.replies.len(), 2, "{:?}", q.replies);
+    assert_eq!(
+        q.replies[1].display(),
+        "Na razie tylko po niderlandzku, pracownik chętnie pomoże."
+    );
+    assert!(q.trace.steps.contains(&Step::Untranslated {
+        language: triage::language::Language::Pl
+    }));
+    // Outside the window only the template goes, with no line after it.
+    let early = say(
+        &set,
+        &polish,
+        "dzień dobry, mam pytanie w sprawie mojego sąsiada, który hałasuje",
+        "2026-11-29T08:00:00+01:00",
+    );
+    let t = follow_up(
+        &set,
+        &early.state,
+        &WHATSAPP,
+        at("2026-11-30T08:30:00+01:00"),
+    );
+    assert_eq!(t.replies.len(), 1, "{:?}", t.replies);
+    assert!(matches!(t.replies[0], Reply::Template { .. }));
+}

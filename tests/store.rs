@@ -964,3 +964,37 @@ fn an_erased_resident_is_gone_from_every_table_and_from_the_files() {
         ]
     );
 }
+
+#[test]
+fn the_conversations_language_is_kept_for_the_follow_up_and_shown_in_the_queue() {
+    let s = SqliteStore::in_memory().unwrap();
+    s.insert_inbound(&[inbound("wamid.pl", "31612345678", "dzień dobry", T0)])
+        .unwrap();
+    let p = s.pending_inbound(10).unwrap().remove(0);
+    assert_eq!(p.conversation.state.language, None, "NULL: Dutch");
+    let follow_up_at = at("2026-11-30T07:30:00Z");
+    let state = ConversationState {
+        phase: Phase::Queued,
+        department: Some("kcc".into()),
+        last_inbound_at: Some(at(T0)),
+        follow_up_at: Some(follow_up_at),
+        language: Some(triage::language::Language::Pl),
+        ..Default::default()
+    };
+    s.apply(&[applied(
+        &p.conversation,
+        Some(p.message_id),
+        state,
+        vec![text("Twoje pytanie trafiło do pracownika")],
+        T0,
+    )])
+    .unwrap();
+    let due = s.due_follow_ups(follow_up_at, 10).unwrap();
+    assert_eq!(due[0].state.language, Some(triage::language::Language::Pl));
+    let waiting = s.waiting().unwrap();
+    assert_eq!(waiting[0].language, Some(triage::language::Language::Pl));
+    assert_eq!(
+        waiting[0].last_message.as_ref().map(|(t, _)| t.as_str()),
+        Some("dzień dobry")
+    );
+}

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::format_dutch_local;
 use crate::flows::FlowSet;
+use crate::language::{Language, Why};
 use crate::ranking::WinReason;
 
 use super::Phase;
@@ -34,6 +35,11 @@ pub enum Step {
     },
     /// The detectors found nothing.
     NothingFound,
+    /// The language the replies are in, and why ([`crate::language`]).
+    Language { language: Language, why: Why },
+    /// A reply had no translation into `language`: Dutch, and the language's line that a person
+    /// can help.
+    Untranslated { language: Language },
     /// The detectors found personal data, masked before anything else.
     Found { found: Vec<Found> },
     /// The secure page of the privacy reply: the topic's own, or the general one.
@@ -158,6 +164,24 @@ impl fmt::Display for Step {
                 write!(f, "office hours: closed, no opening in sight")
             }
             Step::NothingFound => write!(f, "privacy: nothing found"),
+            Step::Language { language, why } => write!(
+                f,
+                "language: {} ({language}), {}",
+                language.english_name(),
+                match why {
+                    Why::Script => "from its script",
+                    Why::Keywords => "from the words that matched its keywords",
+                    Why::Text => "from the text",
+                    Why::CommonWords => "from its common Dutch words",
+                    Why::Previous => "short or unsure, so the conversation's",
+                    Why::Default => "short or unsure, so the default",
+                }
+            ),
+            Step::Untranslated { language } => write!(
+                f,
+                "language: no {} translation, so Dutch and the line that a person can help",
+                language.english_name()
+            ),
             Step::Found { found } => write!(
                 f,
                 "privacy: found {}, masked before anything else",
@@ -359,6 +383,22 @@ impl Step {
             }
             Step::Closed { opens: None } => "Kantoor dicht, geen opening in zicht.".into(),
             Step::NothingFound => "Privacy: geen persoonsgegevens gevonden.".into(),
+            Step::Language { language, why } => format!(
+                "Taal: {} ({}).",
+                language_nl(flows, *language),
+                match why {
+                    Why::Script => "uit het schrift",
+                    Why::Keywords => "uit de woorden die bij de trefwoorden van die taal passen",
+                    Why::Text => "uit de tekst",
+                    Why::CommonWords => "uit de gewone Nederlandse woorden erin",
+                    Why::Previous => "kort of onzeker, dus de taal van het gesprek",
+                    Why::Default => "kort of onzeker, dus de standaardtaal",
+                }
+            ),
+            Step::Untranslated { language } => format!(
+                "Geen vertaling in het {}: Nederlands, met de regel dat een medewerker kan helpen.",
+                language_nl(flows, *language)
+            ),
             Step::Found { found } => format!(
                 "Privacy: {} gevonden en afgeschermd vóór al het andere.",
                 found
@@ -538,6 +578,16 @@ impl Step {
                 "Een ander bericht dan Ja/Nee telt als ja; bovenaan de wachtrij.".into()
             }
         }
+    }
+}
+
+/// A language's name as the flows give it for agents (Dutch: `Nederlands`; one the flows do not
+/// declare: its code).
+fn language_nl(flows: &FlowSet, language: Language) -> String {
+    match flows.language(language) {
+        Some(entry) => entry.name.clone(),
+        None if language == Language::Nl => "Nederlands".into(),
+        None => language.code().to_string(),
     }
 }
 

@@ -114,6 +114,10 @@ pub struct FlowFile {
     /// When the bot is unsure which topic is meant, it asks instead of guessing (in one file).
     #[serde(default)]
     pub clarify: Option<ClarifyDef>,
+    /// The languages, besides Dutch, that topics and texts are translated into (in exactly one
+    /// file, usually beside `handover:`), by code: `en`, `pl`, `tr`, `ar`, `uk`, …
+    #[serde(default)]
+    pub languages: BTreeMap<String, LanguageDef>,
 }
 
 /// Asking back when unsure: the best two topics are close, or the best is weak.
@@ -132,6 +136,17 @@ pub struct ClarifyDef {
     pub answer_from: f32,
     /// Below this score nothing is asked: the question goes to a person.
     pub ask_from: f32,
+}
+
+/// A language residents write in, besides Dutch.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageDef {
+    /// Its name as agents read it in the inbox and the reports, e.g. `Pools`.
+    pub name: String,
+    /// The line, in this language, sent after a Dutch text that has no translation into it:
+    /// that the answer is in Dutch and a person can help. Placeholder: `{name}`.
+    pub untranslated: String,
 }
 
 /// One FAQ topic.
@@ -200,6 +215,43 @@ pub struct TopicDef {
     /// The department a "talk to a person" button on this topic hands over to.
     #[serde(default)]
     pub department: Option<String>,
+    /// The topic in other languages, by code (`en`, `pl`, …, declared under `languages:`).
+    /// Residents who write in one get its answers; its keywords find the topic as the Dutch
+    /// ones do.
+    #[serde(default)]
+    pub translations: BTreeMap<String, TopicTranslationDef>,
+}
+
+/// A topic in another language. Only `answers` is needed; links and buttons are the topic's,
+/// with their titles in this language where given.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopicTranslationDef {
+    /// The title in this language.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// The answer in this language; with several, one is picked per message. Placeholder:
+    /// `{name}`.
+    pub answers: Vec<String>,
+    /// The titles of the topic's links in this language, in the same order (fewer: the rest
+    /// keep their Dutch titles).
+    #[serde(default)]
+    pub links: Vec<String>,
+    /// The titles of the topic's buttons in this language, in the same order.
+    #[serde(default)]
+    pub buttons: Vec<String>,
+    /// Words in this language that point to this topic.
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Word sequences in this language that point strongly to this topic.
+    #[serde(default)]
+    pub phrases: Vec<String>,
+    /// Other ways to say it in this language; they count a little less than keywords.
+    #[serde(default)]
+    pub synonyms: Vec<String>,
+    /// Questions as residents ask them in this language.
+    #[serde(default)]
+    pub examples: Vec<String>,
 }
 
 /// A reply button.
@@ -233,6 +285,29 @@ pub struct HandoverDef {
     /// Placeholders: `{department}`, `{name}`.
     #[serde(default)]
     pub queued: Option<String>,
+    /// These replies in other languages, by code; a text left out is sent in Dutch, followed by
+    /// the language's `untranslated` line.
+    #[serde(default)]
+    pub translations: BTreeMap<String, HandoverTranslationDef>,
+}
+
+/// The handover replies in another language; each is optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandoverTranslationDef {
+    /// Reply during office hours. Placeholders: `{department}`, `{name}`.
+    #[serde(default)]
+    pub open: Option<String>,
+    /// Reply out of hours. Placeholders: `{next_opening}` (in this language), `{department}`,
+    /// `{name}`.
+    #[serde(default)]
+    pub closed: Option<String>,
+    /// Reply to media without text.
+    #[serde(default)]
+    pub media: Option<String>,
+    /// The note while a question waits in the queue.
+    #[serde(default)]
+    pub queued: Option<String>,
 }
 
 /// The follow-up question at the next opening after an out-of-hours handover.
@@ -263,6 +338,41 @@ pub struct FollowUpDef {
     /// Hours to wait for an answer before the conversation simply stays in its queue.
     #[serde(default = "default_wait_hours")]
     pub wait_hours: u32,
+    /// The follow-up in other languages, by code; what is left out is Dutch.
+    #[serde(default)]
+    pub translations: BTreeMap<String, FollowUpTranslationDef>,
+}
+
+/// The follow-up in another language; each part is optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpTranslationDef {
+    /// The question. Placeholders: `{name}`, `{department}`.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// The template approved in this language (outside the 24-hour window); without it the
+    /// Dutch template goes.
+    #[serde(default)]
+    pub template: Option<TemplateDef>,
+    /// Title of the "yes" button.
+    #[serde(default)]
+    pub yes_button: Option<String>,
+    /// Title of the "no" button.
+    #[serde(default)]
+    pub no_button: Option<String>,
+    /// Words in this language that count as "yes"; a resident in this language is understood by
+    /// these (and the buttons), not by the Dutch words.
+    #[serde(default)]
+    pub yes_words: Vec<String>,
+    /// Words in this language that count as "no".
+    #[serde(default)]
+    pub no_words: Vec<String>,
+    /// Reply to "yes".
+    #[serde(default)]
+    pub yes_reply: Option<String>,
+    /// Reply to "no".
+    #[serde(default)]
+    pub no_reply: Option<String>,
 }
 
 fn default_yes() -> String {
@@ -401,6 +511,9 @@ pub struct Expect {
     /// The WhatsApp template name used (follow-ups outside the 24-hour window).
     #[serde(default)]
     pub template: Option<String>,
+    /// The language the replies are in (`nl`, `en`, `pl`, …).
+    #[serde(default)]
+    pub language: Option<crate::language::Language>,
     /// The conversation's state afterwards: `bot`, `queued`, `with_agent`,
     /// `awaiting_follow_up`, `resolved`.
     #[serde(default)]

@@ -8,9 +8,13 @@ use std::collections::HashMap;
 
 use super::model::*;
 use super::readability;
-use super::{Button, ButtonAction, Department, FlowSet, FollowUp, Origin, Topic};
+use super::{
+    Button, ButtonAction, Department, FlowSet, FollowUp, LanguageEntry, Origin, Topic,
+    TopicTranslation,
+};
 use crate::calendar::OfficeHours;
 use crate::channel::Channel;
+use crate::language::{Detector as LanguageDetector, Language};
 use crate::matcher::{Matcher, MatcherBuilder, TermKind};
 use crate::privacy::Detector;
 use crate::source::{self, Diagnostic, Node, NodeKind, Pos, SourceFile};
@@ -50,6 +54,16 @@ struct FlowContent {
     handover: Option<HandoverDef>,
     follow_up: Option<FollowUpDef>,
     clarify: Option<ClarifyDef>,
+    languages: Vec<LanguageEntry>,
+    term_languages: super::TermLanguages,
+}
+
+/// What a topic's definition compiles into beside its texts.
+struct TopicParts {
+    buttons: Vec<Button>,
+    department: Option<u32>,
+    examples: Vec<String>,
+    translations: Vec<TopicTranslation>,
 }
 
 /// The compiled privacy file.
@@ -98,6 +112,7 @@ fn short_title(title: &str) -> String {
 
 const CLARIFY_VARS: &[&str] = &["name", "options"];
 const PRIVACY_VARS: &[&str] = &["name", "label", "title", "url"];
+const LANGUAGE_VARS: &[&str] = &["name"];
 
 impl Validator {
     pub(super) fn parse<T>(&mut self, (name, bytes): &(String, Vec<u8>)) -> Option<Parsed<T>>
@@ -190,7 +205,20 @@ impl Validator {
 
         let (departments, privacy) = (departments?, privacy?);
         let (handover, follow_up) = (content.handover?, content.follow_up?);
-        let normalized = |words: &[String]| words.iter().map(|w| normalize(w)).collect();
+        let normalized = |words: &[String]| words.iter().map(|w| normalize(w)).collect::<Vec<_>>();
+        let words_in = follow_up
+            .translations
+            .iter()
+            .filter(|(_, t)| !t.yes_words.is_empty() || !t.no_words.is_empty())
+            .filter_map(|(code, t)| {
+                Some((
+                    Language::parse(code)?,
+                    normalized(&t.yes_words),
+                    normalized(&t.no_words),
+                ))
+            })
+            .collect();
+        let declared: Vec<Language> = content.languages.iter().map(|l| l.language).collect();
         Some(FlowSet {
             office: office?,
             privacy: privacy.detector?,
@@ -209,8 +237,12 @@ impl Validator {
             follow_up: FollowUp {
                 yes_words: normalized(&follow_up.yes_words),
                 no_words: normalized(&follow_up.no_words),
+                words_in,
                 def: follow_up,
             },
+            detector: LanguageDetector::new(&declared),
+            languages: content.languages,
+            term_languages: content.term_languages,
             files,
         })
     }
@@ -282,6 +314,8 @@ impl Validator {
         let mut handover: Option<(HandoverDef, Origin)> = None;
         let mut follow_up: Option<(FollowUpDef, Origin)> = None;
         let mut clarify: Option<(ClarifyDef, Origin)> = None;
+        let languages = self.languages(files);
+        let declared: Vec<Language> = languages.iter().map(|l| l.language).collect();
         for p in files {
             for (i, t) in p.value.topics.iter().enumerate() {
                 let path = format!("topics[{i}]");
@@ -298,7 +332,6 @@ impl Validator {
                     id: t.id.clone(),
                     title: t.title.clone(),
                     answers: t.answers.clone(),
-                    examples: t.examples.clone(),
                     handover: t.handover,
                     button_title: t
                         .button_title
@@ -316,6 +349,8 @@ impl Validator {
                         .chain(&t.synonyms)
                         .cloned()
                         .collect(),
+                    examples: Vec::new(),
+                    translations: Vec::new(),
                     origin: Origin::new(&p.file.name, p.file.root.locate(&path)),
                 });
                 defs.push((&p.file, path, t));
@@ -344,6 +379,25 @@ impl Validator {
                         self.plain_language(&p.file, path, text, &[]);
                     }
                 }
+                for (code, t) in &h.translations {
+                    if self
+                        .language_ref(&p.file, "handover.translations", code, &declared)
+                        .is_none()
+                    {
+                        continue;
+                    }
+                    let base = format!("handover.translations.{code}");
+                    for (field, text) in [
+                        ("open", &t.open),
+                        ("closed", &t.closed),
+                        ("media", &t.media),
+                        ("queued", &t.queued),
+                    ] {
+                        if let Some(text) = text {
+                            self.text(&p.file, &format!("{base}.{field}"), text, HANDOVER_VARS);
+                        }
+                    }
+                }
             }
             if let Some(f) = &p.value.follow_up {
                 if self.once(
@@ -357,7 +411,7 @@ impl Validator {
                         Origin::new(&p.file.name, p.file.root.locate("follow_up")),
                     ));
                 }
-                self.follow_up(&p.file, f);
+                self.follow_up(&p.file, f, &declared);
             }
             if let Some(c) = &p.value.clarify {
                 if self.once(
@@ -377,18 +431,26 @@ impl Validator {
         let topic_ids: Vec<String> = topics.iter().map(|t| t.id.clone()).collect();
         let topic_ids: Vec<&str> = topic_ids.iter().map(String::as_str).collect();
         let mut builder = MatcherBuilder::default();
+        let mut term_languages = super::TermLanguages::default();
+        let context = TopicContext {
+            topic_ids: &topic_ids,
+            dept_ids,
+            declared: &declared,
+        };
         for (idx, (file, path, t)) in defs.iter().enumerate() {
-            let (buttons, department) = self.topic(
+            let parts = self.topic(
                 file,
                 path,
                 idx as u32,
                 t,
-                &topic_ids,
-                dept_ids,
+                &context,
                 &mut builder,
+                &mut term_languages,
             );
-            topics[idx].buttons = buttons;
-            topics[idx].department = department;
+            topics[idx].buttons = parts.buttons;
+            topics[idx].department = parts.department;
+            topics[idx].examples = parts.examples;
+            topics[idx].translations = parts.translations;
         }
         let first = files.first().map(|p| &p.file);
         let matcher = first.and_then(|f| self.matcher(f, "", builder));
@@ -433,7 +495,130 @@ impl Validator {
             handover: handover.map(|h| h.0),
             follow_up: follow_up.map(|f| f.0),
             clarify: clarify.map(|c| c.0),
+            languages,
+            term_languages,
         }
+    }
+
+    /// The `languages:` of the flow files (in one file only), checked.
+    fn languages(&mut self, files: &[&Parsed<FlowFile>]) -> Vec<LanguageEntry> {
+        let mut first: Option<((), Origin)> = None;
+        let mut out = Vec::new();
+        for p in files.iter().filter(|p| !p.value.languages.is_empty()) {
+            if !self.once(
+                &p.file,
+                "languages",
+                "the languages are declared twice",
+                &first,
+            ) {
+                continue;
+            }
+            first = Some((
+                (),
+                Origin::new(&p.file.name, p.file.root.locate("languages")),
+            ));
+            for (code, def) in &p.value.languages {
+                let base = format!("languages.{code}");
+                let pos = key_pos(&p.file, "languages", code);
+                let language = match Language::parse(code) {
+                    Some(Language::Nl) => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                &p.file.name,
+                                pos,
+                                "Dutch is the default language and needs no entry here",
+                            )
+                            .with_help(Some("remove `nl:` from `languages:`".into())),
+                        );
+                        continue;
+                    }
+                    Some(l) => l,
+                    None => {
+                        let codes = Language::ALL.iter().skip(1).map(|l| l.code());
+                        self.diags.push(
+                            Diagnostic::error(
+                                &p.file.name,
+                                pos,
+                                format!("unknown language `{code}`"),
+                            )
+                            .with_help(Some(
+                                match did_you_mean(code, codes.clone()) {
+                                    Some(s) => format!("did you mean `{s}`?"),
+                                    None => format!(
+                                        "known languages: {}",
+                                        codes.collect::<Vec<_>>().join(", ")
+                                    ),
+                                },
+                            )),
+                        );
+                        continue;
+                    }
+                };
+                if def.name.trim().is_empty() {
+                    self.error(&p.file, &format!("{base}.name"), "a language needs a name");
+                }
+                self.text(
+                    &p.file,
+                    &format!("{base}.untranslated"),
+                    &def.untranslated,
+                    LANGUAGE_VARS,
+                );
+                out.push(LanguageEntry {
+                    language,
+                    name: def.name.clone(),
+                    untranslated: def.untranslated.clone(),
+                });
+            }
+        }
+        out.sort_by_key(|l| l.language.code());
+        out
+    }
+
+    /// The language a translation under `parent` is keyed by (`pl` in `translations.pl`), if it
+    /// is one the flows declare; reports it otherwise.
+    fn language_ref(
+        &mut self,
+        file: &SourceFile,
+        parent: &str,
+        code: &str,
+        declared: &[Language],
+    ) -> Option<Language> {
+        let pos = key_pos(file, parent, code);
+        let parsed = Language::parse(code);
+        if let Some(l) = parsed.filter(|l| declared.contains(l)) {
+            return Some(l);
+        }
+        let (message, help) = match parsed {
+            Some(Language::Nl) => (
+                "Dutch is the default language: write it in the text itself, not as a translation"
+                    .to_string(),
+                None,
+            ),
+            Some(l) => (
+                format!("language `{code}` ({}) is not declared", l.english_name()),
+                Some(format!(
+                    "add `{code}:` with its `name:` and `untranslated:` line under `languages:` (beside `handover:`)"
+                )),
+            ),
+            None => {
+                let declared_codes: Vec<&str> = declared.iter().map(|l| l.code()).collect();
+                let help = did_you_mean(code, declared_codes.iter().copied())
+                    .or_else(|| did_you_mean(code, Language::ALL.iter().map(|l| l.code())))
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .or_else(|| {
+                        (!declared_codes.is_empty())
+                            .then(|| format!("declared languages: {}", declared_codes.join(", ")))
+                    });
+                (format!("unknown language `{code}`"), help)
+            }
+        };
+        if parsed.is_some_and(|l| l != Language::Nl) && !self.flows_ok {
+            // The file that declares it may be the one that did not parse.
+            return None;
+        }
+        self.diags
+            .push(Diagnostic::error(&file.name, pos, message).with_help(help));
+        None
     }
 
     /// Reports a second definition of something that must be defined once; true for the first.
@@ -458,7 +643,8 @@ impl Validator {
         }
     }
 
-    /// One topic: its terms into the matcher, its texts, links and buttons checked.
+    /// One topic: its terms into the matcher, its texts, links and buttons checked, its
+    /// translations compiled.
     #[allow(clippy::too_many_arguments)]
     fn topic(
         &mut self,
@@ -466,10 +652,15 @@ impl Validator {
         path: &str,
         target: u32,
         t: &TopicDef,
-        topic_ids: &[&str],
-        dept_ids: &[String],
+        context: &TopicContext<'_>,
         builder: &mut MatcherBuilder,
-    ) -> (Vec<Button>, Option<u32>) {
+        term_languages: &mut super::TermLanguages,
+    ) -> TopicParts {
+        let TopicContext {
+            topic_ids,
+            dept_ids,
+            declared,
+        } = *context;
         if t.typo_tolerance.is_some_and(|tol| tol > 2) {
             self.error(
                 file,
@@ -484,6 +675,9 @@ impl Validator {
             patterns: &t.patterns,
             exclude: &t.exclude,
         };
+        for term in t.keywords.iter().chain(&t.phrases) {
+            add_language(term_languages, term, Language::Nl);
+        }
         let has_terms = self.terms(file, path, target, &terms, t.typo_tolerance, builder);
         for (j, e) in t.examples.iter().enumerate() {
             if normalize(e).is_empty() {
@@ -521,54 +715,8 @@ impl Validator {
                 "a topic needs at least one answer",
             );
         }
-        let links_len: usize = t
-            .links
-            .iter()
-            .map(|l| l.title.chars().count() + l.url.chars().count() + 4)
-            .sum();
-        // With reply buttons the answer may have to be shorter (WhatsApp's interactive body).
-        let with_buttons = !t.buttons.is_empty();
-        let what = if with_buttons {
-            " with reply buttons"
-        } else {
-            ""
-        };
-        let limit = |p: &crate::channel::Policy| {
-            if with_buttons {
-                p.max_text_with_buttons_chars
-            } else {
-                p.max_text_chars
-            }
-        };
-        // The topic's own terms name the thing asked about: never flagged as long words.
-        let names: Vec<String> = t
-            .keywords
-            .iter()
-            .chain(&t.synonyms)
-            .chain(&t.phrases)
-            .chain(&t.title)
-            .flat_map(|k| k.split_whitespace())
-            .map(str::to_lowercase)
-            .collect();
-        for (j, a) in t.answers.iter().enumerate() {
-            let ap = format!("{path}.answers[{j}]");
-            self.plain_language(file, &ap, a, &names);
-            let too_long_alone = self.text(file, &ap, a, TOPIC_VARS);
-            let len = a.chars().count() + links_len;
-            if too_long_alone {
-                continue;
-            }
-            if let Some((c, max)) = self.strictest(limit, len) {
-                self.error(
-                    file,
-                    &ap,
-                    format!(
-                        "this answer with its links is {len} characters; {} allows {max} in a message{what}",
-                        c.title()
-                    ),
-                );
-            }
-        }
+        let titles: Vec<&str> = t.links.iter().map(|l| l.title.as_str()).collect();
+        self.answers(file, path, &t.answers, &titles, t);
         for (j, l) in t.links.iter().enumerate() {
             self.link(file, &format!("{path}.links[{j}]"), l);
         }
@@ -612,7 +760,146 @@ impl Validator {
             .department
             .as_ref()
             .and_then(|d| self.department_ref(file, &format!("{path}.department"), d, dept_ids));
-        (buttons, department)
+        let mut examples = t.examples.clone();
+        let mut translations = Vec::new();
+        for (code, tr) in &t.translations {
+            let Some(language) =
+                self.language_ref(file, &format!("{path}.translations"), code, declared)
+            else {
+                continue;
+            };
+            let base = format!("{path}.translations.{code}");
+            if tr.answers.is_empty() {
+                self.error(
+                    file,
+                    &format!("{base}.answers"),
+                    "a translation needs at least one answer",
+                );
+            }
+            for (field, given, has) in [
+                ("links", &tr.links, t.links.len()),
+                ("buttons", &tr.buttons, t.buttons.len()),
+            ] {
+                for (j, title) in given.iter().enumerate() {
+                    let tp = format!("{base}.{field}[{j}]");
+                    if j >= has {
+                        self.error_help(
+                            file,
+                            &tp,
+                            format!(
+                                "this translation names {} {field}; the topic has {has}",
+                                given.len()
+                            ),
+                            Some(format!(
+                                "a translation gives the titles of the topic's own {field}, in their order"
+                            )),
+                        );
+                        break;
+                    }
+                    if field == "buttons" {
+                        self.button_title(file, &tp, title);
+                    } else if title.trim().is_empty() {
+                        self.error(file, &tp, "a link needs a title");
+                    }
+                }
+            }
+            let titles: Vec<&str> = t
+                .links
+                .iter()
+                .enumerate()
+                .map(|(j, l)| tr.links.get(j).map_or(l.title.as_str(), String::as_str))
+                .collect();
+            self.answers(file, &base, &tr.answers, &titles, t);
+            let terms = Terms {
+                keywords: &tr.keywords,
+                synonyms: &tr.synonyms,
+                phrases: &tr.phrases,
+                ..Terms::default()
+            };
+            self.terms(file, &base, target, &terms, t.typo_tolerance, builder);
+            for term in tr.keywords.iter().chain(&tr.phrases).chain(&tr.synonyms) {
+                add_language(term_languages, term, language);
+            }
+            examples.extend(tr.examples.iter().cloned());
+            translations.push(TopicTranslation {
+                language,
+                title: tr.title.clone(),
+                answers: tr.answers.clone(),
+                link_titles: tr.links.clone(),
+                button_titles: tr.buttons.clone(),
+            });
+        }
+        TopicParts {
+            buttons,
+            department,
+            examples,
+            translations,
+        }
+    }
+
+    /// Checks a topic's answers (its own or a translation's, under `base`): texts, placeholders
+    /// and, with the links (`link_titles` in the answer's language), the channels' lengths.
+    fn answers(
+        &mut self,
+        file: &SourceFile,
+        base: &str,
+        answers: &[String],
+        link_titles: &[&str],
+        t: &TopicDef,
+    ) {
+        let links_len: usize = t
+            .links
+            .iter()
+            .zip(link_titles)
+            .map(|(l, title)| title.chars().count() + l.url.chars().count() + 4)
+            .sum();
+        // With reply buttons the answer may have to be shorter (WhatsApp's interactive body).
+        let with_buttons = !t.buttons.is_empty();
+        let what = if with_buttons {
+            " with reply buttons"
+        } else {
+            ""
+        };
+        let limit = |p: &crate::channel::Policy| {
+            if with_buttons {
+                p.max_text_with_buttons_chars
+            } else {
+                p.max_text_chars
+            }
+        };
+        // B1 is a Dutch measure: translations are not scored. The topic's own terms name the
+        // thing asked about: never flagged as long words.
+        let dutch = !base.contains(".translations.");
+        let names: Vec<String> = t
+            .keywords
+            .iter()
+            .chain(&t.synonyms)
+            .chain(&t.phrases)
+            .chain(&t.title)
+            .flat_map(|k| k.split_whitespace())
+            .map(str::to_lowercase)
+            .collect();
+        for (j, a) in answers.iter().enumerate() {
+            let ap = format!("{base}.answers[{j}]");
+            if dutch {
+                self.plain_language(file, &ap, a, &names);
+            }
+            let too_long_alone = self.text(file, &ap, a, TOPIC_VARS);
+            let len = a.chars().count() + links_len;
+            if too_long_alone {
+                continue;
+            }
+            if let Some((c, max)) = self.strictest(limit, len) {
+                self.error(
+                    file,
+                    &ap,
+                    format!(
+                        "this answer with its links is {len} characters; {} allows {max} in a message{what}",
+                        c.title()
+                    ),
+                );
+            }
+        }
     }
 
     /// Normalises and adds the terms of one target; false when it has nothing to match on.
@@ -625,7 +912,11 @@ impl Validator {
         tolerance: Option<u8>,
         builder: &mut MatcherBuilder,
     ) -> bool {
-        let tol = |n: &str| tolerance.unwrap_or_else(|| auto_tolerance(n.len())).min(2);
+        let tol = |n: &str| {
+            tolerance
+                .unwrap_or_else(|| auto_tolerance(n.chars().count()))
+                .min(2)
+        };
         let mut any = false;
         let words = [
             ("keywords", terms.keywords, TermKind::Keyword),
@@ -734,19 +1025,8 @@ impl Validator {
         }
     }
 
-    fn follow_up(&mut self, file: &SourceFile, f: &FollowUpDef) {
-        self.text(file, "follow_up.text", &f.text, FOLLOW_UP_VARS);
-        let n = f.text.chars().count();
-        if let Some((c, max)) = self.strictest(|p| p.max_text_with_buttons_chars, n) {
-            self.error(
-                file,
-                "follow_up.text",
-                format!(
-                    "the follow-up question is {n} characters; with its Ja/Nee buttons {} allows {max}",
-                    c.title()
-                ),
-            );
-        }
+    fn follow_up(&mut self, file: &SourceFile, f: &FollowUpDef, declared: &[Language]) {
+        self.follow_up_text(file, "follow_up.text", &f.text);
         self.text(file, "follow_up.yes_reply", &f.yes_reply, FOLLOW_UP_VARS);
         self.text(file, "follow_up.no_reply", &f.no_reply, FOLLOW_UP_VARS);
         for (path, text) in [
@@ -758,16 +1038,66 @@ impl Validator {
         }
         self.button_title(file, "follow_up.yes_button", &f.yes_button);
         self.button_title(file, "follow_up.no_button", &f.no_button);
-        for (field, words) in [("yes_words", &f.yes_words), ("no_words", &f.no_words)] {
-            for (i, w) in words.iter().enumerate() {
-                self.term(file, &format!("follow_up.{field}[{i}]"), w);
+        self.words(file, "follow_up", &f.yes_words, &f.no_words);
+        self.template(file, "follow_up.template", &f.template);
+        for (code, t) in &f.translations {
+            if self
+                .language_ref(file, "follow_up.translations", code, declared)
+                .is_none()
+            {
+                continue;
+            }
+            let base = format!("follow_up.translations.{code}");
+            if let Some(text) = &t.text {
+                self.follow_up_text(file, &format!("{base}.text"), text);
+            }
+            for (field, reply) in [("yes_reply", &t.yes_reply), ("no_reply", &t.no_reply)] {
+                if let Some(reply) = reply {
+                    self.text(file, &format!("{base}.{field}"), reply, FOLLOW_UP_VARS);
+                }
+            }
+            for (field, title) in [("yes_button", &t.yes_button), ("no_button", &t.no_button)] {
+                if let Some(title) = title {
+                    self.button_title(file, &format!("{base}.{field}"), title);
+                }
+            }
+            self.words(file, &base, &t.yes_words, &t.no_words);
+            if let Some(template) = &t.template {
+                self.template(file, &format!("{base}.template"), template);
             }
         }
-        let t = &f.template;
+    }
+
+    /// The follow-up question: a text that goes with two buttons.
+    fn follow_up_text(&mut self, file: &SourceFile, path: &str, text: &str) {
+        self.text(file, path, text, FOLLOW_UP_VARS);
+        let n = text.chars().count();
+        if let Some((c, max)) = self.strictest(|p| p.max_text_with_buttons_chars, n) {
+            self.error(
+                file,
+                path,
+                format!(
+                    "the follow-up question is {n} characters; with its Ja/Nee buttons {} allows {max}",
+                    c.title()
+                ),
+            );
+        }
+    }
+
+    fn words(&mut self, file: &SourceFile, base: &str, yes: &[String], no: &[String]) {
+        for (field, words) in [("yes_words", yes), ("no_words", no)] {
+            for (i, w) in words.iter().enumerate() {
+                self.term(file, &format!("{base}.{field}[{i}]"), w);
+            }
+        }
+    }
+
+    /// An approved template under `base`: its name, language, parameters and body.
+    fn template(&mut self, file: &SourceFile, base: &str, t: &TemplateDef) {
         if t.name.trim().is_empty() {
             self.error(
                 file,
-                "follow_up.template.name",
+                &format!("{base}.name"),
                 "a template needs the name it was approved under",
             );
         } else if !t
@@ -777,7 +1107,7 @@ impl Validator {
         {
             self.error(
                 file,
-                "follow_up.template.name",
+                &format!("{base}.name"),
                 format!(
                     "template name `{}` may only hold lower-case letters, digits and `_`",
                     t.name
@@ -795,18 +1125,13 @@ impl Validator {
         if !lang_ok {
             self.error_help(
                 file,
-                "follow_up.template.language",
+                &format!("{base}.language"),
                 format!("unknown template language `{}`", t.language),
                 Some("use a code such as `nl` or `en_US`".into()),
             );
         }
         for (i, p) in t.parameters.iter().enumerate() {
-            self.text(
-                file,
-                &format!("follow_up.template.parameters[{i}]"),
-                p,
-                FOLLOW_UP_VARS,
-            );
+            self.text(file, &format!("{base}.parameters[{i}]"), p, FOLLOW_UP_VARS);
         }
         if let Some(body) = &t.text {
             // Every `{{n}}` of the body needs its parameter.
@@ -819,7 +1144,7 @@ impl Validator {
                 {
                     self.error(
                         file,
-                        "follow_up.template.text",
+                        &format!("{base}.text"),
                         format!(
                             "`{{{{{n}}}}}` has no parameter: the template has {} (`{{{{1}}}}` is the first)",
                             t.parameters.len()
@@ -1002,6 +1327,34 @@ impl Validator {
         }
         too_long.is_some()
     }
+}
+
+/// The position of `key` in the mapping at `parent` (for an error about the key itself).
+fn key_pos(file: &SourceFile, parent: &str, key: &str) -> Pos {
+    file.root
+        .find(parent)
+        .and_then(|n| n.key(key))
+        .map_or_else(|| file.root.locate(parent), |k| k.pos)
+}
+
+/// Records that the (raw) `term` was written for `language`.
+fn add_language(map: &mut super::TermLanguages, term: &str, language: Language) {
+    let n = normalize(term);
+    if n.is_empty() {
+        return;
+    }
+    let langs = map.entry(n).or_default();
+    if !langs.contains(&language) {
+        langs.push(language);
+    }
+}
+
+/// What every topic of the flows is checked against.
+#[derive(Clone, Copy)]
+struct TopicContext<'a> {
+    topic_ids: &'a [&'a str],
+    dept_ids: &'a [String],
+    declared: &'a [Language],
 }
 
 fn file_node<'a>(file: &'a SourceFile, path: &str) -> Option<&'a Node> {

@@ -357,6 +357,17 @@ fn queue_entry(flows: &FlowSet, w: &Waiting, now: DateTime<Utc>) -> Value {
         "department": w.department,
         "agent": w.agent,
         "on_top": w.on_top,
+        "language": language_json(flows, w.language),
+    })
+}
+
+/// A conversation's language for the inbox: its code and the name the flows give it.
+fn language_json(flows: &FlowSet, language: Option<crate::language::Language>) -> Value {
+    let l = language.unwrap_or_default();
+    json!({
+        "code": l.code(),
+        "name": flows.language(l).map(|e| e.name.as_str()),
+        "rtl": l.is_rtl(),
     })
 }
 
@@ -385,6 +396,7 @@ fn conversation_json(flows: &FlowSet, v: &ConversationView, now: DateTime<Utc>) 
         "department": st.department,
         "agent": c.agent,
         "on_top": v.on_top,
+        "language": language_json(flows, st.language),
         "waiting_since": v.waiting_since,
         "waiting_business_seconds": waiting.then_some(secs),
         "goal": waiting.then_some(goal_state),

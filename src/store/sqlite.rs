@@ -20,6 +20,7 @@ use super::{
 };
 use crate::channel::{Channel, Delivery};
 use crate::engine::{ConversationState, Outcome, Phase, Reply};
+use crate::language::Language;
 
 /// The schema, one step per version. Never edit a step that has shipped: add one.
 const MIGRATIONS: &[&str] = &[
@@ -175,6 +176,11 @@ CREATE TABLE labels (
 CREATE INDEX labels_time ON labels (labelled_at);
 CREATE INDEX labels_conversation ON labels (conversation_id);
 CREATE INDEX decisions_message ON decisions (message_id);
+",
+    // The language the resident last wrote in (a code such as `pl`; NULL: Dutch), beside the
+    // state that holds it, for the inbox and the reports.
+    r"
+ALTER TABLE conversations ADD COLUMN language TEXT;
 ",
 ];
 
@@ -452,7 +458,8 @@ const WAITING_COLUMNS: &str = "c.id, c.resident, c.resident_name, c.phase, c.dep
     (SELECT m.text FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'
      ORDER BY m.id DESC LIMIT 1),
     (SELECT m.created_at FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'
-     ORDER BY m.id DESC LIMIT 1)";
+     ORDER BY m.id DESC LIMIT 1),
+    c.language";
 
 /// Runs a query over [`WAITING_COLUMNS`] plus the `unanswered` flag.
 fn waiting_rows<P: rusqlite::Params>(
@@ -474,7 +481,8 @@ fn waiting_rows<P: rusqlite::Params>(
             r.get::<_, String>(8)?,
             r.get::<_, Option<String>>(9)?,
             r.get::<_, Option<String>>(10)?,
-            r.get::<_, bool>(11)?,
+            r.get::<_, bool>(12)?,
+            r.get::<_, Option<String>>(11)?,
         ))
     })?;
     let mut out = Vec::new();
@@ -492,6 +500,7 @@ fn waiting_rows<P: rusqlite::Params>(
             text,
             at,
             unanswered,
+            language,
         ) = row?;
         let last_message = match (text, at) {
             (Some(text), Some(at)) => Some((text, parse_ts(&at)?)),
@@ -510,6 +519,7 @@ fn waiting_rows<P: rusqlite::Params>(
             channel: channel_of(&channel)?,
             last_message,
             unanswered,
+            language: language.as_deref().and_then(Language::parse),
         });
     }
     Ok(out)
@@ -709,7 +719,7 @@ impl Store for SqliteStore {
                 let updated = tx.prepare_cached(
                     "UPDATE conversations SET
                        state = ?2, phase = ?3, department = ?4, on_top = ?5,
-                       last_inbound_at = ?6,
+                       last_inbound_at = ?6, language = ?9,
                        waiting_since = CASE WHEN ?3 = 'queued' OR ?3 = 'awaiting_follow_up'
                                             THEN COALESCE(waiting_since, ?7) ELSE NULL END,
                        agent = CASE WHEN ?3 = 'with_agent' THEN agent ELSE NULL END,
@@ -725,7 +735,8 @@ impl Store for SqliteStore {
                         i64::from(st.on_top),
                         st.last_inbound_at.map(ts),
                         at,
-                        expected
+                        expected,
+                        st.language.map(|l| l.code())
                     ],
                 )?;
                 if updated == 0 {
@@ -1510,6 +1521,7 @@ impl Store for SqliteStore {
             let updated = tx.execute(
                 "UPDATE conversations SET
                    state = ?3, phase = ?4, department = ?5, on_top = ?6, agent = ?7,
+                   language = ?9,
                    waiting_since = CASE WHEN ?4 = 'queued' OR ?4 = 'awaiting_follow_up'
                                         THEN COALESCE(waiting_since, ?8) ELSE NULL END,
                    updated_at = ?8, version = version + 1
@@ -1522,7 +1534,8 @@ impl Store for SqliteStore {
                     st.department,
                     i64::from(st.on_top),
                     change.agent,
-                    at
+                    at,
+                    st.language.map(|l| l.code())
                 ],
             )?;
             if updated == 0 {

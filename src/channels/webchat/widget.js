@@ -134,7 +134,7 @@
   log.append(typing);
   const status = el('p', { class: 'status', role: 'status', 'data-test': 'webchat-status' });
   const input = el('textarea', {
-    id: 'input', rows: '1', maxlength: String(MAX_CHARS), 'aria-describedby': 'count privacy',
+    id: 'input', rows: '1', dir: 'auto', maxlength: String(MAX_CHARS), 'aria-describedby': 'count privacy',
     placeholder: 'Typ je vraag…', 'data-test': 'webchat-input', autocomplete: 'off',
   });
   const count = el('span', { id: 'count', class: 'count', 'aria-live': 'off' }, '');
@@ -196,10 +196,11 @@
   function renderMessage(m) {
     const from = WHO[m.from] ? m.from : 'bot';
     const item = el('div', { class: 'msg ' + from, 'data-test': 'webchat-message', 'data-from': from, 'data-id': m.id });
-    const text = el('p', { class: 'text' });
-    text.append(el('span', { class: 'sr' }, WHO[from] + ': '));
+    // `dir="auto"`: right-to-left text (Arabic) reads from the right. The spoken label stays
+    // outside, so that its Latin letters do not decide the direction.
+    const text = el('p', { class: 'text', dir: 'auto' });
     linked(text, String(m.text || ''));
-    item.append(text);
+    item.append(el('span', { class: 'sr' }, WHO[from] + ': '), text);
     if (Array.isArray(m.buttons) && m.buttons.length) {
       const row = el('div', { class: 'buttons', role: 'group', 'aria-label': 'Antwoordknoppen' });
       for (const b of m.buttons) {

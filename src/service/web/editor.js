@@ -403,7 +403,7 @@
   // Try a message
 
   function tryCard() {
-    const text = h('textarea', { id: 'try-text', rows: 4, maxlength: 4096, required: true, 'data-test': 'try-input',
+    const text = h('textarea', { id: 'try-text', rows: 4, dir: 'auto', maxlength: 4096, required: true, 'data-test': 'try-input',
       placeholder: 'bijv. hoi ik ben mijn paspoort kwijt' });
     // A text field, not the browser's date picker: that writes the browser's language
     // (mm/dd/yyyy in an English browser) and opens on the computer's today.
@@ -463,7 +463,7 @@
       h('p', {}, h('span', { class: 'badge ' + cls, 'data-test': 'try-outcome', 'data-outcome': d.outcome }, label)),
       h('dl', { class: 'facts' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
       h('div', { class: 'chat', role: 'log', 'aria-label': 'Het gesprek zoals de inwoner het ziet', 'data-test': 'try-chat' },
-        h('div', { class: 'bubble in' }, d.masked_text, h('span', { class: 'meta' }, 'Inwoner')),
+        h('div', { class: 'bubble in' }, h('div', { dir: 'auto' }, d.masked_text), h('span', { class: 'meta' }, 'Inwoner')),
         d.replies.map(replyBubble)),
       h('h3', {}, 'Waarom'),
       h('ol', { class: 'trace', 'data-test': 'try-trace' }, d.trace.steps.map((s) => h('li', {}, stepText(s)))),
@@ -478,7 +478,7 @@
         h('span', { class: 'meta' }, 'Bot'));
     }
     return h('div', { class: 'bubble out', 'data-test': 'try-reply' },
-      linkify(r.text),
+      h('div', { dir: 'auto' }, linkify(r.text)),
       r.buttons && r.buttons.length
         ? h('span', { class: 'buttons' }, r.buttons.map((b) => h('span', { title: b.id }, b.title))) : null,
       h('span', { class: 'meta' }, 'Bot'));

@@ -378,13 +378,21 @@
         channelMark(c.channel),
         h('span', { class: 'who' }, c.resident_name || 'Inwoner'),
         waiting && label ? h('span', { class: 'badge ' + cls, 'data-test': 'goal' }, label) : null,
+        languageBadge(c.language),
         c.on_top ? h('span', { class: 'badge warn', 'data-test': 'again', title: 'De inwoner wil nog antwoord' }, 'opnieuw') : null),
-      h('span', { class: 'snippet' }, c.last_message ? c.last_message.text : ''),
+      h('span', { class: 'snippet', dir: 'auto' }, c.last_message ? c.last_message.text : ''),
       h('span', { class: 'meta muted small' },
         h('span', { class: 'number' }, c.resident), ' · ',
         waiting ? 'wacht ' + duration(c.waiting_business_seconds) + ' (kantoortijd)' : 'beantwoord',
         c.agent && !mine ? ' · bij ' + c.agent : '',
         mine ? ' · ' + departmentName(c.department) : ''));
+  }
+
+  /** The resident's language when it is not Dutch: the name the flows give it. */
+  function languageBadge(language) {
+    if (!language || language.code === 'nl') return null;
+    return h('span', { class: 'badge', 'data-test': 'language', 'data-language': language.code,
+      title: 'De inwoner schrijft in het ' + (language.name || language.code) }, language.name || language.code);
   }
 
   /** The channel as a small mark with its full name for screen readers and on hover. */
@@ -557,6 +565,7 @@
           h('span', { class: 'muted' }, '·'),
           h('span', { 'data-test': 'department', 'data-department': c.department || '' }, departmentName(c.department)),
           c.agent ? h('span', { class: 'muted' }, '· bij ' + c.agent) : null,
+          languageBadge(c.language),
           label ? h('span', { class: 'badge ' + cls }, label + ' · ' + duration(c.waiting_business_seconds)) : null,
           windowState(c))),
       buttons);
@@ -571,7 +580,10 @@
         ? (m.error ? '⚠ ' + m.error : (m.delivery || m.send_status || '')) : '';
       return h('div', { class: 'bubble ' + kind + (m.author === 'bot' ? ' bot' : ''), 'data-test': 'message', 'data-author': m.author, 'data-kind': m.kind },
         kind === 'note' ? h('b', {}, 'Notitie: ') : null,
-        m.removed ? h('i', { class: 'muted' }, 'Tekst verwijderd: de bewaartermijn is voorbij.') : linkify(m.text),
+        // `dir="auto"`: Arabic (or any right-to-left text) reads from the right, the rest from
+        // the left, each message by its own first letters.
+        m.removed ? h('i', { class: 'muted' }, 'Tekst verwijderd: de bewaartermijn is voorbij.')
+          : h('div', { class: 'text', dir: 'auto', 'data-test': 'message-text' }, linkify(m.text)),
         h('span', { class: 'meta' }, who + ' · ' + dateTime(m.at) + (m.kind === 'template' ? ' · sjabloon' : '') + (status ? ' · ' + statusName(status) : '')),
         kind === 'in' ? labelControl(c, m) : null);
     });
@@ -619,7 +631,7 @@
       return form;
     }
     if (c.in_window) {
-      const input = h('textarea', { id: 'reply', rows: '2', maxlength: String(c.max_text_chars || 4096), 'data-test': 'reply-input',
+      const input = h('textarea', { id: 'reply', rows: '2', dir: 'auto', maxlength: String(c.max_text_chars || 4096), 'data-test': 'reply-input',
         placeholder: 'Typ je antwoord… (Ctrl+Enter verstuurt)' });
       input.value = draft || '';
       input.addEventListener('keydown', (e) => {

@@ -36,7 +36,12 @@ function linked(el, text) {
 function bubble(side, text, extra) {
   const el = document.createElement("div");
   el.className = "msg " + side + (extra && extra.kind === "template" ? " template" : "");
-  linked(el, text);
+  // Right-to-left text (Arabic) reads from the right; each bubble by its own first letters.
+  const body = document.createElement("div");
+  body.dir = "auto";
+  body.className = "text";
+  linked(body, text);
+  el.appendChild(body);
   if (extra && extra.buttons && extra.buttons.length) {
     const box = document.createElement("div");
     box.className = "buttons";
