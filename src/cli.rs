@@ -74,12 +74,22 @@ pub enum Command {
     #[command(
         after_help = "A question file holds `questions:`, each with `text:` and `expect:` \
 (a topic id, or `person` for a question only a person can answer).\nExamples:\n  \
-triage eval eval/heldout.yaml\n  triage eval eval/dev.yaml --verbose"
+triage eval eval/heldout.yaml\n  triage eval eval/dev.yaml --verbose\n  \
+triage eval --labels   (the questions agents labelled in the inbox, from the database)\n\
+A labelled question marked \"needs a new topic\" counts as one only a person can answer; one \
+whose topic the flows no longer have is left out, and said so."
     )]
     Eval {
         /// Question files (YAML)
-        #[arg(required = true)]
+        #[arg(required_unless_present = "labels")]
         paths: Vec<PathBuf>,
+        /// Also every question agents labelled in the inbox (read from the database)
+        #[arg(long)]
+        labels: bool,
+        /// A configuration file naming the database for --labels (default: ./triage.toml when it
+        /// exists)
+        #[arg(long, value_name = "FILE", requires = "labels")]
+        config: Option<PathBuf>,
         /// List every question not answered right, with why
         #[arg(long, short)]
         verbose: bool,
@@ -307,11 +317,24 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Test { paths }) => test(&cli.flows, &cli.rules, &paths),
         Some(Command::Eval {
             paths,
+            labels,
+            config,
             verbose,
             json,
             at,
             min,
-        }) => eval(&cli.flows, &cli.rules, &paths, verbose, json, &at, min),
+        }) => eval(
+            &cli.flows,
+            &cli.rules,
+            &EvalArgs {
+                paths: &paths,
+                labels: labels.then_some(config.as_deref()),
+                verbose,
+                json,
+                at: &at,
+                min,
+            },
+        ),
         Some(Command::Redact(args)) => match load(&cli.flows, &cli.rules) {
             Some((set, _)) => crate::redact::command::run(&set.privacy, &args),
             None => Ok(false),
@@ -670,24 +693,47 @@ fn test(flows: &Path, rules: &Path, paths: &[PathBuf]) -> CliResult {
     Ok(failed.is_empty())
 }
 
-fn eval(
-    flows: &Path,
-    rules: &Path,
-    paths: &[PathBuf],
+/// What `triage eval` measures against.
+struct EvalArgs<'a> {
+    paths: &'a [PathBuf],
+    /// `--labels`, with the `--config` that names the database (if any).
+    labels: Option<Option<&'a Path>>,
     verbose: bool,
     json: bool,
-    at: &str,
+    at: &'a str,
     min: Option<f64>,
-) -> CliResult {
-    let at = parse_at(Some(at))?;
+}
+
+fn eval(flows: &Path, rules: &Path, a: &EvalArgs<'_>) -> CliResult {
+    let (verbose, json, min) = (a.verbose, a.json, a.min);
+    let at = parse_at(Some(a.at))?;
     let Some((set, _)) = load(flows, rules) else {
         return Ok(false);
     };
     let mut questions = Vec::new();
-    for p in paths {
+    for p in a.paths {
         questions.extend(crate::eval::read(p)?);
     }
     crate::eval::check(&set, &questions)?;
+    if let Some(config) = a.labels {
+        let labelled = labelled_questions(config)?;
+        let (known, gone) = crate::eval::from_labels(&set, labelled);
+        if !gone.is_empty() {
+            eprintln!(
+                "left out {} labelled question(s) whose topic the flows no longer have: {}",
+                gone.len(),
+                gone.join(", ")
+            );
+        }
+        if known.is_empty() && questions.is_empty() {
+            return Err(
+                "no labelled questions yet: agents label handed-over questions in the \
+                inbox (\"Welk onderwerp had moeten antwoorden?\")"
+                    .into(),
+            );
+        }
+        questions.extend(known);
+    }
     let report = crate::eval::evaluate(&set, &questions, at);
     if json {
         println!(
@@ -698,6 +744,20 @@ fn eval(
         print!("{}", crate::eval::render(&report, verbose));
     }
     Ok(min.is_none_or(|m| 100.0 * report.faq.share_right() >= m))
+}
+
+/// The questions agents labelled, from the database the configuration names.
+fn labelled_questions(config: Option<&Path>) -> Result<Vec<(String, Option<String>)>, String> {
+    let config = crate::service::config::Config::load(config, |k| std::env::var(k).ok())?;
+    let path = config.sqlite_path()?;
+    if !path.exists() {
+        return Err(format!(
+            "there is no database at `{}` (see --config or TRIAGE_DATABASE_URL)",
+            path.display()
+        ));
+    }
+    let store = crate::store::sqlite::SqliteStore::open(&path).map_err(|e| e.to_string())?;
+    crate::store::Store::labelled_questions(&store).map_err(|e| e.to_string())
 }
 
 fn schema(kind: Option<&str>, write: Option<&Path>) -> CliResult {

@@ -210,6 +210,37 @@ pub fn check(flows: &FlowSet, questions: &[Question]) -> Result<(), String> {
     }
 }
 
+/// The questions agents labelled in the inbox (masked text, the topic that should have answered,
+/// `None` for "needs a new topic") as questions: a new topic's question is one only a person can
+/// answer today. Returns those whose topic the flows know, and the ids of the topics they no
+/// longer have (each once).
+pub fn from_labels(
+    flows: &FlowSet,
+    labelled: Vec<(String, Option<String>)>,
+) -> (Vec<Question>, Vec<String>) {
+    let mut known = Vec::new();
+    let mut gone: Vec<String> = Vec::new();
+    for (text, topic) in labelled {
+        let expect = match topic {
+            Some(t) if flows.topic_index(&t).is_none() => {
+                if !gone.contains(&t) {
+                    gone.push(t);
+                }
+                continue;
+            }
+            Some(t) => t,
+            None => PERSON.to_string(),
+        };
+        known.push(Question {
+            text,
+            expect,
+            language: None,
+            source: Some("label".into()),
+        });
+    }
+    (known, gone)
+}
+
 /// Decides every question at `at` and tallies the results.
 pub fn evaluate(flows: &FlowSet, questions: &[Question], at: DateTime<Utc>) -> Report {
     let mut report = Report::default();

@@ -1033,3 +1033,69 @@ async fn a_directory_that_cannot_be_written_loses_nothing() {
     assert_eq!(std::fs::read(&blocker).unwrap(), b"");
     app.stop().await;
 }
+
+/// `triage eval --labels`: the questions agents labelled, read from the database, measured
+/// against the flows on disk; "needs a new topic" counts as a person's question, and a label
+/// whose topic the flows no longer have is left out and named.
+#[test]
+fn triage_eval_labels_measures_the_labelled_questions_from_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("triage.db");
+    {
+        let s = SqliteStore::open(&db).unwrap();
+        let labelled = [
+            (
+                "wamid.1",
+                "wanneer komen ze de groene bak legen",
+                Some("afvalkalender"),
+            ),
+            (
+                "wamid.2",
+                "hoe staat het met mijn aanvraag van vorige week",
+                None,
+            ),
+            (
+                "wamid.3",
+                "mijn rijbewijs is verlopen wat nu",
+                Some("verwijderd-onderwerp"),
+            ),
+        ];
+        for (i, (id, text, topic)) in labelled.into_iter().enumerate() {
+            let from = format!("3160000000{i}");
+            let (c, m) = decided(&s, id, &from, text, "handover", None, Phase::Queued);
+            s.label_message(&new_label(c, m, topic, "sanne"))
+                .unwrap()
+                .unwrap();
+        }
+    }
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_triage"))
+            .args(args)
+            .current_dir(root())
+            .env("TRIAGE_DATABASE_URL", format!("sqlite:{}", db.display()))
+            .output()
+            .expect("the binary runs")
+    };
+    let o = run(&["eval", "--labels", "--json"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("left out 1 labelled question(s) whose topic the flows no longer have: verwijderd-onderwerp"),
+        "{err}"
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    assert_eq!(v["faq"]["questions"], 1, "{v}");
+    assert_eq!(v["person"]["questions"], 1, "{v}");
+    // Without a database there is nothing to measure, and it says so.
+    let none = std::process::Command::new(env!("CARGO_BIN_EXE_triage"))
+        .args(["eval", "--labels"])
+        .current_dir(root())
+        .env(
+            "TRIAGE_DATABASE_URL",
+            format!("sqlite:{}", dir.path().join("nowhere.db").display()),
+        )
+        .output()
+        .unwrap();
+    assert!(!none.status.success());
+    assert!(String::from_utf8_lossy(&none.stderr).contains("there is no database"));
+}
