@@ -30,6 +30,8 @@ pub const PAYLOAD_YES: &str = "follow_up:yes";
 pub const PAYLOAD_NO: &str = "follow_up:no";
 const PAYLOAD_TOPIC: &str = "topic:";
 const PAYLOAD_HANDOVER: &str = "handover:";
+/// The person button of a question back: the department the question itself routes to.
+const PAYLOAD_DEPARTMENT: &str = "department:";
 
 /// A message from a resident, as the engine sees it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -517,7 +519,8 @@ fn decide_in_dutch_or_not(
                 d.trace.steps.push(Step::ButtonTopic { topic: id.into() });
                 let t = &flows.topics[i as usize];
                 if t.handover {
-                    handover(flows, &mut st, now, text, t.department, &mut d);
+                    let to = t.department.map(Destination::Topic);
+                    handover(flows, &mut st, now, text, to, &mut d);
                 } else {
                     answer(flows, &st, i, &norm, &mut d);
                 }
@@ -527,10 +530,20 @@ fn decide_in_dutch_or_not(
         }
         if let Some(topic) = payload.strip_prefix(PAYLOAD_HANDOVER) {
             d.trace.steps.push(Step::ButtonPerson);
-            let dept = flows
+            let to = flows
                 .topic_index(topic)
-                .and_then(|i| flows.topics[i as usize].department);
-            handover(flows, &mut st, now, text, dept, &mut d);
+                .and_then(|i| flows.topics[i as usize].department)
+                .map(Destination::Topic);
+            handover(flows, &mut st, now, text, to, &mut d);
+            d.state = st;
+            return d;
+        }
+        if let Some(department) = payload.strip_prefix(PAYLOAD_DEPARTMENT) {
+            // The question back's person button: where the question asked about routes (the
+            // button's own words say nothing of it). A department gone since routes anew.
+            d.trace.steps.push(Step::ButtonPerson);
+            let to = flows.department_index(department).map(Destination::Asked);
+            handover(flows, &mut st, now, text, to, &mut d);
             d.state = st;
             return d;
         }
@@ -587,7 +600,8 @@ fn decide_in_dutch_or_not(
                     topic: t.id.clone(),
                 });
                 d.topic = Some(t.id.clone());
-                handover(flows, &mut st, now, text, t.department, &mut d);
+                let to = t.department.map(Destination::Topic);
+                handover(flows, &mut st, now, text, to, &mut d);
             } else {
                 answer(flows, &st, i, &norm, &mut d);
             }
@@ -600,7 +614,12 @@ fn decide_in_dutch_or_not(
             close_to,
         } => {
             resembles(&mut d.trace);
-            clarify(flows, &st, &options, score, close_to, &mut d);
+            let ask = Ask {
+                options: &options,
+                score,
+                close_to,
+            };
+            clarify(flows, &st, text, ask, &mut d);
             d.state = st;
             return d;
         }
@@ -1052,35 +1071,73 @@ fn resembles(trace: &mut Trace) {
     }
 }
 
-/// The question back: which of `options` the resident means, or a person.
+/// What the question back asks about: the topics offered, best first, and the scores.
+struct Ask<'a> {
+    options: &'a [u32],
+    score: f32,
+    close_to: Option<f32>,
+}
+
+/// The question back: which of the options the resident means, or a person. The person button
+/// carries the department the question itself routes to.
 fn clarify(
     flows: &FlowSet,
     st: &ConversationState,
-    options: &[u32],
-    score: f32,
-    close_to: Option<f32>,
+    text: Text<'_>,
+    ask: Ask<'_>,
     d: &mut Decision,
 ) {
+    let Ask {
+        options,
+        score,
+        close_to,
+    } = ask;
     let Some(cl) = &flows.clarify else { return };
     let topics: Vec<&crate::flows::Topic> =
         options.iter().map(|&i| &flows.topics[i as usize]).collect();
+    let language = d.language;
+    let translated =
+        |t: &crate::flows::Topic| t.in_language(language).and_then(|tr| tr.title.clone());
     let titles: Vec<String> = topics
         .iter()
-        .map(|t| t.title.clone().unwrap_or_else(|| t.id.clone()))
+        .map(|t| {
+            translated(t)
+                .or_else(|| t.title.clone())
+                .unwrap_or_else(|| t.id.clone())
+        })
         .collect();
+    let tr = cl.translations.get(language.code());
+    let question = in_language(d, &cl.text, tr.and_then(|t| t.text.as_deref()));
+    let person = tr
+        .and_then(|t| t.person_button.clone())
+        .unwrap_or_else(|| cl.person_button.clone());
     let mut v = vars(flows, st, None);
-    // "A, of over B": titles often hold an "of" of their own.
-    v.push(("options", titles.join(", of over ")));
+    // "A, of over B": titles often hold an "of" of their own; other languages join with a comma.
+    let joint = if language == Language::Nl {
+        ", of over "
+    } else {
+        " / "
+    };
+    v.push(("options", titles.join(joint)));
     let mut buttons: Vec<ReplyButton> = topics
         .iter()
         .map(|t| ReplyButton {
             id: format!("{PAYLOAD_TOPIC}{}", t.id),
-            title: t.button_title.clone(),
+            // A translated title names the button where it fits on one.
+            title: translated(t)
+                .filter(|s| s.chars().count() <= crate::flows::BUTTON_TITLE_CHARS)
+                .unwrap_or_else(|| t.button_title.clone()),
         })
         .collect();
+    let mut trace = Trace::default();
+    let (_, route) = rank(flows, &flows.route_matcher, text, Target::Route, &mut trace);
+    let department = route.map_or(flows.default_department, |r| flows.routes[r as usize]);
     buttons.push(ReplyButton {
-        id: PAYLOAD_HANDOVER.to_string(),
-        title: cl.person_button.clone(),
+        id: format!(
+            "{PAYLOAD_DEPARTMENT}{}",
+            flows.departments[department as usize].id
+        ),
+        title: person,
     });
     d.trace.steps.push(Step::Clarify {
         options: topics.iter().map(|t| t.id.clone()).collect(),
@@ -1088,7 +1145,7 @@ fn clarify(
         close_to,
     });
     d.replies.push(Reply::Text {
-        text: render(&cl.text, &v),
+        text: render(question, &v),
         buttons,
     });
     d.options = topics.iter().map(|t| t.id.clone()).collect();
@@ -1146,17 +1203,33 @@ fn answer(flows: &FlowSet, st: &ConversationState, i: u32, norm: &str, d: &mut D
     d.outcome = Outcome::Faq;
 }
 
+/// A department a handover goes to without routing its own text.
+#[derive(Clone, Copy)]
+enum Destination {
+    /// The department of the topic whose button asked for a person, or that only a person
+    /// answers.
+    Topic(u32),
+    /// Where the question that was asked back routed to.
+    Asked(u32),
+}
+
 fn handover(
     flows: &FlowSet,
     st: &mut ConversationState,
     now: DateTime<Utc>,
     text: Text<'_>,
-    forced: Option<u32>,
+    forced: Option<Destination>,
     d: &mut Decision,
 ) {
     let dept = match forced {
-        Some(i) => {
+        Some(Destination::Topic(i)) => {
             d.trace.steps.push(Step::RouteTopic {
+                department: flows.departments[i as usize].id.clone(),
+            });
+            i
+        }
+        Some(Destination::Asked(i)) => {
+            d.trace.steps.push(Step::RouteAsked {
                 department: flows.departments[i as usize].id.clone(),
             });
             i

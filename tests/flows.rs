@@ -1107,3 +1107,50 @@ fn the_follow_up_speaks_the_conversations_language_and_a_template_goes_alone() {
     assert_eq!(t.replies.len(), 1, "{:?}", t.replies);
     assert!(matches!(t.replies[0], Reply::Template { .. }));
 }
+
+#[test]
+fn the_question_back_in_another_language_names_the_topics_and_fits_its_button() {
+    let f = Fixture::new();
+    let clarify = "\
+clarify:
+  text: \"Gaat je vraag over {options}?\"
+  person_button: \"Iets anders\"
+  close: 0.85
+  answer_from: 4
+  ask_from: 2.5
+  translations:
+    pl:
+      text: \"Czy chodzi o coś z tego?\"
+      person_button: \"Zupełnie coś innego niż to\"
+    fr:
+      text: \"Votre question porte sur {options} ?\"
+";
+    f.write("flows/talen.yaml", format!("{POLISH}{clarify}").as_bytes());
+    let errors = f.errors();
+    assert_has(
+        &errors,
+        &[
+            "talen.yaml:",
+            "the question back does not name the topics it offers",
+        ],
+    );
+    assert_has(
+        &errors,
+        &["button title `Zupełnie coś innego niż to` is 26 characters"],
+    );
+    assert_has(&errors, &["language `fr` (French) is not declared"]);
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+
+    // Fixed, it loads.
+    let good = clarify
+        .replace("Czy chodzi o coś z tego?", "Czy chodzi o {options}?")
+        .replace("Zupełnie coś innego niż to", "Coś innego")
+        .replace(
+            "    fr:\n      text: \"Votre question porte sur {options} ?\"\n",
+            "",
+        );
+    f.write("flows/talen.yaml", format!("{POLISH}{good}").as_bytes());
+    let (set, _) = f.load().expect("the fixed question back loads");
+    let pl = &set.clarify.expect("a question back").translations["pl"];
+    assert_eq!(pl.person_button.as_deref(), Some("Coś innego"));
+}

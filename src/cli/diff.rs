@@ -299,6 +299,7 @@ fn why(s: &Side) -> String {
                 },
             }),
             Step::RouteTopic { .. } => parts.push("the topic's department".into()),
+            Step::RouteAsked { .. } => parts.push("where the question asked back routed".into()),
             Step::RouteRule { .. } => parts.push(match s.winner() {
                 Some(w) => format!("routed by {}", terms(w)),
                 None => "routed by a rule".into(),

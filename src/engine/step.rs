@@ -112,6 +112,8 @@ pub enum Step {
     NoTopic,
     /// Routing: the department of the topic whose button asked for a person.
     RouteTopic { department: String },
+    /// Routing: the department the question asked back routed to (its person button).
+    RouteAsked { department: String },
     /// Routing: rule `rule` (1-based) picked the department.
     RouteRule { rule: u32, department: String },
     /// Routing: no rule matched, so the default department.
@@ -297,6 +299,10 @@ impl fmt::Display for Step {
             Step::RouteTopic { department } => {
                 write!(f, "routing: the topic's department `{department}`")
             }
+            Step::RouteAsked { department } => write!(
+                f,
+                "routing: `{department}`, where the question asked back routed"
+            ),
             Step::RouteRule { rule, department } => {
                 write!(f, "routing: rule {rule} sends it to `{department}`")
             }
@@ -522,6 +528,10 @@ impl Step {
             Step::RouteTopic { department: d } => {
                 format!("Doorgezet naar {}, de afdeling van het onderwerp.", department(d))
             }
+            Step::RouteAsked { department: d } => format!(
+                "Doorgezet naar {}, waar de vraag heen ging waarover werd teruggevraagd.",
+                department(d)
+            ),
             Step::RouteRule { rule, department: d } => {
                 format!("Routeringsregel {rule} zet het door naar {}.", department(d))
             }

@@ -136,6 +136,23 @@ pub struct ClarifyDef {
     pub answer_from: f32,
     /// Below this score nothing is asked: the question goes to a person.
     pub ask_from: f32,
+    /// The question and its button in other languages, by code; a text left out is sent in
+    /// Dutch, followed by the language's `untranslated` line. The topics' titles come from
+    /// their own translations.
+    #[serde(default)]
+    pub translations: BTreeMap<String, ClarifyTranslationDef>,
+}
+
+/// The question back in another language; each text is optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClarifyTranslationDef {
+    /// The question. Placeholders: `{options}`, `{name}`.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// The button for a person.
+    #[serde(default)]
+    pub person_button: Option<String>,
 }
 
 /// A language residents write in, besides Dutch.

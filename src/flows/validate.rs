@@ -425,7 +425,7 @@ impl Validator {
                         Origin::new(&p.file.name, p.file.root.locate("clarify")),
                     ));
                 }
-                self.clarify(&p.file, c);
+                self.clarify(&p.file, c, &declared);
             }
         }
         let topic_ids: Vec<String> = topics.iter().map(|t| t.id.clone()).collect();
@@ -992,17 +992,24 @@ impl Validator {
     }
 
     /// The question back: its text, its button, and thresholds that can all be met.
-    fn clarify(&mut self, file: &SourceFile, c: &ClarifyDef) {
-        self.text(file, "clarify.text", &c.text, CLARIFY_VARS);
-        if !c.text.contains("{options}") {
-            self.error_help(
-                file,
-                "clarify.text",
-                "the question back does not name the topics it offers",
-                Some("write `{options}` where the topics' titles go".into()),
-            );
-        }
+    fn clarify(&mut self, file: &SourceFile, c: &ClarifyDef, declared: &[Language]) {
+        self.clarify_text(file, "clarify.text", &c.text);
         self.button_title(file, "clarify.person_button", &c.person_button);
+        for (code, t) in &c.translations {
+            if self
+                .language_ref(file, "clarify.translations", code, declared)
+                .is_none()
+            {
+                continue;
+            }
+            let base = format!("clarify.translations.{code}");
+            if let Some(text) = &t.text {
+                self.clarify_text(file, &format!("{base}.text"), text);
+            }
+            if let Some(title) = &t.person_button {
+                self.button_title(file, &format!("{base}.person_button"), title);
+            }
+        }
         if !(c.close > 0.0 && c.close <= 1.0) {
             self.error(
                 file,
@@ -1021,6 +1028,19 @@ impl Validator {
                     c.ask_from, c.answer_from
                 ),
                 Some("`ask_from` is the lower of the two".into()),
+            );
+        }
+    }
+
+    /// The question back's text: it names the topics it offers.
+    fn clarify_text(&mut self, file: &SourceFile, path: &str, text: &str) {
+        self.text(file, path, text, CLARIFY_VARS);
+        if !text.contains("{options}") {
+            self.error_help(
+                file,
+                path,
+                "the question back does not name the topics it offers",
+                Some("write `{options}` where the topics' titles go".into()),
             );
         }
     }
