@@ -112,6 +112,15 @@ pub fn build(
         }
     }
     channels.prepare(&store, clock.now())?;
+    // The files in force are the disk's: recorded as a version when they are new.
+    if let Err(e) = editor::publish::record_disk_version(
+        &store,
+        &config,
+        editor::publish::DISK_AUTHOR,
+        clock.now(),
+    ) {
+        tracing::error!(error = %e, "the files on disk were not recorded as a version");
+    }
     let state = AppState::new(
         config,
         flows,
@@ -167,8 +176,7 @@ pub async fn signals(state: Arc<AppState>) {
                 _ = tokio::signal::ctrl_c() => break,
                 _ = term.recv() => break,
                 _ = hup.recv() => {
-                    let s = state.clone();
-                    let _ = tokio::task::spawn_blocking(move || s.reload()).await;
+                    let _ = editor::reload_by(&state, editor::publish::DISK_AUTHOR).await;
                 }
             }
         }
