@@ -13,7 +13,8 @@
 //! - [`intake`]: what a channel's webhook stores: masked, in one transaction.
 //! - [`app`]: the router, health, metrics, reload and the test clock.
 //! - [`api`]: the agents' API: users with bearer tokens, queues, conversations, actions.
-//! - [`editor`]: the editors' API: the files' state, reload, try a message, unmatched questions.
+//! - [`editor`]: the editors' API: the files' state, reload, try a message, unmatched questions;
+//!   drafts, publish, four eyes, the versions and rollback (`editor/publish.rs`).
 //! - [`labels`]: the learning loop: agents label handed-over questions, editors turn them into
 //!   conversation tests.
 //! - [`reasons`]: the bot's reasons (trace steps) in Dutch for the web application.

@@ -1113,7 +1113,10 @@ fn versions_keep_every_file_once_per_content_and_refuse_a_stale_parent() {
         list.iter().map(|v| v.id).collect::<Vec<_>>(),
         [second.id, first.id]
     );
-    assert_eq!(s.versions(Some(second.id), 10).unwrap(), vec![first.clone()]);
+    assert_eq!(
+        s.versions(Some(second.id), 10).unwrap(),
+        vec![first.clone()]
+    );
     assert_eq!(s.newest_version().unwrap(), Some(second.clone()));
     // The same text is stored once.
     let db = rusqlite::Connection::open(dir.path().join("t.db")).unwrap();

@@ -1,5 +1,6 @@
 //! The editors' API: the state of the flow files, what reloading them would change
-//! ([`diff`]), reloading them, trying a message, and the questions that went to a person.
+//! ([`diff`]), reloading them, trying a message, and the questions that went to a person;
+//! editing in the browser with drafts, publish and the versions ([`publish`]).
 //!
 //! Editors and admins only; an agent gets 403. The status checks the files on disk as they are
 //! now (not the set in force), so an editor sees their mistake before reloading, and a reload
