@@ -138,7 +138,7 @@ impl App {
     async fn versions(&self, token: &str) -> Vec<Value> {
         let (status, v) = self.get(token, "/api/editor/versions").await;
         assert_eq!(status, 200, "{v}");
-        v["versions"].as_array().unwrap().clone()
+        v.as_array().unwrap().clone()
     }
 
     /// The audit trail's lines: (actor, action, detail).
@@ -218,6 +218,7 @@ async fn a_draft_is_checked_tried_tested_and_published_and_the_answer_changes() 
         .post(&eva, "/api/editor/publish", json!({ "message": "kapot" }))
         .await;
     assert_eq!((status, v["error"].as_str()), (422, Some("invalid")), "{v}");
+    assert!(v["diagnostics"].to_string().contains("keywrods"), "{v}");
     let (status, v) = app
         .post(&eva, "/api/editor/draft/try", json!({ "text": KLIKO }))
         .await;
@@ -412,6 +413,11 @@ async fn a_draft_that_fails_the_conversation_tests_is_not_published() {
         "{v}"
     );
     assert!(v["tests"]["failed"].as_u64().unwrap() >= 1, "{v}");
+    assert!(v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["passed"] == false));
     assert_eq!(app.disk("flows/algemeen.yaml"), algemeen);
     assert_eq!(app.versions(&eva).await.len(), 1);
     assert!(app.audited("eva", "publish_refused")[0].starts_with("tests_failed"));
@@ -726,4 +732,51 @@ async fn agents_may_not_edit() {
             .await;
         assert_eq!(status, 403, "{method} {path}: {v}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_publishes_at_once_one_wins_and_the_other_is_stale() {
+    let app = App::start().await;
+    let eva = app.user("eva", "editor", &[]).await;
+    let bram = app.user("bram", "editor", &[]).await;
+    let (base, afval) = app.in_force(&eva, "flows/afval.yaml").await;
+    let (_, algemeen) = app.in_force(&eva, "flows/algemeen.yaml").await;
+    app.draft(&eva, base, "flows/afval.yaml", Some(&new_answer(&afval)))
+        .await;
+    let bram_text = algemeen.replacen("Oostelijk Bolwerk 4", "Oostelijk Bolwerk 5", 1);
+    app.draft(&bram, base, "flows/algemeen.yaml", Some(&bram_text))
+        .await;
+    let (a, b) = tokio::join!(
+        app.post(&eva, "/api/editor/publish", json!({ "message": "Afval" })),
+        app.post(&bram, "/api/editor/publish", json!({ "message": "Adres" })),
+    );
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{} {}", a.1, b.1);
+    let (won, lost) = if a.0 == 200 { (a.1, b.1) } else { (b.1, a.1) };
+    assert_eq!(lost["error"], "stale", "{lost}");
+    assert_eq!(lost["newest"]["id"], won["version"]["id"]);
+    // Exactly the winner's change is on disk and in the history.
+    let history = app.versions(&eva).await;
+    assert_eq!(history.len(), 2);
+    let on_disk = (
+        app.disk("flows/afval.yaml") == new_answer(&afval),
+        app.disk("flows/algemeen.yaml") == bram_text,
+    );
+    match won["version"]["author"].as_str().unwrap() {
+        "eva" => assert_eq!(on_disk, (true, false)),
+        _ => assert_eq!(on_disk, (false, true)),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_may_hold_files_larger_than_other_requests() {
+    let app = App::start().await;
+    let eva = app.user("eva", "editor", &[]).await;
+    let (base, afval) = app.in_force(&eva, "flows/afval.yaml").await;
+    // Far above the 64 KiB of the other editors' requests.
+    let big = format!("{afval}\n{}", "# een lange toelichting\n".repeat(20_000));
+    assert!(big.len() > 400_000);
+    let check = app.draft(&eva, base, "flows/afval.yaml", Some(&big)).await;
+    assert_eq!(check["valid"], true, "{check}");
 }

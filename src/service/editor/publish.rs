@@ -765,7 +765,8 @@ fn put_in_force(s: &AppState, c: Change) -> ApiResult<Outcome> {
                 "invalid",
                 "De bestanden hebben fouten; er is niets gepubliceerd. Herstel ze eerst.",
             )
-            .with("check", check_json(false, &diagnostics)));
+            .with("check", check_json(false, &diagnostics))
+            .with("diagnostics", json!(diagnostics)));
         }
     };
     let tests = run_tests(&set, &s.config.tests_dir());
@@ -785,6 +786,7 @@ fn put_in_force(s: &AppState, c: Change) -> ApiResult<Outcome> {
                 }
             ),
         )
+        .with("results", json!(tests.results))
         .with("tests", tests.json()));
     }
     if c.needs_approval {
@@ -1389,7 +1391,7 @@ struct VersionsQuery {
     limit: Option<usize>,
 }
 
-/// `GET /api/editor/versions[?before=ID&limit=N]`: newest first.
+/// `GET /api/editor/versions[?before=ID&limit=N]`: an array, newest first.
 async fn versions(
     State(s): State<Arc<AppState>>,
     caller: Caller,
@@ -1406,9 +1408,10 @@ async fn versions(
             .map_err(ApiError::internal)??;
     }
     let list = blocking(&s, move |st| st.versions(q.before, limit)).await?;
-    Ok(Json(json!({
-        "versions": list.iter().map(version_json).collect::<Vec<_>>(),
-    })))
+    Ok(Json(json!(list
+        .iter()
+        .map(version_json)
+        .collect::<Vec<_>>())))
 }
 
 /// `GET /api/editor/versions/{id}`: a version with its files' paths and the unified diff
@@ -1531,6 +1534,45 @@ mod tests {
         assert!(errors
             .iter()
             .any(|d| d.file == "flows/afval.yaml" && d.message.contains("keywrods")));
+    }
+
+    #[test]
+    fn writing_and_writing_back_leave_the_files_as_they_were() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            flows: dir.path().join("flows"),
+            rules: dir.path().join("rules"),
+            ..Config::default()
+        };
+        std::fs::create_dir_all(&config.flows).unwrap();
+        std::fs::create_dir_all(&config.rules).unwrap();
+        std::fs::write(config.flows.join("a.yaml"), "a\n").unwrap();
+        std::fs::write(config.flows.join("b.yaml"), "b\n").unwrap();
+        std::fs::write(config.rules.join("privacy.yaml"), "p\n").unwrap();
+        let before = read_disk(&config.flows, &config.rules).unwrap();
+        let after = overlay(
+            &before,
+            &[
+                FileChange {
+                    path: "flows/a.yaml".into(),
+                    text: Some("a2\n".into()),
+                },
+                FileChange {
+                    path: "flows/b.yaml".into(),
+                    text: None,
+                },
+                FileChange {
+                    path: "flows/c.yml".into(),
+                    text: Some("c\n".into()),
+                },
+            ],
+        );
+        write_files(&config, &before, &after).unwrap();
+        assert_eq!(read_disk(&config.flows, &config.rules).unwrap(), after);
+        assert!(!config.flows.join("b.yaml").exists());
+        write_files(&config, &after, &before).unwrap();
+        assert_eq!(read_disk(&config.flows, &config.rules).unwrap(), before);
+        assert!(!config.flows.join("c.yml").exists());
     }
 
     #[test]
