@@ -837,6 +837,10 @@ fn serve(config: Option<&Path>, test_clock: Option<&str>) -> CliResult {
                 crate::service::auth::DEMO_PASSWORD
             );
             println!(
+                "  editors' page:      {base}/editor, sign in as `demo-editor`, password `{}`: edit, try and publish the flows",
+                crate::service::auth::DEMO_PASSWORD
+            );
+            println!(
                 "  webhooks:           POST {base}/webhook (WhatsApp), {base}/webhooks/messenger, /webhooks/instagram, /webhooks/x; signed with the app secret `{}`",
                 crate::service::config::DEMO_APP_SECRET
             );

@@ -13,7 +13,8 @@
 //! - [`intake`]: what a channel's webhook stores: masked, in one transaction.
 //! - [`app`]: the router, health, metrics, reload and the test clock.
 //! - [`api`]: the agents' API: users with bearer tokens, queues, conversations, actions.
-//! - [`editor`]: the editors' API: the files' state, reload, try a message, unmatched questions.
+//! - [`editor`]: the editors' API: the files' state, reload, try a message, unmatched questions;
+//!   drafts, publish, four eyes, the versions and rollback (`editor/publish.rs`).
 //! - [`labels`]: the learning loop: agents label handed-over questions, editors turn them into
 //!   conversation tests.
 //! - [`reasons`]: the bot's reasons (trace steps) in Dutch for the web application.
@@ -112,6 +113,15 @@ pub fn build(
         }
     }
     channels.prepare(&store, clock.now())?;
+    // The files in force are the disk's: recorded as a version when they are new.
+    if let Err(e) = editor::publish::record_disk_version(
+        &store,
+        &config,
+        editor::publish::DISK_AUTHOR,
+        clock.now(),
+    ) {
+        tracing::error!(error = %e, "the files on disk were not recorded as a version");
+    }
     let state = AppState::new(
         config,
         flows,
@@ -167,8 +177,7 @@ pub async fn signals(state: Arc<AppState>) {
                 _ = tokio::signal::ctrl_c() => break,
                 _ = term.recv() => break,
                 _ = hup.recv() => {
-                    let s = state.clone();
-                    let _ = tokio::task::spawn_blocking(move || s.reload()).await;
+                    let _ = editor::reload_by(&state, editor::publish::DISK_AUTHOR).await;
                 }
             }
         }

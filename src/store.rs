@@ -848,6 +848,174 @@ impl Removed {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Versions of the flow and rules files (the editors' drafts, publish, four eyes, rollback)
+
+/// How a version of the files came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VersionKind {
+    /// Published from the editors' page.
+    Publish,
+    /// A rollback to an earlier version's files, published from the editors' page.
+    Rollback,
+    /// Found on the disk at start-up or at a reload (changed with an editor or through git).
+    Disk,
+}
+
+impl VersionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionKind::Publish => "publish",
+            VersionKind::Rollback => "rollback",
+            VersionKind::Disk => "disk",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<VersionKind> {
+        match s {
+            "publish" => Some(VersionKind::Publish),
+            "rollback" => Some(VersionKind::Rollback),
+            "disk" => Some(VersionKind::Disk),
+            _ => None,
+        }
+    }
+}
+
+/// One version of the files as stored (without its files).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Version {
+    /// Increasing: the newest version has the highest id.
+    pub id: i64,
+    /// The version it was made on; `None` for the first.
+    pub parent: Option<i64>,
+    pub author: String,
+    pub at: DateTime<Utc>,
+    pub message: String,
+    pub kind: VersionKind,
+    /// Who approved it (four eyes), when someone had to.
+    pub approved_by: Option<String>,
+    /// How many files it adds, changes or removes against its parent.
+    pub files_changed: usize,
+}
+
+/// A version to record: every file it holds (relative path such as `flows/afval.yaml` → text).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewVersion {
+    /// The newest version the new one is made on; the store refuses it when another came since.
+    pub parent: Option<i64>,
+    pub author: String,
+    pub at: DateTime<Utc>,
+    pub message: String,
+    pub kind: VersionKind,
+    pub approved_by: Option<String>,
+    /// Every file of the version, by path (no duplicates).
+    pub files: std::collections::BTreeMap<String, String>,
+    /// The publish request it settles (marked approved in the same transaction).
+    pub request: Option<i64>,
+    /// The audit line, stored in the same transaction; its detail gets the version's id.
+    pub audit: AuditRecord,
+}
+
+/// Whether a version was recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    Done(Version),
+    /// Another version came since the parent (or before the first): nothing stored.
+    Stale {
+        newest: Option<Version>,
+    },
+    /// The request is no longer pending: nothing stored.
+    RequestSettled,
+}
+
+/// One file of a draft or a publish request: its new text, or `None` when it is deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileChange {
+    pub path: String,
+    pub text: Option<String>,
+}
+
+/// An editor's draft: the files they changed on top of a version. One per user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Draft {
+    pub user: String,
+    pub base_version: Option<i64>,
+    pub files: Vec<FileChange>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Where a publish request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl RequestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Pending => "pending",
+            RequestStatus::Approved => "approved",
+            RequestStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RequestStatus> {
+        match s {
+            "pending" => Some(RequestStatus::Pending),
+            "approved" => Some(RequestStatus::Approved),
+            "rejected" => Some(RequestStatus::Rejected),
+            _ => None,
+        }
+    }
+}
+
+/// A publish (or rollback) waiting for a second editor's approval (four eyes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublishRequest {
+    pub id: i64,
+    pub author: String,
+    pub at: DateTime<Utc>,
+    pub message: String,
+    /// `publish` or `rollback`.
+    pub kind: VersionKind,
+    /// The version the change was made on.
+    pub base_version: Option<i64>,
+    /// The version a rollback goes back to.
+    pub rollback_to: Option<i64>,
+    pub files: Vec<FileChange>,
+    pub status: RequestStatus,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+    /// The version its approval published.
+    pub version: Option<i64>,
+}
+
+/// A publish request to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRequest {
+    pub author: String,
+    pub at: DateTime<Utc>,
+    pub message: String,
+    pub kind: VersionKind,
+    pub base_version: Option<i64>,
+    pub rollback_to: Option<i64>,
+    pub files: Vec<FileChange>,
+    /// Stored in the same transaction; its detail gets the request's id.
+    pub audit: AuditRecord,
+}
+
+/// The content address of a file's text: the SHA-256 of its bytes, lower-case hex.
+pub fn blob_id(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
 /// The storage interface. Methods block: call them from `spawn_blocking` or a worker thread.
 pub trait Store: Send + Sync + 'static {
     /// Stores a webhook's messages in one transaction; a known `provider_id` is a duplicate.
@@ -1023,4 +1191,50 @@ pub trait Store: Send + Sync + 'static {
     /// Every labelled question as (masked text, the topic that should answer it, `None` for
     /// "a new topic is needed"), oldest label first: what `triage eval --labels` runs.
     fn labelled_questions(&self) -> Result<Vec<(String, Option<String>)>>;
+
+    // The versions of the flow and rules files.
+
+    /// The newest version, if any was recorded.
+    fn newest_version(&self) -> Result<Option<Version>>;
+
+    /// Records a version with its files (their texts stored once per content) and its audit
+    /// line in one transaction, if `parent` is still the newest version (and the request, when
+    /// there is one, still pending).
+    fn record_version(&self, version: &NewVersion) -> Result<Recorded>;
+
+    /// The versions, newest first, at most `limit`, starting below `before` when given.
+    fn versions(&self, before: Option<i64>, limit: usize) -> Result<Vec<Version>>;
+
+    /// A version with its files (path → text).
+    fn version(
+        &self,
+        id: i64,
+    ) -> Result<Option<(Version, std::collections::BTreeMap<String, String>)>>;
+
+    /// The draft of `user`.
+    fn draft(&self, user: &str) -> Result<Option<Draft>>;
+
+    /// Stores the draft of `draft.user`, replacing the one they had.
+    fn save_draft(&self, draft: &Draft) -> Result<()>;
+
+    /// Removes the draft of `user`; `false` when there was none.
+    fn delete_draft(&self, user: &str) -> Result<bool>;
+
+    /// Stores a publish request and its audit line in one transaction.
+    fn create_request(&self, request: &NewRequest) -> Result<PublishRequest>;
+
+    /// Publish requests, newest first: the pending ones only, or all, at most `limit`.
+    fn requests(&self, pending_only: bool, limit: usize) -> Result<Vec<PublishRequest>>;
+
+    fn request(&self, id: i64) -> Result<Option<PublishRequest>>;
+
+    /// Rejects a pending request with its audit line in one transaction; `false` (nothing
+    /// changed) when it is not pending.
+    fn reject_request(
+        &self,
+        id: i64,
+        by: &str,
+        reason: Option<&str>,
+        audit: &AuditRecord,
+    ) -> Result<bool>;
 }

@@ -697,6 +697,20 @@ async fn the_openapi_description_names_every_route() {
         ("post", "/api/editor/reload"),
         ("post", "/api/editor/try"),
         ("get", "/api/editor/unmatched"),
+        ("get", "/api/editor/files"),
+        ("get", "/api/editor/draft"),
+        ("put", "/api/editor/draft"),
+        ("delete", "/api/editor/draft"),
+        ("post", "/api/editor/draft/try"),
+        ("post", "/api/editor/draft/test"),
+        ("get", "/api/editor/draft/diff"),
+        ("post", "/api/editor/publish"),
+        ("get", "/api/editor/requests"),
+        ("post", "/api/editor/requests/{id}/approve"),
+        ("post", "/api/editor/requests/{id}/reject"),
+        ("get", "/api/editor/versions"),
+        ("get", "/api/editor/versions/{id}"),
+        ("post", "/api/editor/rollback"),
     ];
     for (method, path) in routes {
         let op = &doc["paths"][path][method];

@@ -327,9 +327,17 @@ fn demo_users_do_not_survive_into_a_real_deployment() {
         .user_by_token(&token_hash(DEMO_ADMIN_TOKEN))
         .unwrap()
         .is_some());
+    let editor = store
+        .user_by_token(&token_hash(triage::service::api::DEMO_EDITOR_TOKEN))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (editor.name.as_str(), editor.role),
+        ("demo-editor", triage::store::Role::Editor)
+    );
     let mut removed = remove_demo_users(&store).unwrap();
     removed.sort();
-    assert_eq!(removed, vec!["demo-admin", "demo-agent"]);
+    assert_eq!(removed, vec!["demo-admin", "demo-agent", "demo-editor"]);
     assert!(store
         .user_by_token(&token_hash(DEMO_ADMIN_TOKEN))
         .unwrap()

@@ -998,3 +998,246 @@ fn the_conversations_language_is_kept_for_the_follow_up_and_shown_in_the_queue()
         Some("dzień dobry")
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Versions of the flow files, drafts and publish requests
+
+const WHEN: &str = "2026-11-25T10:00:00Z";
+
+fn version(
+    parent: Option<i64>,
+    kind: triage::store::VersionKind,
+    files: &[(&str, &str)],
+    when: &str,
+) -> triage::store::NewVersion {
+    triage::store::NewVersion {
+        parent,
+        author: "eva".into(),
+        at: at(when),
+        message: "iets".into(),
+        kind,
+        approved_by: None,
+        files: files
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect(),
+        request: None,
+        audit: triage::store::AuditRecord {
+            at: at(when),
+            actor: "eva".into(),
+            action: kind.as_str().into(),
+            conversation_id: None,
+            detail: Some("iets".into()),
+        },
+    }
+}
+
+fn audit_details(dir: &std::path::Path) -> Vec<String> {
+    let db = rusqlite::Connection::open(dir.join("t.db")).unwrap();
+    let mut stmt = db
+        .prepare("SELECT action || ' ' || COALESCE(detail, '') FROM audit ORDER BY id")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn versions_keep_every_file_once_per_content_and_refuse_a_stale_parent() {
+    use triage::store::{Recorded, VersionKind};
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    assert_eq!(s.newest_version().unwrap(), None);
+    let first = match s
+        .record_version(&version(
+            None,
+            VersionKind::Disk,
+            &[("flows/a.yaml", "a"), ("rules/privacy.yaml", "p")],
+            WHEN,
+        ))
+        .unwrap()
+    {
+        Recorded::Done(v) => v,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!((first.parent, first.files_changed), (None, 2));
+    // Made on no version, while one exists now: stale, nothing stored.
+    let again = s
+        .record_version(&version(
+            None,
+            VersionKind::Publish,
+            &[("flows/a.yaml", "x")],
+            WHEN,
+        ))
+        .unwrap();
+    assert_eq!(
+        again,
+        Recorded::Stale {
+            newest: Some(first.clone())
+        }
+    );
+    let second = match s
+        .record_version(&version(
+            Some(first.id),
+            VersionKind::Publish,
+            &[
+                ("flows/a.yaml", "a2"),
+                ("flows/b.yaml", "p"),
+                ("rules/privacy.yaml", "p"),
+            ],
+            "2026-11-25T11:00:00Z",
+        ))
+        .unwrap()
+    {
+        Recorded::Done(v) => v,
+        other => panic!("{other:?}"),
+    };
+    assert!(second.id > first.id);
+    // a changed, b added; privacy the same.
+    assert_eq!(second.files_changed, 2);
+    let stale = s
+        .record_version(&version(Some(first.id), VersionKind::Publish, &[], WHEN))
+        .unwrap();
+    assert!(matches!(stale, Recorded::Stale { newest: Some(n) } if n.id == second.id));
+
+    let (v, files) = s.version(first.id).unwrap().unwrap();
+    assert_eq!(v, first);
+    assert_eq!(files.len(), 2);
+    assert_eq!(files["flows/a.yaml"], "a");
+    let (_, files) = s.version(second.id).unwrap().unwrap();
+    assert_eq!(files["flows/b.yaml"], "p");
+    assert_eq!(s.version(999).unwrap(), None);
+    let list = s.versions(None, 10).unwrap();
+    assert_eq!(
+        list.iter().map(|v| v.id).collect::<Vec<_>>(),
+        [second.id, first.id]
+    );
+    assert_eq!(
+        s.versions(Some(second.id), 10).unwrap(),
+        vec![first.clone()]
+    );
+    assert_eq!(s.newest_version().unwrap(), Some(second.clone()));
+    // The same text is stored once.
+    let db = rusqlite::Connection::open(dir.path().join("t.db")).unwrap();
+    let blobs: i64 = db
+        .query_row("SELECT COUNT(*) FROM blobs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(blobs, 3, "a, p, a2");
+    let lines = audit_details(dir.path());
+    assert_eq!(
+        lines,
+        [
+            format!("disk versie {}: iets", first.id),
+            format!("publish versie {}: iets", second.id)
+        ]
+    );
+}
+
+#[test]
+fn one_draft_per_user_and_requests_are_approved_or_rejected_once() {
+    use triage::store::{
+        AuditRecord, Draft, FileChange, NewRequest, Recorded, RequestStatus, VersionKind,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+    assert_eq!(s.draft("eva").unwrap(), None);
+    let mut draft = Draft {
+        user: "eva".into(),
+        base_version: Some(1),
+        files: vec![
+            FileChange {
+                path: "flows/a.yaml".into(),
+                text: Some("nieuw".into()),
+            },
+            FileChange {
+                path: "flows/b.yaml".into(),
+                text: None,
+            },
+        ],
+        updated_at: at(WHEN),
+    };
+    s.save_draft(&draft).unwrap();
+    assert_eq!(s.draft("eva").unwrap().as_ref(), Some(&draft));
+    draft.files.pop();
+    s.save_draft(&draft).unwrap();
+    assert_eq!(s.draft("eva").unwrap().unwrap().files.len(), 1);
+    assert_eq!(s.draft("bram").unwrap(), None);
+    assert!(s.delete_draft("eva").unwrap());
+    assert!(!s.delete_draft("eva").unwrap());
+
+    let Recorded::Done(base) = s
+        .record_version(&version(
+            None,
+            VersionKind::Disk,
+            &[("flows/a.yaml", "a")],
+            WHEN,
+        ))
+        .unwrap()
+    else {
+        panic!()
+    };
+    let audit = |action: &str| AuditRecord {
+        at: at(WHEN),
+        actor: "eva".into(),
+        action: action.into(),
+        conversation_id: None,
+        detail: Some("Afval".into()),
+    };
+    let request = |message: &str| NewRequest {
+        author: "eva".into(),
+        at: at(WHEN),
+        message: message.into(),
+        kind: VersionKind::Publish,
+        base_version: Some(base.id),
+        rollback_to: None,
+        files: draft.files.clone(),
+        audit: audit("publish_requested"),
+    };
+    let r1 = s.create_request(&request("Afval")).unwrap();
+    let r2 = s.create_request(&request("Nog iets")).unwrap();
+    assert_eq!(r1.status, RequestStatus::Pending);
+    assert_eq!(r1.files, draft.files);
+    assert_eq!(s.requests(true, 10).unwrap(), [r2.clone(), r1.clone()]);
+    // Approving publishes the version and settles the request in one transaction.
+    let mut v = version(
+        Some(base.id),
+        VersionKind::Publish,
+        &[("flows/a.yaml", "nieuw")],
+        WHEN,
+    );
+    v.request = Some(r1.id);
+    v.approved_by = Some("bram".into());
+    let Recorded::Done(published) = s.record_version(&v).unwrap() else {
+        panic!()
+    };
+    assert_eq!(published.approved_by.as_deref(), Some("bram"));
+    let settled = s.request(r1.id).unwrap().unwrap();
+    assert_eq!(settled.status, RequestStatus::Approved);
+    assert_eq!(settled.decided_by.as_deref(), Some("bram"));
+    assert_eq!(settled.version, Some(published.id));
+    // Once only.
+    v.parent = Some(published.id);
+    assert_eq!(s.record_version(&v).unwrap(), Recorded::RequestSettled);
+    assert!(s
+        .reject_request(r2.id, "bram", Some("nee"), &audit("publish_rejected"))
+        .unwrap());
+    assert!(!s
+        .reject_request(r2.id, "bram", None, &audit("publish_rejected"))
+        .unwrap());
+    let rejected = s.request(r2.id).unwrap().unwrap();
+    assert_eq!(rejected.status, RequestStatus::Rejected);
+    assert_eq!(rejected.reason.as_deref(), Some("nee"));
+    assert!(s.requests(true, 10).unwrap().is_empty());
+    assert_eq!(s.requests(false, 10).unwrap().len(), 2);
+    assert_eq!(s.request(999).unwrap(), None);
+    let lines = audit_details(dir.path());
+    assert!(lines.contains(&format!("publish_requested verzoek {}: Afval", r1.id)));
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("publish_rejected"))
+            .count(),
+        1
+    );
+}

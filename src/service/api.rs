@@ -40,6 +40,8 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 /// refuses.
 pub const DEMO_AGENT_TOKEN: &str = "demo-agent-token";
 pub const DEMO_ADMIN_TOKEN: &str = "demo-admin-token";
+/// The demo editor's token (demo mode only).
+pub const DEMO_EDITOR_TOKEN: &str = "demo-editor-token";
 
 /// Reads of one conversation by one person within this time of an audited read are the same
 /// look and are not audited again.
@@ -168,7 +170,7 @@ fn unknown_department(flows: &FlowSet, id: &str) -> String {
     format!("Afdeling `{id}` bestaat niet.{hint}")
 }
 
-/// In demo mode: `demo-agent` (agent of every department) and `demo-admin`, with fixed tokens
+/// In demo mode: `demo-agent` (agent of every department), `demo-editor` and `demo-admin`, with fixed tokens
 /// and the password [`super::auth::DEMO_PASSWORD`].
 pub fn ensure_demo_users(
     store: &dyn Store,
@@ -179,6 +181,7 @@ pub fn ensure_demo_users(
     let demo_hash = super::auth::hash_password(super::auth::DEMO_PASSWORD).map_err(StoreError)?;
     for (name, role, departments, token) in [
         ("demo-agent", Role::Agent, every, DEMO_AGENT_TOKEN),
+        ("demo-editor", Role::Editor, Vec::new(), DEMO_EDITOR_TOKEN),
         ("demo-admin", Role::Admin, Vec::new(), DEMO_ADMIN_TOKEN),
     ] {
         store.add_user(
@@ -201,7 +204,7 @@ pub fn ensure_demo_users(
 /// names.
 pub fn remove_demo_users(store: &dyn Store) -> crate::store::Result<Vec<String>> {
     let mut removed = Vec::new();
-    for token in [DEMO_AGENT_TOKEN, DEMO_ADMIN_TOKEN] {
+    for token in [DEMO_AGENT_TOKEN, DEMO_EDITOR_TOKEN, DEMO_ADMIN_TOKEN] {
         if let Some(user) = store.user_by_token(&token_hash(token))? {
             store.remove_user(&user.name)?;
             removed.push(user.name);

@@ -52,6 +52,39 @@ pub struct Config {
     pub x: AccountConfig,
     /// The web chat on the municipality's own site (`WEBCHAT_*`).
     pub webchat: WebChatConfig,
+    /// Editing in the browser (`[editor]`).
+    pub editor: EditorConfig,
+}
+
+/// Editing the flows in the browser (`[editor]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EditorConfig {
+    /// `TRIAGE_PUBLISH_APPROVAL`: whether a publish needs a second editor's approval (four
+    /// eyes): `none` (the default) or `required`.
+    pub approval: Approval,
+}
+
+/// Whether a publish needs another editor's approval.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Approval {
+    /// An editor publishes on their own.
+    #[default]
+    None,
+    /// Another editor or admin (not the author) approves every publish and rollback.
+    Required,
+}
+
+impl Approval {
+    /// `none` or `required`.
+    pub fn parse(s: &str) -> Option<Approval> {
+        match s.trim() {
+            "none" => Some(Approval::None),
+            "required" => Some(Approval::Required),
+            _ => None,
+        }
+    }
 }
 
 /// An account on a platform other than WhatsApp (`[messenger]`, `[instagram]`, `[x]`). The
@@ -252,6 +285,7 @@ impl Default for Config {
             instagram: AccountConfig::default(),
             x: AccountConfig::default(),
             webchat: WebChatConfig::default(),
+            editor: EditorConfig::default(),
         }
     }
 }
@@ -298,6 +332,7 @@ impl fmt::Debug for Config {
             .field("instagram", &self.instagram)
             .field("x", &self.x)
             .field("webchat", &self.webchat)
+            .field("editor", &self.editor)
             .finish()
     }
 }
@@ -379,6 +414,10 @@ impl Config {
                 .trim()
                 .parse()
                 .map_err(|_| format!("WEBCHAT_MESSAGES_PER_MINUTE `{v}` is not a number"))?;
+        }
+        if let Some(v) = env("TRIAGE_PUBLISH_APPROVAL").filter(|v| !v.is_empty()) {
+            config.editor.approval = Approval::parse(&v)
+                .ok_or_else(|| format!("TRIAGE_PUBLISH_APPROVAL `{v}` is `none` or `required`"))?;
         }
         if let Some(v) = env("TRIAGE_TESTS_DIR").filter(|v| !v.is_empty()) {
             config.tests = Some(PathBuf::from(v));
@@ -559,6 +598,25 @@ mod tests {
             !shown.contains("EAAG-secret-token") && !shown.contains("from-file"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn publish_approval_from_the_file_or_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("triage.toml");
+        assert_eq!(Config::default().editor.approval, Approval::None);
+        std::fs::write(&file, "[editor]\napproval = \"required\"\n").unwrap();
+        let c = Config::load(Some(&file), |_| None).unwrap();
+        assert_eq!(c.editor.approval, Approval::Required);
+        let env = |k: &str| (k == "TRIAGE_PUBLISH_APPROVAL").then(|| "none".to_string());
+        assert_eq!(
+            Config::load(Some(&file), env).unwrap().editor.approval,
+            Approval::None
+        );
+        let bad = |k: &str| (k == "TRIAGE_PUBLISH_APPROVAL").then(|| "ja".to_string());
+        assert!(Config::load(Some(&file), bad)
+            .unwrap_err()
+            .contains("TRIAGE_PUBLISH_APPROVAL"));
     }
 
     #[test]

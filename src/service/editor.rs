@@ -1,5 +1,6 @@
 //! The editors' API: the state of the flow files, what reloading them would change
-//! ([`diff`]), reloading them, trying a message, and the questions that went to a person.
+//! ([`diff`]), reloading them, trying a message, and the questions that went to a person;
+//! editing in the browser with drafts, publish and the versions ([`publish`]).
 //!
 //! Editors and admins only; an agent gets 403. The status checks the files on disk as they are
 //! now (not the set in force), so an editor sees their mistake before reloading, and a reload
@@ -41,14 +42,22 @@ type ApiResult<T> = Result<T, ApiError>;
 
 /// What would change with the flows on disk (`/api/editor/diff`).
 mod diff;
+/// Drafts, publish, four eyes, the versions and rollback.
+pub mod publish;
 
 /// Reloads the flows off the async threads and writes who did it, and how it went, to the audit
 /// trail: `/admin/reload` and the editors' page both reload through here.
 pub async fn reload_by(s: &Arc<AppState>, actor: &str) -> Result<ReloadStatus, ApiError> {
+    // Never in the middle of a publish; a reload that puts changed files in force records them
+    // as a version.
+    let _turn = publish::PUBLISHING.lock().await;
     let state = s.clone();
     let status = tokio::task::spawn_blocking(move || state.reload())
         .await
         .map_err(ApiError::internal)?;
+    if status.ok {
+        publish::after_reload(s, actor).await;
+    }
     let errors = status
         .diagnostics
         .iter()
@@ -85,6 +94,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/editor/try", post(try_message))
         .route("/api/editor/unmatched", get(unmatched))
         .route("/api/editor/diff", get(diff::diff))
+        .merge(publish::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(super::error::json_errors))
         .layer(axum::middleware::map_response(super::error::no_store))
@@ -240,7 +250,17 @@ async fn try_message(
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
     require_editor(&caller)?;
-    let req: TryRequest = parse_body(&body)?;
+    try_with(&s.flows(), &caller, &body, s.clock.now()).map(Json)
+}
+
+/// Decides the message of a try request with `flows` (those in force, or a draft's).
+fn try_with(
+    flows: &FlowSet,
+    caller: &Caller,
+    body: &Bytes,
+    now: DateTime<Utc>,
+) -> ApiResult<Value> {
+    let req: TryRequest = parse_body(body)?;
     let text = req.text.trim();
     if text.is_empty() {
         return Err(bad_request("empty", "Typ een bericht om te proberen."));
@@ -254,14 +274,13 @@ async fn try_message(
             ),
         ));
     }
-    let flows = s.flows();
     let now = match req.at.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
-        Some(at) => parse_at(&flows, at).map_err(|m| bad_request("bad_time", m))?,
-        None => s.clock.now(),
+        Some(at) => parse_at(flows, at).map_err(|m| bad_request("bad_time", m))?,
+        None => now,
     };
     // As the first message of a new conversation; nothing is stored.
     let d = decide(
-        &flows,
+        flows,
         &ConversationState::default(),
         &Message::text(text),
         now,
@@ -280,7 +299,7 @@ async fn try_message(
             .find(|t| t.id == id)
             .and_then(|t| t.title.clone())
     });
-    Ok(Json(json!({
+    Ok(json!({
         "at": now,
         "local_time": now.with_timezone(&tz).to_rfc3339(),
         "open": d.open,
@@ -293,8 +312,8 @@ async fn try_message(
         "replies": d.replies_with_links(),
         "findings": d.findings,
         "masked_text": d.redacted_text,
-        "trace": super::reasons::trace(&flows, &d.trace),
-    })))
+        "trace": super::reasons::trace(flows, &d.trace),
+    }))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ pub struct ApiError {
     status: StatusCode,
     error: &'static str,
     message: String,
-    extra: Option<(&'static str, Value)>,
+    extra: Vec<(&'static str, Value)>,
     /// What went wrong inside, for the log only.
     internal: Option<String>,
 }
@@ -33,13 +33,13 @@ impl ApiError {
             status,
             error,
             message: message.into(),
-            extra: None,
+            extra: Vec::new(),
             internal: None,
         }
     }
 
     pub fn with(mut self, key: &'static str, value: Value) -> Self {
-        self.extra = Some((key, value));
+        self.extra.push((key, value));
         self
     }
 
@@ -99,7 +99,7 @@ impl IntoResponse for ApiError {
             );
         }
         let mut body = json!({ "error": self.error, "message": self.message });
-        if let Some((k, v)) = self.extra {
+        for (k, v) in self.extra {
             body[k] = v;
         }
         let mut response = (self.status, Json(body)).into_response();

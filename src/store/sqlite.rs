@@ -11,6 +11,10 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use super::{
+    blob_id, Draft, FileChange, NewRequest, NewVersion, PublishRequest, Recorded, RequestStatus,
+    Version, VersionKind,
+};
+use super::{
     AgentChange, AgentMessage, Applied, AuditRecord, ChangeOutcome, Conversation, ConversationView,
     Counts, DecisionRecord, DeliveryUpdate, HandedOver, HistoryMessage, Inserted, Label, LabelPage,
     LabelQuery, LabelTest, NewInbound, NewLabel, NewSession, NewUser, OutboxItem, PendingInbound,
@@ -181,6 +185,54 @@ CREATE INDEX decisions_message ON decisions (message_id);
     // state that holds it, for the inbox and the reports.
     r"
 ALTER TABLE conversations ADD COLUMN language TEXT;
+",
+    // The versions of the flow and rules files: each file's text stored once per content
+    // (`blobs`, keyed by its SHA-256), every version listing all its files. A version's parent
+    // is unique, so the history is one line even when two publish at once. One draft per
+    // user; publish requests wait for a second editor (four eyes).
+    r"
+CREATE TABLE blobs (
+    id TEXT PRIMARY KEY,
+    text TEXT NOT NULL
+);
+CREATE TABLE versions (
+    id INTEGER PRIMARY KEY,
+    parent INTEGER UNIQUE REFERENCES versions (id),
+    author TEXT NOT NULL,
+    at TEXT NOT NULL,
+    message TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    approved_by TEXT,
+    files_changed INTEGER NOT NULL
+);
+CREATE TABLE version_files (
+    version_id INTEGER NOT NULL REFERENCES versions (id),
+    path TEXT NOT NULL,
+    blob_id TEXT NOT NULL REFERENCES blobs (id),
+    PRIMARY KEY (version_id, path)
+);
+CREATE TABLE drafts (
+    user_name TEXT PRIMARY KEY,
+    base_version INTEGER,
+    files TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE publish_requests (
+    id INTEGER PRIMARY KEY,
+    author TEXT NOT NULL,
+    at TEXT NOT NULL,
+    message TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    base_version INTEGER,
+    rollback_to INTEGER,
+    files TEXT NOT NULL,
+    status TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at TEXT,
+    reason TEXT,
+    version_id INTEGER REFERENCES versions (id)
+);
+CREATE INDEX publish_requests_status ON publish_requests (status, id);
 ",
 ];
 
@@ -2119,6 +2171,358 @@ impl Store for SqliteStore {
             Ok(rows)
         })
     }
+    fn newest_version(&self) -> Result<Option<Version>> {
+        self.with_read(newest_version)
+    }
+
+    fn record_version(&self, v: &NewVersion) -> Result<Recorded> {
+        self.with_tx(|tx| {
+            let newest = newest_version(tx)?;
+            if newest.as_ref().map(|n| n.id) != v.parent {
+                return Ok(Recorded::Stale { newest });
+            }
+            if let Some(request) = v.request {
+                let status: Option<String> = tx
+                    .query_row(
+                        "SELECT status FROM publish_requests WHERE id = ?1",
+                        [request],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if status.as_deref() != Some(RequestStatus::Pending.as_str()) {
+                    return Ok(Recorded::RequestSettled);
+                }
+            }
+            let before = match v.parent {
+                Some(p) => version_blobs(tx, p)?,
+                None => Default::default(),
+            };
+            let mut blobs = Vec::with_capacity(v.files.len());
+            {
+                let mut put = tx.prepare_cached(
+                    "INSERT INTO blobs (id, text) VALUES (?1, ?2) ON CONFLICT (id) DO NOTHING",
+                )?;
+                for (path, text) in &v.files {
+                    let id = blob_id(text);
+                    put.execute(params![id, text])?;
+                    blobs.push((path, id));
+                }
+            }
+            let changed = blobs
+                .iter()
+                .filter(|(p, b)| before.get(p.as_str()) != Some(b))
+                .count()
+                + before.keys().filter(|p| !v.files.contains_key(*p)).count();
+            let id: i64 = tx.query_row(
+                "INSERT INTO versions (parent, author, at, message, kind, approved_by, files_changed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+                params![
+                    v.parent,
+                    v.author,
+                    ts(v.at),
+                    v.message,
+                    v.kind.as_str(),
+                    v.approved_by,
+                    changed as i64
+                ],
+                |r| r.get(0),
+            )?;
+            {
+                let mut file = tx.prepare_cached(
+                    "INSERT INTO version_files (version_id, path, blob_id) VALUES (?1, ?2, ?3)",
+                )?;
+                for (path, blob) in &blobs {
+                    file.execute(params![id, path, blob])?;
+                }
+            }
+            if let Some(request) = v.request {
+                tx.execute(
+                    "UPDATE publish_requests SET status = 'approved', decided_by = ?2,
+                       decided_at = ?3, version_id = ?4 WHERE id = ?1",
+                    params![request, v.approved_by, ts(v.at), id],
+                )?;
+            }
+            let mut audit = v.audit.clone();
+            audit.detail = Some(match audit.detail {
+                Some(d) => format!("versie {id}: {d}"),
+                None => format!("versie {id}"),
+            });
+            insert_audit(tx, &audit)?;
+            Ok(Recorded::Done(Version {
+                id,
+                parent: v.parent,
+                author: v.author.clone(),
+                at: v.at,
+                message: v.message.clone(),
+                kind: v.kind,
+                approved_by: v.approved_by.clone(),
+                files_changed: changed,
+            }))
+        })
+    }
+
+    fn versions(&self, before: Option<i64>, limit: usize) -> Result<Vec<Version>> {
+        self.with_read(|tx| {
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            version_rows(
+                tx,
+                &format!(
+                    "SELECT {VERSION_COLUMNS} FROM versions WHERE ?1 IS NULL OR id < ?1
+                     ORDER BY id DESC LIMIT ?2"
+                ),
+                params![before, limit],
+            )
+        })
+    }
+
+    fn version(
+        &self,
+        id: i64,
+    ) -> Result<Option<(Version, std::collections::BTreeMap<String, String>)>> {
+        self.with_read(|tx| {
+            let Some(version) = version_rows(
+                tx,
+                &format!("SELECT {VERSION_COLUMNS} FROM versions WHERE id = ?1"),
+                [id],
+            )?
+            .pop() else {
+                return Ok(None);
+            };
+            let mut stmt = tx.prepare(
+                "SELECT f.path, b.text FROM version_files f JOIN blobs b ON b.id = f.blob_id
+                 WHERE f.version_id = ?1 ORDER BY f.path",
+            )?;
+            let files = stmt
+                .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(Some((version, files)))
+        })
+    }
+
+    fn draft(&self, user: &str) -> Result<Option<Draft>> {
+        self.with_read(|tx| {
+            let row: Option<(Option<i64>, String, String)> = tx
+                .query_row(
+                    "SELECT base_version, files, updated_at FROM drafts WHERE user_name = ?1",
+                    [user],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            row.map(|(base_version, files, at)| {
+                Ok(Draft {
+                    user: user.to_string(),
+                    base_version,
+                    files: serde_json::from_str(&files)?,
+                    updated_at: parse_ts(&at)?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn save_draft(&self, d: &Draft) -> Result<()> {
+        let files = serde_json::to_string(&d.files)?;
+        self.with_tx(|tx| {
+            tx.execute(
+                "INSERT INTO drafts (user_name, base_version, files, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (user_name) DO UPDATE SET base_version = excluded.base_version,
+                   files = excluded.files, updated_at = excluded.updated_at",
+                params![d.user, d.base_version, files, ts(d.updated_at)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn delete_draft(&self, user: &str) -> Result<bool> {
+        self.with_tx(|tx| Ok(tx.execute("DELETE FROM drafts WHERE user_name = ?1", [user])? > 0))
+    }
+
+    fn create_request(&self, r: &NewRequest) -> Result<PublishRequest> {
+        let files = serde_json::to_string(&r.files)?;
+        self.with_tx(|tx| {
+            let id: i64 = tx.query_row(
+                "INSERT INTO publish_requests (author, at, message, kind, base_version, rollback_to, files, status)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending') RETURNING id",
+                params![
+                    r.author,
+                    ts(r.at),
+                    r.message,
+                    r.kind.as_str(),
+                    r.base_version,
+                    r.rollback_to,
+                    files
+                ],
+                |row| row.get(0),
+            )?;
+            let mut audit = r.audit.clone();
+            audit.detail = Some(match audit.detail {
+                Some(d) => format!("verzoek {id}: {d}"),
+                None => format!("verzoek {id}"),
+            });
+            insert_audit(tx, &audit)?;
+            request_rows(
+                tx,
+                &format!("SELECT {REQUEST_COLUMNS} FROM publish_requests WHERE id = ?1"),
+                [id],
+            )?
+            .pop()
+            .ok_or_else(|| StoreError("the request just stored is gone".into()))
+        })
+    }
+
+    fn requests(&self, pending_only: bool, limit: usize) -> Result<Vec<PublishRequest>> {
+        self.with_read(|tx| {
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            request_rows(
+                tx,
+                &format!(
+                    "SELECT {REQUEST_COLUMNS} FROM publish_requests
+                     WHERE ?1 = 0 OR status = 'pending' ORDER BY id DESC LIMIT ?2"
+                ),
+                params![pending_only, limit],
+            )
+        })
+    }
+
+    fn request(&self, id: i64) -> Result<Option<PublishRequest>> {
+        self.with_read(|tx| {
+            Ok(request_rows(
+                tx,
+                &format!("SELECT {REQUEST_COLUMNS} FROM publish_requests WHERE id = ?1"),
+                [id],
+            )?
+            .pop())
+        })
+    }
+
+    fn reject_request(
+        &self,
+        id: i64,
+        by: &str,
+        reason: Option<&str>,
+        audit: &AuditRecord,
+    ) -> Result<bool> {
+        self.with_tx(|tx| {
+            let changed = tx.execute(
+                "UPDATE publish_requests SET status = 'rejected', decided_by = ?2, decided_at = ?3,
+                   reason = ?4 WHERE id = ?1 AND status = 'pending'",
+                params![id, by, ts(audit.at), reason],
+            )?;
+            if changed > 0 {
+                insert_audit(tx, audit)?;
+            }
+            Ok(changed > 0)
+        })
+    }
+}
+
+const VERSION_COLUMNS: &str = "id, parent, author, at, message, kind, approved_by, files_changed";
+
+fn version_rows<P: rusqlite::Params>(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: P,
+) -> Result<Vec<Version>> {
+    type Raw = (
+        i64,
+        Option<i64>,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        i64,
+    );
+    let mut stmt = tx.prepare_cached(sql)?;
+    let raw = stmt
+        .query_map(params, |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<Raw>>>()?;
+    raw.into_iter()
+        .map(
+            |(id, parent, author, at, message, kind, approved_by, changed)| {
+                Ok(Version {
+                    id,
+                    parent,
+                    author,
+                    at: parse_ts(&at)?,
+                    message,
+                    kind: VersionKind::parse(&kind)
+                        .ok_or_else(|| StoreError(format!("unknown version kind `{kind}`")))?,
+                    approved_by,
+                    files_changed: usize::try_from(changed).unwrap_or(0),
+                })
+            },
+        )
+        .collect()
+}
+
+fn newest_version(tx: &Transaction<'_>) -> Result<Option<Version>> {
+    Ok(version_rows(
+        tx,
+        &format!("SELECT {VERSION_COLUMNS} FROM versions ORDER BY id DESC LIMIT 1"),
+        [],
+    )?
+    .pop())
+}
+
+/// A version's files as path → blob id.
+fn version_blobs(
+    tx: &Transaction<'_>,
+    id: i64,
+) -> Result<std::collections::BTreeMap<String, String>> {
+    let mut stmt =
+        tx.prepare_cached("SELECT path, blob_id FROM version_files WHERE version_id = ?1")?;
+    let files = stmt
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(files)
+}
+
+const REQUEST_COLUMNS: &str = "id, author, at, message, kind, base_version, rollback_to, files,
+    status, decided_by, decided_at, reason, version_id";
+
+fn request_rows<P: rusqlite::Params>(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: P,
+) -> Result<Vec<PublishRequest>> {
+    let mut stmt = tx.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let kind: String = r.get(4)?;
+        let files: String = r.get(7)?;
+        let status: String = r.get(8)?;
+        out.push(PublishRequest {
+            id: r.get(0)?,
+            author: r.get(1)?,
+            at: parse_ts(&r.get::<_, String>(2)?)?,
+            message: r.get(3)?,
+            kind: VersionKind::parse(&kind)
+                .ok_or_else(|| StoreError(format!("unknown version kind `{kind}`")))?,
+            base_version: r.get(5)?,
+            rollback_to: r.get(6)?,
+            files: serde_json::from_str::<Vec<FileChange>>(&files)?,
+            status: RequestStatus::parse(&status)
+                .ok_or_else(|| StoreError(format!("unknown request status `{status}`")))?,
+            decided_by: r.get(9)?,
+            decided_at: parse_ts_opt(r.get(10)?)?,
+            reason: r.get(11)?,
+            version: r.get(12)?,
+        });
+    }
+    Ok(out)
 }
 
 /// The ids of a resident's conversations.

@@ -44,9 +44,31 @@ pub struct DiffQuery {
 pub async fn diff(
     State(s): State<Arc<AppState>>,
     caller: Caller,
-    Query(q): Query<DiffQuery>,
+    q: Query<DiffQuery>,
 ) -> ApiResult<Json<Value>> {
     require_editor(&caller)?;
+    let (flows_dir, rules_dir) = (s.config.flows.clone(), s.config.rules.clone());
+    let channels = s.channels.clone();
+    replay_against(&s, caller, q, move || {
+        FlowSet::load_for(&flows_dir, &rules_dir, &channels)
+    })
+    .await
+}
+
+/// Replays the stored messages of the last days against the flows `after` builds (blocking:
+/// it runs off the async threads): the disk's for `GET diff`, a draft's for `GET draft/diff`.
+pub(super) async fn replay_against<F>(
+    s: &Arc<AppState>,
+    caller: Caller,
+    Query(q): Query<DiffQuery>,
+    after: F,
+) -> ApiResult<Json<Value>>
+where
+    F: FnOnce()
+            -> Result<(FlowSet, Vec<crate::source::Diagnostic>), Vec<crate::source::Diagnostic>>
+        + Send
+        + 'static,
+{
     let days = match q.days.as_deref().map(str::trim) {
         None | Some("") => 7,
         Some(d) => d
@@ -63,12 +85,10 @@ pub async fn diff(
     let _turn = ONE_AT_A_TIME.acquire().await.map_err(ApiError::internal)?;
     let now = s.clock.now();
     let since = now - chrono::Duration::days(days);
-    let window = blocking(&s, move |st| st.inbound_since(since, MAX_MESSAGES)).await?;
-    let (flows_dir, rules_dir) = (s.config.flows.clone(), s.config.rules.clone());
-    let channels = s.channels.clone();
+    let window = blocking(s, move |st| st.inbound_since(since, MAX_MESSAGES)).await?;
     let before = s.flows();
     let outcome = tokio::task::spawn_blocking(move || {
-        let (after, warnings) = FlowSet::load_for(&flows_dir, &rules_dir, &channels)?;
+        let (after, warnings) = after()?;
         let messages: Vec<Input> = window
             .messages
             .into_iter()
