@@ -721,6 +721,8 @@ async fn agents_may_not_edit() {
         (reqwest::Method::GET, "/api/editor/requests"),
         (reqwest::Method::POST, "/api/editor/rollback"),
         (reqwest::Method::POST, "/api/editor/requests/1/approve"),
+        (reqwest::Method::POST, "/api/editor/check"),
+        (reqwest::Method::GET, "/api/editor/schema/flow"),
     ] {
         let (status, v) = app
             .send(
@@ -779,4 +781,58 @@ async fn a_draft_may_hold_files_larger_than_other_requests() {
     assert!(big.len() > 400_000);
     let check = app.draft(&eva, base, "flows/afval.yaml", Some(&big)).await;
     assert_eq!(check["valid"], true, "{check}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_text_not_in_force_is_checked_where_it_is_and_nothing_changes() {
+    let app = App::start().await;
+    let eva = app.user("eva", "editor", &[]).await;
+    let (_, text) = app.in_force(&eva, "flows/afval.yaml").await;
+    let typo = text.replacen("keywords:", "keywrods:", 1);
+    let line = typo.lines().position(|l| l.contains("keywrods:")).unwrap() + 1;
+    let (status, v) = app
+        .post(
+            &eva,
+            "/api/editor/check",
+            json!({ "files": [{ "path": "flows/afval.yaml", "text": typo }] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["valid"], false, "{v}");
+    let d = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["message"] == "unknown field `keywrods`")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(
+        (d["file"].as_str(), d["line"].as_u64()),
+        (Some("flows/afval.yaml"), Some(line as u64))
+    );
+    assert!(d["help"].as_str().unwrap().contains("keywords"), "{d}");
+    // Nothing was written, and the files in force still check.
+    assert_eq!(app.disk("flows/afval.yaml"), text);
+    let (status, v) = app
+        .post(&eva, "/api/editor/check", json!({ "files": [] }))
+        .await;
+    assert_eq!((status, v["valid"].as_bool()), (200, Some(true)), "{v}");
+    let (status, v) = app
+        .post(
+            &eva,
+            "/api/editor/check",
+            json!({ "files": [{ "path": "flows/../geheim.yaml", "text": "x" }] }),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (400, Some("bad_path")),
+        "{v}"
+    );
+
+    // The schemas the editor completes from.
+    let (status, v) = app.get(&eva, "/api/editor/schema/flow").await;
+    assert_eq!(status, 200);
+    assert!(v["properties"]["topics"].is_object(), "{v}");
+    let (status, v) = app.get(&eva, "/api/editor/schema/nope").await;
+    assert_eq!(status, 404, "{v}");
 }

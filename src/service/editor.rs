@@ -40,6 +40,8 @@ pub const MAX_DAYS: i64 = 366;
 
 type ApiResult<T> = Result<T, ApiError>;
 
+/// The files not yet in force, checked (`/api/editor/check`), and the schemas.
+pub mod check;
 /// What would change with the flows on disk (`/api/editor/diff`).
 mod diff;
 /// Drafts, publish, four eyes, the versions and rollback.
@@ -95,6 +97,11 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/editor/unmatched", get(unmatched))
         .route("/api/editor/diff", get(diff::diff))
         .merge(publish::routes())
+        .route("/api/editor/schema/{name}", get(check::schema))
+        .route(
+            "/api/editor/check",
+            post(check::check).layer(DefaultBodyLimit::max(publish::MAX_DRAFT_BODY_BYTES)),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(super::error::json_errors))
         .layer(axum::middleware::map_response(super::error::no_store))

@@ -92,8 +92,7 @@ pub fn routes() -> Router<Arc<AppState>> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Paths. The same rules and error code (`bad_path`) as `POST /api/editor/check`'s validator;
-// MERGE: unify with `check::FilePath` when both are in.
+// Paths: one validator for the drafts, publish and `POST /api/editor/check`.
 
 /// The longest file name under `flows/`.
 const MAX_NAME_CHARS: usize = 100;
@@ -141,7 +140,7 @@ fn on_disk(config: &Config, path: &str) -> PathBuf {
 
 /// Validates a draft's files: known paths, each once, within the size limit, no rules file
 /// deleted. The `Err` is a 400.
-fn check_changes(files: &[FileChange]) -> ApiResult<()> {
+pub(super) fn check_changes(files: &[FileChange]) -> ApiResult<()> {
     if files.len() > MAX_DRAFT_FILES {
         return Err(bad_request(
             "too_many_files",
@@ -250,7 +249,7 @@ pub fn compile(
 }
 
 /// The checker's verdict as the page reads it: `{valid, errors, warnings, diagnostics}`.
-fn check_json(valid: bool, diagnostics: &[Diagnostic]) -> Value {
+pub(super) fn check_json(valid: bool, diagnostics: &[Diagnostic]) -> Value {
     let errors = diagnostics
         .iter()
         .filter(|d| d.severity == Severity::Error)
