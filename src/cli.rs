@@ -748,6 +748,13 @@ fn eval(flows: &Path, rules: &Path, a: &EvalArgs<'_>) -> CliResult {
 
 /// The questions agents labelled, from the database the configuration names.
 fn labelled_questions(config: Option<&Path>) -> Result<Vec<(String, Option<String>)>, String> {
+    let store = configured_store(config)?;
+    crate::store::Store::labelled_questions(&store).map_err(|e| e.to_string())
+}
+
+/// The database the configuration names, which must exist already (a command that only reads
+/// never makes an empty one).
+fn configured_store(config: Option<&Path>) -> Result<crate::store::sqlite::SqliteStore, String> {
     let config = crate::service::config::Config::load(config, |k| std::env::var(k).ok())?;
     let path = config.sqlite_path()?;
     if !path.exists() {
@@ -756,8 +763,7 @@ fn labelled_questions(config: Option<&Path>) -> Result<Vec<(String, Option<Strin
             path.display()
         ));
     }
-    let store = crate::store::sqlite::SqliteStore::open(&path).map_err(|e| e.to_string())?;
-    crate::store::Store::labelled_questions(&store).map_err(|e| e.to_string())
+    crate::store::sqlite::SqliteStore::open(&path).map_err(|e| e.to_string())
 }
 
 fn schema(kind: Option<&str>, write: Option<&Path>) -> CliResult {

@@ -82,15 +82,7 @@ fn diff(a: &Args<'_>) -> Result<bool, String> {
         )?),
         None => None,
     };
-    let config = crate::service::config::Config::load(a.config, |k| std::env::var(k).ok())?;
-    let path = config.sqlite_path()?;
-    if !path.exists() {
-        return Err(format!(
-            "there is no database at `{}` (see --config or TRIAGE_DATABASE_URL)",
-            path.display()
-        ));
-    }
-    let store = crate::store::sqlite::SqliteStore::open(&path).map_err(|e| e.to_string())?;
+    let store = super::configured_store(a.config)?;
     let window = store
         .inbound_since(since, MAX_MESSAGES)
         .map_err(|e| e.to_string())?;
