@@ -20,21 +20,36 @@ use super::state::AppState;
 /// The sign-in page (it has a form of its own).
 const LOGIN: &str = include_str!("web/login.html");
 
-/// The application's pages share one shell: their script draws them. Path, title, asset name.
-const PAGES: &[(&str, &str, &str)] = &[
-    ("/inbox", "Inbox", "inbox"),
-    ("/editor", "Redactie", "editor"),
-    ("/reports", "Rapportages", "reports"),
+/// The application's pages share one shell: their script draws them. Path, title, asset name,
+/// and the scripts the page's own script uses (loaded before it, in this order).
+const PAGES: &[(&str, &str, &str, &[&str])] = &[
+    ("/inbox", "Inbox", "inbox", &[]),
+    (
+        "/editor",
+        "Redactie",
+        "editor",
+        &["codemirror.js", "editor-code.js", "editor-work.js"],
+    ),
+    ("/reports", "Rapportages", "reports", &[]),
 ];
 
-/// The shell, with `{title}` and `{page}` to fill in.
+/// The shell, with `{title}`, `{page}` and `{scripts}` to fill in.
 const SHELL: &str = include_str!("web/app.html");
 
 /// The pages, filled in once.
 static RENDERED: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
     PAGES
         .iter()
-        .map(|(_, title, name)| SHELL.replace("{title}", title).replace("{page}", name))
+        .map(|(_, title, name, scripts)| {
+            let scripts: String = scripts
+                .iter()
+                .map(|s| format!("<script src=\"/assets/{s}\" defer></script>\n"))
+                .collect();
+            SHELL
+                .replace("{title}", title)
+                .replace("{page}", name)
+                .replace("{scripts}", &scripts)
+        })
         .collect()
 });
 
@@ -47,6 +62,15 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("inbox.js", JS, include_str!("web/inbox.js")),
     ("editor.css", CSS, include_str!("web/editor.css")),
     ("editor.js", JS, include_str!("web/editor.js")),
+    ("editor-code.js", JS, include_str!("web/editor-code.js")),
+    ("editor-code.css", CSS, include_str!("web/editor-code.css")),
+    ("editor-work.js", JS, include_str!("web/editor-work.js")),
+    // CodeMirror 6, bundled by tools/codemirror; its licences are in web/vendor/LICENSES.txt.
+    (
+        "codemirror.js",
+        JS,
+        include_str!("web/vendor/codemirror.js"),
+    ),
     ("reports.css", CSS, include_str!("web/reports.css")),
     ("reports.js", JS, include_str!("web/reports.js")),
     ("simulator.css", CSS, include_str!("web/simulator.css")),
@@ -66,7 +90,7 @@ pub fn router() -> Router<Arc<AppState>> {
     let mut r = Router::new()
         .route("/assets/{name}", get(asset))
         .route("/login", get(|| async { page(LOGIN) }));
-    for (i, (path, _, _)) in PAGES.iter().enumerate() {
+    for (i, (path, ..)) in PAGES.iter().enumerate() {
         r = r.route(path, get(move || async move { page(&RENDERED[i]) }));
     }
     r

@@ -1,7 +1,9 @@
-// The editors' page: are the flow files on disk valid (errors with file:line:column), the last
-// reload, what reloading would change (the last days' messages decided again), a box to try a
-// message and see why the bot answers as it does, and the questions that went to a person,
-// grouped, to write new FAQ topics from.
+// The editors' page: the work area where the files are changed, drafted and published
+// (editor-work.js, with its form and YAML view), are the flow files on disk valid (errors with
+// file:line:column), the last reload, what a draft or a reload would change (the last days'
+// messages decided again), a box to try a message against the flows in force or the draft and
+// see why the bot answers as it does, and the questions that went to a person, grouped, to
+// write new FAQ topics from.
 //
 // Every piece of data comes from /api/editor/*, which only editors and admins may use. Text is
 // put in the page with textContent (triage.h), never as HTML. Times are the service's (its
@@ -26,6 +28,8 @@
 
   let status = null;
   let departments = {};
+  /** Whether the signed-in editor has a draft: "mijn concept" can be tried and compared. */
+  let hasDraft = false;
   const main = document.getElementById('main');
 
   // The four cards, filled by their own functions.
@@ -54,8 +58,10 @@
     const checkAgain = h('button', { type: 'button', 'data-test': 'check-again', onclick: loadStatus }, 'Opnieuw controleren');
     const reload = h('button', { type: 'button', class: 'primary', 'data-test': 'reload', onclick: () => doReload(reload) }, 'Opnieuw laden');
     const whatChanges = h('button', { type: 'button', 'data-test': 'diff-open', onclick: openDiff }, 'Wat verandert er?');
+    const work = h('section', { class: 'card work', id: 'work', 'aria-labelledby': 'work-title', 'data-test': 'work' });
     fill(main,
       h('h1', {}, 'Redactie'),
+      work,
       h('div', { class: 'editor-top' },
         h('section', { class: 'card', 'aria-labelledby': 'check-title', 'data-test': 'check-card' },
           h('div', { class: 'row card-head' }, h('h2', { id: 'check-title' }, 'Controle van de flows'),
@@ -67,6 +73,24 @@
       tryCard(),
       unmatchedCard(),
       labelsCard());
+    triage.workArea.mount(work, {
+      onDraft: (has) => {
+        hasDraft = has;
+        for (const o of document.querySelectorAll('option[value=draft]')) o.disabled = !has;
+        for (const sel of document.querySelectorAll('[data-source-select]')) if (!has && sel.value === 'draft') sel.value = sel.dataset.sourceSelect;
+      },
+      onPublished: loadStatus,
+      tryDraft: () => {
+        document.getElementById('try-source').value = 'draft';
+        const card = document.getElementById('try-text');
+        card.scrollIntoView({ block: 'center' });
+        card.focus({ preventScroll: true });
+      },
+      diffDraft: () => {
+        document.getElementById('diff-source').value = 'draft';
+        openDiff();
+      },
+    });
   }
 
   // -------------------------------------------------------------------------------------------
@@ -166,18 +190,24 @@
   // and the reload below it.
 
   const DIFF_PERIODS = [1, 7, 30];
+  /** The heading of a change's second side: after reloading the disk's flows, or publishing. */
+  let afterLabel = 'Na opnieuw laden';
   const diffBody = h('div', { class: 'stack', 'data-test': 'diff-result', 'aria-live': 'polite' });
 
   function diffCard() {
     const select = h('select', { id: 'diff-days', 'data-test': 'diff-days' },
       DIFF_PERIODS.map((d) => h('option', { value: d, selected: d === 7 }, d === 1 ? 'laatste dag' : 'laatste ' + d + ' dagen')));
     const run = h('button', { type: 'button', class: 'primary', 'data-test': 'diff-run', onclick: loadDiff }, 'Vergelijk');
+    const source = h('select', { id: 'diff-source', 'data-test': 'diff-source', 'data-source-select': 'disk' },
+      h('option', { value: 'disk' }, 'de bestanden op schijf'),
+      h('option', { value: 'draft', disabled: !hasDraft }, 'mijn concept'));
     return h('section', { class: 'card diff', id: 'diff', 'aria-labelledby': 'diff-title', 'data-test': 'diff-card' },
       h('div', { class: 'row card-head' },
         h('h2', { id: 'diff-title', tabindex: '-1' }, 'Wat verandert er?'),
         h('span', { class: 'spacer' }),
+        h('label', { for: 'diff-source', class: 'inline' }, 'Tegenover'), source,
         h('label', { for: 'diff-days', class: 'inline' }, 'Periode'), select, run),
-      h('p', { class: 'muted small' }, 'Voordat je opnieuw laadt: de berichten van inwoners uit de gekozen periode, opnieuw beslist door de flows die nu in gebruik zijn én door de flows op schijf. Elk bericht telt als het eerste van een nieuw gesprek, op het moment dat het binnenkwam, zodat alleen het verschil tussen de flows telt. Er wordt niets opgeslagen of verstuurd; persoonsgegevens zijn afgeschermd.'),
+      h('p', { class: 'muted small' }, 'Voordat je publiceert of opnieuw laadt: de berichten van inwoners uit de gekozen periode, opnieuw beslist door de flows die nu in gebruik zijn én door je concept of de flows op schijf. Elk bericht telt als het eerste van een nieuw gesprek, op het moment dat het binnenkwam, zodat alleen het verschil tussen de flows telt. Er wordt niets opgeslagen of verstuurd; persoonsgegevens zijn afgeschermd.'),
       diffBody);
   }
 
@@ -191,12 +221,13 @@
 
   async function loadDiff() {
     const days = document.getElementById('diff-days').value;
+    const draft = document.getElementById('diff-source').value === 'draft';
     const run = document.querySelector('[data-test=diff-run]');
     run.disabled = true;
     diffBody.setAttribute('aria-busy', 'true');
     fill(diffBody, h('p', { class: 'muted', 'data-test': 'diff-busy' }, 'Vergelijken…'));
     try {
-      drawDiff(await api('GET', '/api/editor/diff?days=' + encodeURIComponent(days)));
+      drawDiff(await api('GET', (draft ? '/api/editor/draft/diff' : '/api/editor/diff') + '?days=' + encodeURIComponent(days)), draft);
     } catch (e) {
       fill(diffBody, h('p', { class: 'error', role: 'alert' }, e.message));
     } finally {
@@ -205,11 +236,13 @@
     }
   }
 
-  function drawDiff(v) {
+  function drawDiff(v, draft) {
+    afterLabel = draft ? 'Na publiceren' : 'Na opnieuw laden';
+    const other = draft ? 'je concept' : 'de flows op schijf';
     if (!v.valid) {
       fill(diffBody,
         h('div', { class: 'state bad', 'data-test': 'diff-invalid', role: 'alert' },
-          h('strong', {}, '✖ ' + plural(v.errors, 'fout', 'fouten') + ' in de bestanden op schijf'),
+          h('strong', {}, '✖ ' + plural(v.errors, 'fout', 'fouten') + (draft ? ' in je concept' : ' in de bestanden op schijf')),
           h('div', { class: 'small' }, 'Zo kan er niet vergeleken en niet geladen worden. De flows in gebruik blijven gewoon werken.')),
         diagnosticList(v.diagnostics));
       return;
@@ -219,7 +252,7 @@
     const summary = v.changed === 0
       ? h('div', { class: 'state ok', 'data-test': 'diff-summary', 'data-changed': '0' },
         h('strong', {}, '✔ Er verandert niets'),
-        h('span', {}, ': de flows op schijf beslissen ' + plural(v.replayed, 'bericht', 'berichten') + ' van ' + period + ' hetzelfde als de flows in gebruik.'))
+        h('span', {}, ': ' + other + (draft ? ' beslist ' : ' beslissen ') + plural(v.replayed, 'bericht', 'berichten') + ' van ' + period + ' hetzelfde als de flows in gebruik.'))
       : h('p', { 'data-test': 'diff-summary', 'data-changed': String(v.changed) },
         h('strong', {}, 'Van de ' + number(v.replayed) + ' berichten van ' + period + ' zouden er ' + number(v.changed) + ' anders beslist worden.'));
     const capped = [
@@ -244,7 +277,7 @@
           h('span', { class: 'badge size', 'data-test': 'diff-kind-count' }, number(k.count)), ' ',
           h('a', { href: '#diff-kind-' + i, onclick: (e) => { e.preventDefault(); jump('diff-kind-' + i); } }, kindLabel(k, names))))) : null,
       sections,
-      reloadBelow(v));
+      draft ? null : reloadBelow(v));
   }
 
   /** To a kind's heading, by mouse or keyboard, keeping the focus there. */
@@ -319,7 +352,7 @@
         h('a', { class: 'small', href: '/inbox#' + new URLSearchParams({ c: m.conversation_id }).toString() }, 'gesprek ' + m.conversation_id)),
       h('div', { class: 'diff-sides' },
         sideView('Nu', c.before, names, c.kind === 'replies' ? [c.after.replies, 'del'] : null),
-        sideView('Na opnieuw laden', c.after, names, c.kind === 'replies' ? [c.before.replies, 'ins'] : null)));
+        sideView(afterLabel, c.after, names, c.kind === 'replies' ? [c.before.replies, 'ins'] : null)));
   }
 
   /** One side; `compare` ([the other side's replies, 'del' or 'ins']) marks the words of a text
@@ -410,14 +443,18 @@
     const at = h('input', { id: 'try-at', type: 'text', autocomplete: 'off', size: 18, placeholder: 'dd-mm-jjjj uu:mm',
       'aria-describedby': 'try-at-hint', 'data-test': 'try-at' });
     const submit = h('button', { type: 'submit', class: 'primary', 'data-test': 'try-submit' }, 'Probeer');
+    const source = h('select', { id: 'try-source', 'data-test': 'try-source', 'data-source-select': 'live' },
+      h('option', { value: 'live' }, 'de flows in gebruik'),
+      h('option', { value: 'draft', disabled: !hasDraft }, 'mijn concept'));
     const form = h('form', { class: 'stack', 'aria-labelledby': 'try-title' },
       h('div', {}, h('label', { for: 'try-text' }, 'Bericht van een inwoner'), text),
       h('div', { class: 'row' },
         h('div', {}, h('label', { for: 'try-at' }, 'Tijdstip (Nederlandse tijd)'), at,
           h('div', { id: 'try-at-hint', class: 'muted small' }, 'Bijv. 27-11-2026 19:30. Leeg = nu volgens de service: ', serviceNow)),
+        h('div', {}, h('label', { for: 'try-source' }, 'Beslist door'), source),
         h('span', { class: 'spacer' }),
         submit),
-      h('p', { class: 'muted small' }, 'De bot antwoordt zoals in een nieuw gesprek, met de flows die nu in gebruik zijn. Er wordt niets opgeslagen of verstuurd.'));
+      h('p', { class: 'muted small' }, 'De bot antwoordt zoals in een nieuw gesprek, met de flows die nu in gebruik zijn of met je concept (dat nog niemand anders ziet). Er wordt niets opgeslagen of verstuurd.'));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       if (!text.value.trim()) { text.focus(); return; }
@@ -425,7 +462,7 @@
       try {
         const body = { text: text.value };
         if (at.value.trim()) body.at = localTime(at.value);
-        drawTry(await api('POST', '/api/editor/try', body));
+        drawTry(await api('POST', source.value === 'draft' ? '/api/editor/draft/try' : '/api/editor/try', body), source.value === 'draft');
       } catch (err) {
         fill(tryResult, h('p', { class: 'error', role: 'alert', 'data-test': 'try-error' }, err.message));
       } finally {
@@ -450,7 +487,7 @@
     return y + '-' + mo.padStart(2, '0') + '-' + d.padStart(2, '0') + 'T' + (hh || '00').padStart(2, '0') + ':' + (mm || '00');
   }
 
-  function drawTry(d) {
+  function drawTry(d, draft) {
     const [cls, label] = OUTCOME[d.outcome] || ['', d.outcome];
     const facts = [
       ['Tijdstip', dateTime(d.at) + (d.open ? ' (open)' : ' (gesloten)')],
@@ -460,7 +497,8 @@
       d.findings.length ? ['Afgeschermd', d.findings.map((f) => f.label + ' ' + f.masked).join(', ')] : null,
     ].filter(Boolean);
     fill(tryResult,
-      h('p', {}, h('span', { class: 'badge ' + cls, 'data-test': 'try-outcome', 'data-outcome': d.outcome }, label)),
+      h('p', {}, h('span', { class: 'badge ' + cls, 'data-test': 'try-outcome', 'data-outcome': d.outcome, 'data-source': draft ? 'draft' : 'live' }, label),
+        draft ? h('span', { class: 'muted small' }, ' · met je concept') : null),
       h('dl', { class: 'facts' }, facts.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
       h('div', { class: 'chat', role: 'log', 'aria-label': 'Het gesprek zoals de inwoner het ziet', 'data-test': 'try-chat' },
         h('div', { class: 'bubble in' }, h('div', { dir: 'auto' }, d.masked_text), h('span', { class: 'meta' }, 'Inwoner')),
