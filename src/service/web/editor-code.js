@@ -298,7 +298,7 @@
         if (current) states.set(current, view.state);
         current = path;
         view.setState(states.get(path) || stateFor(text));
-        view.dispatch({ effects: label.reconfigure(EditorView.contentAttributes.of({ 'aria-label': 'YAML van ' + path, 'data-path': path })) });
+        view.dispatch({ effects: label.reconfigure(EditorView.contentAttributes.of({ 'aria-label': 'YAML van ' + path, 'aria-describedby': 'code-hint', 'data-path': path, tabindex: '0' })) });
         applyDiagnostics();
       },
       /** The text of `path` as it is in the editor (or null when it was never opened). */
