@@ -354,14 +354,23 @@ impl Sources {
         files.extend(self.flows.iter().map(|f| f.0.clone()));
         let built = v.build(office, privacy, departments, flows, files);
         let Validator { mut diags, .. } = v;
-        diags.sort_by(|a, b| {
-            (a.severity, &a.file, a.line, a.column).cmp(&(b.severity, &b.file, b.line, b.column))
-        });
+        let sort = |diags: &mut Vec<Diagnostic>| {
+            diags.sort_by(|a, b| {
+                (a.severity, &a.file, a.line, a.column)
+                    .cmp(&(b.severity, &b.file, b.line, b.column))
+            })
+        };
+        sort(&mut diags);
+        let has_errors = |d: &[Diagnostic]| d.iter().any(|d| d.severity == Severity::Error);
         match built {
-            Some(set) if !diags.iter().any(|d| d.severity == Severity::Error) => {
-                let mut warnings = diags;
-                warnings.extend(lint::shadowed_topics(&set));
-                Ok((set, warnings))
+            Some(set) if !has_errors(&diags) => {
+                diags.extend(lint::personal_data(&set));
+                if has_errors(&diags) {
+                    sort(&mut diags);
+                    return Err(diags);
+                }
+                diags.extend(lint::shadowed_topics(&set));
+                Ok((set, diags))
             }
             _ => Err(diags),
         }

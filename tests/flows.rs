@@ -1154,3 +1154,56 @@ clarify:
     let pl = &set.clarify.expect("a question back").translations["pl"];
     assert_eq!(pl.person_button.as_deref(), Some("Coś innego"));
 }
+
+#[test]
+fn personal_data_in_an_example_is_an_error_and_in_an_answer_a_warning_shown_masked() {
+    let f = Fixture::new();
+    // 111222333 passes the 11-test; the IBAN is a valid test number.
+    f.write(
+        "flows/extra.yaml",
+        b"topics:
+  - id: belasting-extra
+    title: Extra
+    keywords: [aanslagextra]
+    answers:
+      - \"Maak het over naar NL91ABNA0417164300.\"
+    examples:
+      - \"mijn bsn is 111222333 waar is mijn aanslag\"
+",
+    );
+    let errors = f.errors();
+    assert_has(
+        &errors,
+        &[
+            "extra.yaml:2:",
+            "topic `belasting-extra`: example 1 holds what looks like personal data",
+        ],
+    );
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        !errors[0].contains("111222333"),
+        "the value is masked: {errors:?}"
+    );
+
+    // A made-up number that fails the 11-test is fine; the account number in the answer warns.
+    f.write(
+        "flows/extra.yaml",
+        b"topics:
+  - id: belasting-extra
+    title: Extra
+    keywords: [aanslagextra]
+    answers:
+      - \"Maak het over naar NL91ABNA0417164300.\"
+    examples:
+      - \"mijn bsn is 111222334 waar is mijn aanslag\"
+",
+    );
+    let (_, warnings) = f.load().expect("loads with a warning");
+    let found: Vec<&Diagnostic> = warnings
+        .iter()
+        .filter(|w| w.message.contains("personal data"))
+        .collect();
+    assert_eq!(found.len(), 1, "{warnings:#?}");
+    assert!(found[0].message.contains("answer 1"), "{found:?}");
+    assert!(!found[0].message.contains("NL91ABNA0417164300"));
+}

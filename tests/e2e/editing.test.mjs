@@ -49,6 +49,17 @@ test('a keyword changed in the YAML view, an error seen and fixed, tried, publis
   await endOfLine(page, '- afvalkalender');
   await page.keyboard.press('Enter');
   await page.keyboard.type('- zwijntjesbak');
+  // Completion from the schema: the topic's fields not written yet; hover explains a field.
+  await endOfLine(page, 'title: Afvalkalender en containers');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('prio');
+  const option = page.locator('.cm-tooltip-autocomplete li', { hasText: 'priority' });
+  await option.waitFor();
+  assert.equal(await page.locator('.cm-tooltip-autocomplete li', { hasText: /^links$/ }).count(), 0, 'a field already there is not offered');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('1');
+  await code(page).locator('.cm-line', { hasText: 'keywords:' }).first().hover({ position: { x: 40, y: 5 } });
+  assert.match(await page.locator('[data-test=code-hover]').innerText(), /Words that point to this topic/);
   // A misspelt field: `titel` for `title`, shown inline with the "did you mean".
   await endOfLine(page, 'title: Afvalkalender en containers');
   await page.keyboard.press('Home');
@@ -96,6 +107,7 @@ test('a keyword changed in the YAML view, an error seen and fixed, tried, publis
   const version = Number(await published.getAttribute('data-version'));
   await page.locator('[data-test=draft-state]', { hasText: 'versie ' + version }).waitFor();
   assert.match(readFileSync(join(triage.files, 'flows', 'afval.yaml'), 'utf8'), /- zwijntjesbak\n/, 'written to the file in force');
+  assert.match(readFileSync(join(triage.files, 'flows', 'afval.yaml'), 'utf8'), /\n    priority: 1\n    keywords:\n/, 'the completed field too');
   await screenshot(page, 'editing.png');
 
   // The simulator gets the new answer.

@@ -41,11 +41,12 @@
   }
 
   /** The path (keys, and '[]' for a list item) of the node at `col` on line `lineNo` (1-based),
-   * or null inside a block of text (`|`, `>`). */
-  function pathAt(doc, lineNo, col) {
+   * or null inside a block of text (`|`, `>`). `item`: that node is a list item (whose list may
+   * hang under a key at the same column). */
+  function pathAt(doc, lineNo, col, item) {
     const path = [];
     let cur = col;
-    let ownerOfList = false;
+    let ownerOfList = !!item;
     for (let n = lineNo - 1; n >= 1 && (cur > 0 || ownerOfList); n--) {
       const text = doc.line(n).text;
       if (!text.trim() || /^\s*#/.test(text)) continue;
@@ -65,6 +66,18 @@
       }
       // A line deeper than the cursor that is not a key (a wrapped text) says nothing.
     }
+    return path;
+  }
+
+  /** The path of the mapping a key at `col` on line `lineNo` is in, where `lead` is what comes
+   * before the key on its line (indentation, and `- ` for a list item). */
+  function mappingAt(doc, lineNo, lead) {
+    const indent = /^\s*/.exec(lead)[0].length;
+    const dashes = (lead.slice(indent).match(/-/g) || []).length;
+    if (!dashes) return pathAt(doc, lineNo, indent);
+    const path = pathAt(doc, lineNo, indent, true);
+    if (!path) return null;
+    for (let i = 0; i < dashes; i++) path.push('[]');
     return path;
   }
 
@@ -118,12 +131,9 @@
     return [].concat(s && s.type ? s.type : []);
   }
 
-  /** The first sentence of a description, for the completion list. */
-  function short(text) {
-    if (!text) return undefined;
-    const one = text.replace(/\s+/g, ' ');
-    const m = /^(.*?[.!?])(\s|$)/.exec(one);
-    return m ? m[1] : one;
+  /** A schema's description as a paragraph: its doc comment's line breaks are not meant. */
+  function prose(text) {
+    return text ? text.replace(/([^\n])\n(?!\n)/g, '$1 ') : text;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -156,12 +166,11 @@
       const k = /^(\s*(?:-\s+)*)([A-Za-z_][\w-]*)?$/.exec(before);
       if (k && (k[2] || context.explicit || /^\s+$/.test(before) || /-\s+$/.test(before))) {
         const col = k[1].length;
-        const parentPath = pathAt(context.state.doc, line.number, col);
+        const parentPath = mappingAt(context.state.doc, line.number, k[1]);
         if (!parentPath) return null;
-        if (/-\s+$/.test(k[1])) parentPath.push('[]');
         const s = walk(root, parentPath);
         if (!s || !s.properties) return null;
-        const present = siblings(context.state.doc, line.number, col);
+        const present = siblings(context.state.doc, line.number, col, /-\s*$/.test(k[1]));
         const options = Object.entries(s.properties)
           .filter(([name]) => !present.has(name))
           .map(([name, p]) => {
@@ -172,7 +181,7 @@
               label: name,
               type: 'property',
               detail: (s.required || []).includes(name) ? 'verplicht' : undefined,
-              info: (p.description || (ps && ps.description)) || undefined,
+              info: prose(p.description || (ps && ps.description)) || undefined,
               apply: name + (nested ? ':\n' + ' '.repeat(col + 2) + (t.includes('array') ? '- ' : '') : ': '),
               boost: (s.required || []).includes(name) ? 1 : 0,
             };
@@ -182,7 +191,7 @@
       // A value after `key: `: the choices the schema knows, and the topics' ids.
       const v = /^(\s*(?:-\s+)*)([A-Za-z_][\w-]*):\s+([\w-]*)$/.exec(before);
       if (v) {
-        const parentPath = pathAt(context.state.doc, line.number, v[1].length);
+        const parentPath = mappingAt(context.state.doc, line.number, v[1]);
         if (!parentPath) return null;
         const s = walk(root, parentPath.concat(v[2]));
         let values = [];
@@ -199,8 +208,9 @@
       return null;
     }
 
-    /** The keys already written beside the one at `col` on `lineNo` (in the same mapping). */
-    function siblings(doc, lineNo, col) {
+    /** The keys already written beside the one at `col` on `lineNo` (in the same mapping);
+     * `first`: the key is the first of a list item, so the mapping starts on its line. */
+    function siblings(doc, lineNo, col, first) {
       const found = new Set();
       const scan = (from, step) => {
         for (let n = from; n >= 1 && n <= doc.lines; n += step) {
@@ -217,7 +227,7 @@
           }
         }
       };
-      scan(lineNo - 1, -1);
+      if (!first) scan(lineNo - 1, -1);
       scan(lineNo + 1, 1);
       return found;
     }
@@ -231,13 +241,12 @@
       const end = start + key.key.length;
       if (pos < start || pos > end) return null;
       const root = await schemaFor(current);
-      const parentPath = root && pathAt(view.state.doc, line.number, key.col);
+      const parentPath = root && mappingAt(view.state.doc, line.number, line.text.slice(0, key.col));
       if (!parentPath) return null;
-      if (nodes.length > 1 && nodes[nodes.length - 2].item) parentPath.push('[]');
       const parentSchema = walk(root, parentPath);
       const own = parentSchema && parentSchema.properties && parentSchema.properties[key.key];
       const s = walk(root, parentPath.concat(key.key));
-      const text = (own && own.description) || (s && s.description);
+      const text = prose((own && own.description) || (s && s.description));
       if (!text) return null;
       return {
         pos: start, end, above: true,
