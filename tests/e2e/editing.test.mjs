@@ -98,6 +98,8 @@ test('a keyword changed in the YAML view, an error seen and fixed, tried, publis
   // The draft's tests pass; publishing puts it in force.
   await page.click('[data-test=draft-test]');
   await page.locator('[data-test=tests-result][data-ok=true]').waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await screenshot(page, 'editing.png');
   await page.click('[data-test=publish]');
   await page.locator('[data-test=publish-error]', { hasText: 'Schrijf in een zin' }).waitFor();
   await page.fill('[data-test=publish-message]', 'Zwijntjesbak als trefwoord voor de afvalkalender');
@@ -108,7 +110,6 @@ test('a keyword changed in the YAML view, an error seen and fixed, tried, publis
   await page.locator('[data-test=draft-state]', { hasText: 'versie ' + version }).waitFor();
   assert.match(readFileSync(join(triage.files, 'flows', 'afval.yaml'), 'utf8'), /- zwijntjesbak\n/, 'written to the file in force');
   assert.match(readFileSync(join(triage.files, 'flows', 'afval.yaml'), 'utf8'), /\n    priority: 1\n    keywords:\n/, 'the completed field too');
-  await screenshot(page, 'editing.png');
 
   // The simulator gets the new answer.
   const sim = await triage.signedIn('demo-admin', '/');
@@ -156,6 +157,8 @@ test('a publish made on an older version is refused with the other change, then 
   assert.match(await stale.innerText(), /demo-admin/, 'says who published');
   assert.match(await stale.locator('[data-test=udiff]').first().innerText(), /Door de beheerder bijgewerkt/, "shows the other editor's diff");
   await expectAccessible(page, 'a stale publish refused');
+  await stale.scrollIntoViewIfNeeded();
+  await screenshot(page, 'editing-stale.png');
   await stale.locator('[data-test=rebase]').click();
   await page.locator('[data-test=draft-state]', { hasText: 'op versie ' + pub.body.version.id }).waitFor();
   await page.fill('[data-test=publish-message]', 'Kliekjesbak erbij');

@@ -167,7 +167,9 @@
       if (!formable) view = 'code';
       drawTabs(formable);
       drawProblems();
-      if (focus) (view === 'form' ? formPanel.querySelector('select, input, textarea') || formPanel : codeHost.querySelector('.cm-content')).focus();
+      if (!focus) return;
+      if (view === 'form') (formPanel.querySelector('select, input, textarea') || formPanel).focus();
+      else code.focus();
     }
 
     function drawTabs(formable) {
