@@ -38,8 +38,8 @@ export async function until(check, what, ms = 10000) {
 export class Triage {
   /** Starts the service with its test clock on `at`; resolves once /healthz answers. With
    * `{ ownFlows: true }` it serves a copy of the shipped flows, rules and conversation tests in
-   * its own directory (`triage.files`), which a test may change. */
-  static async start(at = TUESDAY_MORNING, { ownFlows = false } = {}) {
+   * its own directory (`triage.files`), which a test may change; `env` adds to its environment. */
+  static async start(at = TUESDAY_MORNING, { ownFlows = false, env = {} } = {}) {
     const dir = mkdtempSync(join(tmpdir(), 'triage-e2e-'));
     // A copy of the conversation tests: "make a test" on the editors' page writes into it, never
     // into the repository's.
@@ -61,6 +61,7 @@ export class Triage {
         TRIAGE_TESTS_DIR: testsDir,
         RUST_LOG: 'warn',
         WHATSAPP_ACCESS_TOKEN: '',
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -543,7 +543,8 @@
       }
       const card = root.querySelector('[data-test=requests-card]');
       card.hidden = !list.length;
-      if (open && list.length) card.open = true;
+      // Open when something waits for this editor, or they just asked.
+      if (list.some((r) => !me || r.author !== me.name) || (open && list.length)) card.open = true;
       root.querySelector('[data-test=requests-summary]').textContent = 'Wacht op goedkeuring (' + list.length + ')';
       fill(requestsBody, h('ol', { class: 'versions' }, list.map(requestItem)));
     }
