@@ -697,6 +697,8 @@ async fn the_openapi_description_names_every_route() {
         ("post", "/api/editor/reload"),
         ("post", "/api/editor/try"),
         ("get", "/api/editor/unmatched"),
+        ("post", "/api/editor/check"),
+        ("get", "/api/editor/schema/{name}"),
         ("get", "/api/editor/files"),
         ("get", "/api/editor/draft"),
         ("put", "/api/editor/draft"),
